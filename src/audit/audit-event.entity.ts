@@ -1,0 +1,81 @@
+import { BigIntType, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+
+/** What happened to a user's API token; also the `kind` of a subscription event. */
+export const TOKEN_EVENT_KINDS = [
+  'GENERATED',
+  'EXPIRY_WARNING',
+  'REVOKED',
+  'EXPIRED',
+  'ACCESS_DISABLED',
+  'ACCESS_ENABLED',
+] as const;
+export type TokenEventKind = (typeof TOKEN_EVENT_KINDS)[number];
+
+/** Administrative actions that are audited but are not token events. */
+export const ADMIN_ACTIONS = ['USER_CREATED', 'USER_UPDATED', 'USER_DEACTIVATED', 'BUSINESS_UNIT_CREATED'] as const;
+export type AdminAction = (typeof ADMIN_ACTIONS)[number];
+
+export type AuditAction = TokenEventKind | AdminAction;
+
+/** Who caused an event: a signed-in person, a request made with the token itself, or the service. */
+export type ActorKind = 'session' | 'token' | 'system';
+
+/**
+ * The append-only audit trail, and the store behind subscription replay.
+ *
+ * Rows refer to users and tokens by id without foreign keys, so they outlive
+ * the deleted token (and anything else) they describe. `id` only grows:
+ * `apiTokenEvents(after: id)` replays a user's rows in id order.
+ */
+@Entity({ tableName: 'audit_events' })
+@Index({ properties: ['subjectUserId', 'id'] })
+@Index({ properties: ['organizationId', 'id'] })
+export class AuditEvent {
+  @PrimaryKey({ type: new BigIntType('number'), autoincrement: true })
+  id!: number;
+
+  @Property({ type: 'datetime' })
+  occurredAt!: Date;
+
+  @Property({ type: 'string', length: 32 })
+  action!: AuditAction;
+
+  @Property({ type: 'string', length: 16 })
+  actorKind!: ActorKind;
+
+  @Property({ type: 'uuid', nullable: true })
+  actorUserId: string | null = null;
+
+  /** The actor's email at the time, or `system`. */
+  @Property({ type: 'string', length: 320 })
+  actorLabel!: string;
+
+  /** The user the event is about (whose token it is). */
+  @Property({ type: 'uuid', nullable: true })
+  subjectUserId: string | null = null;
+
+  @Property({ type: 'uuid', nullable: true })
+  organizationId: string | null = null;
+
+  @Property({ type: 'uuid', nullable: true })
+  tokenId: string | null = null;
+
+  @Property({ type: 'string', length: 16, nullable: true })
+  tokenHint: string | null = null;
+
+  @Property({ type: 'datetime', nullable: true })
+  tokenExpiresAt: Date | null = null;
+
+  /** ISO-8601 duration of the expiry warning that fired, e.g. `P7D`. */
+  @Property({ type: 'string', length: 32, nullable: true })
+  threshold: string | null = null;
+
+  @Property({ type: 'integer', nullable: true })
+  daysLeft: number | null = null;
+
+  @Property({ type: 'string', length: 32 })
+  region!: string;
+
+  @Property({ type: 'text', nullable: true })
+  reason: string | null = null;
+}

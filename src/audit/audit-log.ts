@@ -1,0 +1,54 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Actor } from '../auth/principal.js';
+import { AuditEvent, type AuditAction } from './audit-event.entity.js';
+
+export interface AuditRecord {
+  readonly action: AuditAction;
+  readonly actor: Actor;
+  readonly occurredAt: Date;
+  /** The user the event is about. */
+  readonly subject?: { readonly id: string; readonly organizationId: string };
+  readonly token?: { readonly id: string; readonly hint: string; readonly expiresAt: Date };
+  readonly threshold?: string;
+  readonly daysLeft?: number;
+  readonly reason?: string | null;
+}
+
+/**
+ * Runs inside the transaction that records an event, e.g. to queue the email
+ * that reports it, so the email exists if and only if the change committed.
+ */
+export type AuditHook = (em: EntityManager, event: AuditEvent) => void | Promise<void>;
+
+/** Writes audit events inside the caller's transaction. */
+export class AuditLog {
+  private readonly hooks: AuditHook[] = [];
+
+  constructor(private readonly region: string) {}
+
+  onRecord(hook: AuditHook): void {
+    this.hooks.push(hook);
+  }
+
+  async record(em: EntityManager, record: AuditRecord): Promise<AuditEvent> {
+    const event = em.create(AuditEvent, {
+      occurredAt: record.occurredAt,
+      action: record.action,
+      actorKind: record.actor.kind,
+      actorUserId: record.actor.userId,
+      actorLabel: record.actor.label,
+      subjectUserId: record.subject?.id ?? null,
+      organizationId: record.subject?.organizationId ?? null,
+      tokenId: record.token?.id ?? null,
+      tokenHint: record.token?.hint ?? null,
+      tokenExpiresAt: record.token?.expiresAt ?? null,
+      threshold: record.threshold ?? null,
+      daysLeft: record.daysLeft ?? null,
+      region: this.region,
+      reason: record.reason ?? null,
+    });
+    em.persist(event);
+    for (const hook of this.hooks) await hook(em, event);
+    return event;
+  }
+}

@@ -1,0 +1,39 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import type { AuditEvent } from './audit-event.entity.js';
+import type { AuditLog, AuditRecord } from './audit-log.js';
+
+/** What a unit of work sees: its transaction's entity manager and the audit trail. */
+export interface Tx {
+  readonly em: EntityManager;
+  record(record: AuditRecord): Promise<AuditEvent>;
+}
+
+/**
+ * Runs one change in one transaction: the change, its audit events and
+ * whatever the audit hooks add (the outbox email) commit together or not at
+ * all. The recorded events are handed to `publish` only after commit, so
+ * nobody hears of a change that was rolled back.
+ */
+export class Changes {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly audit: AuditLog,
+    private readonly publish: (events: readonly AuditEvent[]) => void,
+  ) {}
+
+  async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const recorded: AuditEvent[] = [];
+    const result = await this.orm.em.fork().transactional(async (em) =>
+      work({
+        em,
+        record: async (record) => {
+          const event = await this.audit.record(em, record);
+          recorded.push(event);
+          return event;
+        },
+      }),
+    );
+    if (recorded.length) this.publish(recorded);
+    return result;
+  }
+}

@@ -1,0 +1,33 @@
+import type { Role } from '../users/role.js';
+import type { ActorKind } from '../audit/audit-event.entity.js';
+
+/**
+ * Who is calling, resolved fresh at every request from the user's *current*
+ * role, business units and status. A token carries no scopes of its own.
+ */
+export interface Principal {
+  readonly userId: string;
+  readonly email: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly organizationId: string;
+  readonly businessUnitIds: readonly string[];
+  /** How the caller authenticated. */
+  readonly via: 'session' | 'token';
+  /** Set when `via` is `token`: the token that authenticated this request. */
+  readonly tokenId: string | null;
+}
+
+/** Who caused an audited change. */
+export interface Actor {
+  readonly kind: ActorKind;
+  readonly userId: string | null;
+  /** The actor's email, or `system`. */
+  readonly label: string;
+}
+
+export const SYSTEM_ACTOR: Actor = { kind: 'system', userId: null, label: 'system' };
+
+export function actorOf(principal: Principal): Actor {
+  return { kind: principal.via, userId: principal.userId, label: principal.email };
+}

@@ -1,0 +1,13 @@
+import 'reflect-metadata';
+import { printSchema } from 'graphql';
+import { createTokenPubSub } from '../events/event-bus.js';
+import { buildAppSchema } from '../http/schema.js';
+
+/** Prints the GraphQL schema (SDL); `npm run schema` writes it to schema.graphql. */
+buildAppSchema(createTokenPubSub()).then(
+  (schema) => process.stdout.write(`${printSchema(schema)}\n`),
+  (error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import { parseDuration, type Duration } from './duration.js';
+
+/** The service's whole configuration, validated once at start. */
+export interface Config {
+  readonly env: 'development' | 'test' | 'production';
+  readonly host: string;
+  readonly port: number;
+  /** Where the embedded default keeps its database, session secret and mail. */
+  readonly dataDir: string;
+  /** `sqlite:<file>` or `postgres://…`; defaults to `<dataDir>/api-tokens.sqlite`. */
+  readonly databaseUrl: string;
+  /** Null: events stay in this process. */
+  readonly redisUrl: string | null;
+  readonly session: SessionConfig;
+  /** Null: emails are written as `.eml` files under `<dataDir>/mail/`. */
+  readonly smtpUrl: string | null;
+  readonly mailFrom: string;
+  /** The profile page; links in emails point here. */
+  readonly appUrl: string;
+  /** This instance's region, recorded as a token's last-used region. */
+  readonly region: string;
+  /** Every region a token works in. */
+  readonly regions: readonly string[];
+  readonly tokenLifetime: Duration;
+  /** Largest first. */
+  readonly expiryWarnings: readonly Duration[];
+  readonly sweepInterval: Duration;
+  /** Largest accepted request body, in bytes. */
+  readonly bodyLimit: number;
+  readonly logLevel: string;
+}
+
+export interface SessionConfig {
+  /** HS256 secret shared with the identity provider. Null when `jwksUrl` is used. */
+  readonly secret: string | null;
+  readonly jwksUrl: string | null;
+  readonly issuer: string | null;
+  readonly audience: string | null;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const duration = (name: string) =>
+  z.string().transform((text, ctx) => {
+    const parsed = parseDuration(text);
+    if (!parsed) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must be a positive ISO-8601 duration such as P180D or PT20S (years and months are not accepted), got "${text}"`,
+      });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v.trim() : null));
+
+const url = (name: string, protocols: readonly string[]) =>
+  optionalText.refine(
+    (v) => {
+      if (v === null) return true;
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce
+    .number({ message: 'PORT must be a number' })
+    .int('PORT must be a whole number')
+    .min(0, 'PORT must be between 0 and 65535')
+    .max(65535, 'PORT must be between 0 and 65535')
+    .default(4000),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: url('DATABASE_URL', ['sqlite:', 'postgres:', 'postgresql:']),
+  REDIS_URL: url('REDIS_URL', ['redis:', 'rediss:']),
+  SESSION_SECRET: optionalText.refine((v) => v === null || v.length >= 32, {
+    message: 'SESSION_SECRET must be at least 32 characters',
+  }),
+  SESSION_JWKS_URL: url('SESSION_JWKS_URL', ['https:', 'http:']),
+  SESSION_ISSUER: optionalText,
+  SESSION_AUDIENCE: optionalText,
+  SMTP_URL: url('SMTP_URL', ['smtp:', 'smtps:']),
+  MAIL_FROM: z.string().default('API Tokens <no-reply@localhost>'),
+  APP_URL: url('APP_URL', ['http:', 'https:']),
+  REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/, 'REGION must be 1-32 lowercase letters, digits or dashes')
+    .default('local'),
+  REGIONS: optionalText,
+  TOKEN_LIFETIME: duration('TOKEN_LIFETIME').default({ iso: 'P180D', ms: 180 * 86_400_000 }),
+  EXPIRY_WARNINGS: z.string().default('P30D,P7D,P1D'),
+  SWEEP_INTERVAL: duration('SWEEP_INTERVAL').default({ iso: 'PT1M', ms: 60_000 }),
+  BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/**
+ * Reads the configuration from environment variables. Every bad value is
+ * reported at once, by name, so a misconfigured deployment fails at start with
+ * one readable message instead of at the first request.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message);
+    }
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+
+  const expiryWarnings: Duration[] = [];
+  for (const item of list(e.EXPIRY_WARNINGS)) {
+    const d = parseDuration(item);
+    if (d) expiryWarnings.push(d);
+    else problems.push(`EXPIRY_WARNINGS: "${item}" is not a positive ISO-8601 duration such as P7D`);
+  }
+  expiryWarnings.sort((a, b) => b.ms - a.ms);
+  if (new Set(expiryWarnings.map((d) => d.ms)).size !== expiryWarnings.length) {
+    problems.push('EXPIRY_WARNINGS: thresholds must be distinct');
+  }
+
+  const regions = e.REGIONS ? list(e.REGIONS) : [e.REGION];
+  if (!regions.includes(e.REGION)) {
+    problems.push(`REGIONS: must include this instance's REGION "${e.REGION}"`);
+  }
+  if (e.SESSION_SECRET === null && e.SESSION_JWKS_URL === null && e.NODE_ENV === 'production') {
+    problems.push('SESSION_SECRET or SESSION_JWKS_URL must be set when NODE_ENV=production');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL ?? `sqlite:${e.DATA_DIR.replace(/\/$/, '')}/api-tokens.sqlite`,
+    redisUrl: e.REDIS_URL,
+    session: {
+      secret: e.SESSION_SECRET,
+      jwksUrl: e.SESSION_JWKS_URL,
+      issuer: e.SESSION_ISSUER,
+      audience: e.SESSION_AUDIENCE,
+    },
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    appUrl: e.APP_URL ?? `http://localhost:${e.PORT}/`,
+    region: e.REGION,
+    regions,
+    tokenLifetime: e.TOKEN_LIFETIME,
+    expiryWarnings,
+    sweepInterval: e.SWEEP_INTERVAL,
+    bodyLimit: e.BODY_LIMIT,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,8 @@
+import { AuditEvent } from '../audit/audit-event.entity.js';
+import { ApiToken } from '../tokens/api-token.entity.js';
+import { BusinessUnit } from '../users/business-unit.entity.js';
+import { Organization } from '../users/organization.entity.js';
+import { User } from '../users/user.entity.js';
+
+/** Every entity, listed explicitly so discovery never scans the disk. */
+export const entities = [Organization, BusinessUnit, User, ApiToken, AuditEvent];

@@ -1,0 +1,80 @@
+import { GraphQLError } from 'graphql';
+
+/** The closed set of error codes a client can act on (`extensions.code`). */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'API_TOKEN_EXISTS'
+  | 'API_TOKEN_NOT_FOUND'
+  | 'API_TOKENS_DISABLED'
+  | 'RATE_LIMITED';
+
+/** An error meant for the client: its message and code are shown as they are. */
+export class AppError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    extensions: Record<string, unknown> = {},
+  ) {
+    super(message, { extensions: { ...extensions, code } });
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  constructor(message = 'Authentication required: send Authorization: Bearer <session or API token>.') {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+/**
+ * A bearer credential that is malformed, unknown, revoked or expired. One
+ * message for all of them, so an attacker learns nothing about which; RFC 6750
+ * asks for 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
+ */
+export class InvalidTokenError extends AppError {
+  constructor() {
+    super('UNAUTHENTICATED', 'The bearer credential is invalid, expired or revoked.', {
+      http: {
+        status: 401,
+        headers: new Map([['www-authenticate', 'Bearer error="invalid_token"']]),
+      },
+    });
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'You are not allowed to do this.') {
+    super('FORBIDDEN', message);
+  }
+}
+
+export class BadUserInputError extends AppError {
+  constructor(message: string, field?: string) {
+    super('BAD_USER_INPUT', message, field ? { field } : {});
+  }
+}
+
+export class ApiTokenExistsError extends AppError {
+  constructor() {
+    super(
+      'API_TOKEN_EXISTS',
+      'You already have an API token. Revoke it (revokeApiToken) or replace it (regenerateApiToken) first.',
+    );
+  }
+}
+
+export class ApiTokenNotFoundError extends AppError {
+  constructor(message = 'There is no such API token.') {
+    super('API_TOKEN_NOT_FOUND', message);
+  }
+}
+
+export class ApiTokensDisabledError extends AppError {
+  constructor(reason: string | null) {
+    super(
+      'API_TOKENS_DISABLED',
+      `API tokens are disabled for your account${reason ? `: ${reason}` : ''}. Contact support to enable them.`,
+    );
+  }
+}

@@ -1,0 +1,40 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { AppError } from '../errors.js';
+
+const INTERNAL = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } } as const;
+
+/**
+ * Client errors keep their message and code. Anything else is logged and
+ * masked: an internal message may quote SQL, and is of no use to a client.
+ */
+export function formatGraphQLError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof AppError) return formatted;
+    const code = formatted.extensions?.['code'];
+    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    logger.error({ err: original }, 'internal error in GraphQL operation');
+    return INTERNAL;
+  };
+}
+
+/** HTTP codes that Fastify raises before GraphQL runs, mapped to stable GraphQL error codes. */
+const HTTP_CODES: Record<number, string> = {
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** Malformed JSON, oversized bodies and the like: a 4xx in GraphQL's error shape, never a 500. */
+export function httpErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode ?? 500;
+  if (status >= 500) {
+    request.log.error({ err: error }, 'internal error');
+    void reply.status(500).send({ errors: [INTERNAL] });
+    return;
+  }
+  const code = HTTP_CODES[status] ?? 'BAD_REQUEST';
+  void reply.status(status).send({ errors: [{ message: error.message, extensions: { code } }] });
+}

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { BigIntType, Entity, OneToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { User } from '../users/user.entity.js';
+
+/**
+ * A user's one API token. The unique index on `user` is what makes "one token
+ * per user" hold under concurrency. The secret is not here: only its digest,
+ * which has no `@Field`, so no query can reach it.
+ */
+@ObjectType('ApiToken', { description: 'Your API token, without its secret: that was shown once, at creation.' })
+@Entity({ tableName: 'api_tokens' })
+export class ApiToken {
+  @Field(() => ID)
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @OneToOne(() => User, { owner: true, unique: 'api_tokens_user_id_unique', deleteRule: 'cascade' })
+  user!: User;
+
+  /** SHA-256 of the secret, hex. Lookups at every use go through this index. */
+  @Property({ type: 'string', length: 64, unique: true })
+  digest!: string;
+
+  @Field({ description: 'The prefix and the last four characters, to recognise the token by.' })
+  @Property({ type: 'string', length: 16 })
+  hint!: string;
+
+  @Field()
+  @Property({ type: 'datetime' })
+  createdAt!: Date;
+
+  @Field({ description: 'The token stops working at this instant, used or not.' })
+  @Property({ type: 'datetime', index: true })
+  expiresAt!: Date;
+
+  @Property({ type: 'string', length: 32 })
+  createdRegion!: string;
+
+  @Field(() => Date, { nullable: true, description: 'Updated at most once a minute.' })
+  @Property({ type: 'datetime', nullable: true })
+  lastUsedAt: Date | null = null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'string', length: 32, nullable: true })
+  lastUsedRegion: string | null = null;
+
+  /**
+   * The smallest expiry-warning threshold (in ms) already sent for this
+   * token; null before the first. Updated with a compare-and-set so each
+   * warning is sent once even with several sweepers.
+   */
+  @Property({ type: new BigIntType('number'), nullable: true })
+  warnedThresholdMs: number | null = null;
+}

@@ -1,0 +1,58 @@
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { actorOf } from '../auth/principal.js';
+import { requirePrincipal, requireSession, type GraphQLContext } from '../http/context.js';
+import { ApiToken } from './api-token.entity.js';
+import { ApiTokenPolicy, GeneratedApiToken, RevokedApiToken } from './api-token.types.js';
+
+const DAY_MS = 86_400_000;
+
+@Resolver()
+export class ApiTokenResolver {
+  @Query(() => ApiToken, { nullable: true, description: 'Your API token, without its secret; null when you have none.' })
+  async myApiToken(@Ctx() ctx: GraphQLContext): Promise<ApiToken | null> {
+    return ctx.services.tokens.current(requirePrincipal(ctx).userId);
+  }
+
+  @Query(() => ApiTokenPolicy)
+  async apiTokenPolicy(@Ctx() ctx: GraphQLContext): Promise<ApiTokenPolicy> {
+    const principal = requirePrincipal(ctx);
+    const user = await ctx.services.users.findActive(principal.userId);
+    const { tokenLifetime, expiryWarnings, regions } = ctx.services.config;
+    return Object.assign(new ApiTokenPolicy(), {
+      lifetime: tokenLifetime.iso,
+      lifetimeDays: tokenLifetime.ms / DAY_MS,
+      warnings: expiryWarnings.map((w) => w.iso),
+      warningDays: expiryWarnings.map((w) => w.ms / DAY_MS),
+      regions: [...regions],
+      tokensEnabled: user?.apiTokensEnabled ?? false,
+      disabledReason: user && !user.apiTokensEnabled ? (user.apiTokensDisabledReason ?? 'Disabled by support.') : null,
+    });
+  }
+
+  @Mutation(() => GeneratedApiToken, {
+    description: 'Creates your API token and shows its secret, once. Fails with API_TOKEN_EXISTS if you have one.',
+  })
+  async generateApiToken(@Ctx() ctx: GraphQLContext): Promise<GeneratedApiToken> {
+    const principal = requireSession(ctx);
+    return ctx.services.tokens.generate(actorOf(principal), principal.userId);
+  }
+
+  @Mutation(() => GeneratedApiToken, {
+    description: 'Revokes your API token and creates a new one in one step; the old secret stops working at once.',
+  })
+  async regenerateApiToken(@Ctx() ctx: GraphQLContext): Promise<GeneratedApiToken> {
+    const principal = requireSession(ctx);
+    return ctx.services.tokens.regenerate(actorOf(principal), principal.userId);
+  }
+
+  @Mutation(() => RevokedApiToken, {
+    description: 'Deletes your API token in every region. Irreversible. With `id`, only if it is still your current token.',
+  })
+  async revokeApiToken(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID, { nullable: true }) id?: string | null,
+  ): Promise<RevokedApiToken> {
+    const principal = requirePrincipal(ctx);
+    return ctx.services.tokens.revoke(actorOf(principal), principal.userId, { expectedId: id ?? null });
+  }
+}

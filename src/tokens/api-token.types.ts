@@ -1,0 +1,44 @@
+import { Field, Float, ID, ObjectType } from 'type-graphql';
+import { ApiToken } from './api-token.entity.js';
+
+@ObjectType({ description: 'A new API token. `secret` is shown here once and can never be read again.' })
+export class GeneratedApiToken {
+  @Field({ description: 'Store it now, somewhere safe: it is not kept anywhere.' })
+  secret!: string;
+
+  @Field(() => ApiToken)
+  token!: ApiToken;
+}
+
+@ObjectType()
+export class RevokedApiToken {
+  @Field(() => ID)
+  tokenId!: string;
+
+  @Field()
+  revokedAt!: Date;
+}
+
+@ObjectType({ description: 'The rules that apply to your API token.' })
+export class ApiTokenPolicy {
+  @Field({ description: 'ISO-8601 duration from creation to expiry, e.g. P180D.' })
+  lifetime!: string;
+
+  @Field(() => Float)
+  lifetimeDays!: number;
+
+  @Field(() => [String], { description: 'Expiry warnings, as ISO-8601 durations before expiry, largest first.' })
+  warnings!: string[];
+
+  @Field(() => [Float])
+  warningDays!: number[];
+
+  @Field(() => [String], { description: 'Regions a token works in.' })
+  regions!: string[];
+
+  @Field({ description: 'Whether you may hold an API token.' })
+  tokensEnabled!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Why API tokens are disabled for you, when they are.' })
+  disabledReason!: string | null;
+}

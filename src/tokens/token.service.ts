@@ -1,0 +1,187 @@
+import { UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
+import type { Changes, Tx } from '../audit/changes.js';
+import { SYSTEM_ACTOR, type Actor, type Principal } from '../auth/principal.js';
+import { principalOf } from '../auth/principal-of.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import {
+  ApiTokenExistsError,
+  ApiTokenNotFoundError,
+  ApiTokensDisabledError,
+} from '../errors.js';
+import { expiryFor, isExpired } from '../expiry/rules.js';
+import { isUuid } from '../ids.js';
+import { User } from '../users/user.entity.js';
+import { ApiToken } from './api-token.entity.js';
+import { createTokenSecret, digestToken, isWellFormedToken } from './token-format.js';
+
+export interface GeneratedToken {
+  /** The plaintext secret: returned to the caller once, kept nowhere. */
+  readonly secret: string;
+  readonly token: ApiToken;
+}
+
+export interface RevokedToken {
+  readonly tokenId: string;
+  readonly revokedAt: Date;
+}
+
+/** `lastUsedAt` is written at most this often per token and region. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** The token rules: one per user, shown once, fixed lifetime, irreversible revocation. */
+export class TokenService {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly changes: Changes,
+    private readonly clock: Clock,
+    private readonly config: Pick<Config, 'tokenLifetime' | 'region'>,
+  ) {}
+
+  /** The user's live token; an expired one that the sweeper has not deleted yet counts as none. */
+  async current(userId: string): Promise<ApiToken | null> {
+    const token = await this.orm.em.fork().findOne(ApiToken, { user: userId });
+    return token && !isExpired(token, this.clock.now()) ? token : null;
+  }
+
+  async generate(actor: Actor, userId: string): Promise<GeneratedToken> {
+    return this.oneTokenPerUser(() =>
+      this.changes.run(async (tx) => {
+        const user = await tx.em.findOneOrFail(User, userId);
+        if (!user.apiTokensEnabled) throw new ApiTokensDisabledError(user.apiTokensDisabledReason);
+        const existing = await tx.em.findOne(ApiToken, { user: userId });
+        if (existing) {
+          if (!isExpired(existing, this.clock.now())) throw new ApiTokenExistsError();
+          await this.expire(tx, existing);
+        }
+        return this.issue(tx, actor, user);
+      }),
+    );
+  }
+
+  /** Revokes the current token and issues a new one, atomically: the old secret stops working at commit. */
+  async regenerate(actor: Actor, userId: string): Promise<GeneratedToken> {
+    return this.oneTokenPerUser(() =>
+      this.changes.run(async (tx) => {
+        const user = await tx.em.findOneOrFail(User, userId);
+        if (!user.apiTokensEnabled) throw new ApiTokensDisabledError(user.apiTokensDisabledReason);
+        const existing = await tx.em.findOne(ApiToken, { user: userId });
+        if (!existing || isExpired(existing, this.clock.now())) {
+          throw new ApiTokenNotFoundError('You have no API token to regenerate; use generateApiToken.');
+        }
+        await this.remove(tx, existing, actor, null);
+        return this.issue(tx, actor, user);
+      }),
+    );
+  }
+
+  /**
+   * Deletes the user's token, irreversibly. With `expectedId`, only that token:
+   * a stale page cannot revoke a token generated since it loaded.
+   */
+  async revoke(
+    actor: Actor,
+    userId: string,
+    options: { expectedId?: string | null; reason?: string | null } = {},
+  ): Promise<RevokedToken> {
+    if (options.expectedId != null && !isUuid(options.expectedId)) {
+      throw new ApiTokenNotFoundError();
+    }
+    return this.changes.run(async (tx) => {
+      const token = await tx.em.findOne(ApiToken, { user: userId }, { populate: ['user'] });
+      if (!token || isExpired(token, this.clock.now())) {
+        throw new ApiTokenNotFoundError('You have no API token to revoke.');
+      }
+      if (options.expectedId != null && token.id !== options.expectedId) {
+        throw new ApiTokenNotFoundError('That API token no longer exists; nothing was revoked.');
+      }
+      return this.remove(tx, token, actor, options.reason ?? null);
+    });
+  }
+
+  /**
+   * Resolves an API token to its user, or null when it is malformed, unknown,
+   * expired, or its user may no longer use tokens. The checksum is checked
+   * first, so random strings never reach the database.
+   */
+  async authenticate(secret: string): Promise<Principal | null> {
+    if (!isWellFormedToken(secret)) return null;
+    const em = this.orm.em.fork();
+    const token = await em.findOne(
+      ApiToken,
+      { digest: digestToken(secret) },
+      { populate: ['user.businessUnits'] },
+    );
+    const now = this.clock.now();
+    if (!token || isExpired(token, now) || !token.user.active || !token.user.apiTokensEnabled) return null;
+    await this.touch(token, now);
+    return principalOf(token.user, 'token', token.id);
+  }
+
+  private async touch(token: ApiToken, now: Date): Promise<void> {
+    const fresh =
+      token.lastUsedAt !== null &&
+      token.lastUsedRegion === this.config.region &&
+      now.getTime() - token.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS;
+    if (fresh) return;
+    await this.orm.em
+      .fork()
+      .nativeUpdate(ApiToken, { id: token.id }, { lastUsedAt: now, lastUsedRegion: this.config.region });
+  }
+
+  private async issue(tx: Tx, actor: Actor, user: User): Promise<GeneratedToken> {
+    const now = this.clock.now();
+    const { secret, digest, hint } = createTokenSecret();
+    const token = tx.em.create(ApiToken, {
+      user,
+      digest,
+      hint,
+      createdAt: now,
+      expiresAt: expiryFor(now, this.config.tokenLifetime),
+      createdRegion: this.config.region,
+    });
+    await tx.em.flush();
+    await tx.record({ action: 'GENERATED', actor, occurredAt: now, subject: subjectOf(user), token });
+    return { secret, token };
+  }
+
+  private async remove(tx: Tx, token: ApiToken, actor: Actor, reason: string | null): Promise<RevokedToken> {
+    const now = this.clock.now();
+    // A conditional delete: if a concurrent revoke got there first, this one reports not found.
+    const deleted = await tx.em.nativeDelete(ApiToken, { id: token.id });
+    if (deleted === 0) throw new ApiTokenNotFoundError('That API token no longer exists; nothing was revoked.');
+    tx.em.getUnitOfWork().unsetIdentity(token);
+    await tx.record({ action: 'REVOKED', actor, occurredAt: now, subject: subjectOf(token.user), token, reason });
+    return { tokenId: token.id, revokedAt: now };
+  }
+
+  /** Deletes a token whose lifetime is over, as the sweeper would. */
+  async expire(tx: Tx, token: ApiToken): Promise<boolean> {
+    const deleted = await tx.em.nativeDelete(ApiToken, { id: token.id });
+    if (deleted === 0) return false;
+    tx.em.getUnitOfWork().unsetIdentity(token);
+    await tx.record({
+      action: 'EXPIRED',
+      actor: SYSTEM_ACTOR,
+      occurredAt: this.clock.now(),
+      subject: subjectOf(token.user),
+      token,
+      daysLeft: 0,
+    });
+    return true;
+  }
+
+  /** The unique index on `api_tokens.user_id` is the last word on "one token per user". */
+  private async oneTokenPerUser<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) throw new ApiTokenExistsError();
+      throw error;
+    }
+  }
+}
+
+function subjectOf(user: User): { id: string; organizationId: string } {
+  return { id: user.id, organizationId: user.organization.id };
+}

@@ -1,0 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import { Entity, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Organization } from './organization.entity.js';
+
+@Entity({ tableName: 'business_units' })
+@Unique({ properties: ['organization', 'name'] })
+export class BusinessUnit {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne(() => Organization, { deleteRule: 'cascade' })
+  organization!: Organization;
+
+  @Property({ type: 'string', length: 200 })
+  name!: string;
+
+  @Property({ type: 'datetime' })
+  createdAt!: Date;
+}

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { Collection, Entity, Enum, ManyToMany, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { BusinessUnit } from './business-unit.entity.js';
+import { Organization } from './organization.entity.js';
+import { Role } from './role.js';
+
+@Entity({ tableName: 'users' })
+export class User {
+  [OptionalProps]?: 'active' | 'apiTokensEnabled' | 'apiTokensDisabledReason';
+
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne(() => Organization, { deleteRule: 'cascade' })
+  organization!: Organization;
+
+  /** Stored lower-cased, so `Alice@Example.com` and `alice@example.com` are one user. */
+  @Property({ type: 'string', length: 320, unique: true })
+  email!: string;
+
+  @Property({ type: 'string', length: 200 })
+  name!: string;
+
+  @Enum({ items: () => Role })
+  role!: Role;
+
+  @ManyToMany(() => BusinessUnit, undefined, { pivotTable: 'user_business_units' })
+  businessUnits = new Collection<BusinessUnit>(this);
+
+  /** A deactivated user cannot sign in and their token stops working. */
+  @Property({ type: 'boolean' })
+  active: boolean = true;
+
+  /** Support or an admin can turn API tokens off for a user. */
+  @Property({ type: 'boolean' })
+  apiTokensEnabled: boolean = true;
+
+  @Property({ type: 'text', nullable: true })
+  apiTokensDisabledReason: string | null = null;
+
+  @Property({ type: 'datetime' })
+  createdAt!: Date;
+}
