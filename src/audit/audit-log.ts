@@ -8,10 +8,17 @@ export interface AuditRecord {
   readonly occurredAt: Date;
   /** The user the event is about. */
   readonly subject?: { readonly id: string; readonly organizationId: string };
+  /** For an event about an organisation rather than a user (a business unit created); ignored with `subject`. */
+  readonly organizationId?: string;
   readonly token?: { readonly id: string; readonly hint: string; readonly expiresAt: Date };
   readonly threshold?: string;
   readonly daysLeft?: number;
   readonly reason?: string | null;
+}
+
+/** The subject of a record about `user`'s token. */
+export function subjectOf(user: { id: string; organization: { id: string } }): AuditRecord['subject'] {
+  return { id: user.id, organizationId: user.organization.id };
 }
 
 /**
@@ -38,7 +45,7 @@ export class AuditLog {
       actorUserId: record.actor.userId,
       actorLabel: record.actor.label,
       subjectUserId: record.subject?.id ?? null,
-      organizationId: record.subject?.organizationId ?? null,
+      organizationId: record.subject?.organizationId ?? record.organizationId ?? null,
       tokenId: record.token?.id ?? null,
       tokenHint: record.token?.hint ?? null,
       tokenExpiresAt: record.token?.expiresAt ?? null,

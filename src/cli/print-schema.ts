@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import { printSchema } from 'graphql';
-import { createTokenPubSub } from '../events/event-bus.js';
 import { buildAppSchema } from '../http/schema.js';
 
 /** Prints the GraphQL schema (SDL); `npm run schema` writes it to schema.graphql. */
-buildAppSchema(createTokenPubSub()).then(
+buildAppSchema().then(
   (schema) => process.stdout.write(`${printSchema(schema)}\n`),
   (error: unknown) => {
     process.stderr.write(`${String(error)}\n`);

@@ -46,9 +46,9 @@ export class ApiToken {
   lastUsedRegion: string | null = null;
 
   /**
-   * The smallest expiry-warning threshold (in ms) already sent for this
-   * token; null before the first. Updated with a compare-and-set so each
-   * warning is sent once even with several sweepers.
+   * Expiry-warning thresholds (in ms) at or above this need no warning: the
+   * smallest one already sent, or the lifetime for a new token. Updated with a
+   * compare-and-set, so each warning is sent once even with several sweepers.
    */
   @Property({ type: new BigIntType('number'), nullable: true })
   warnedThresholdMs: number | null = null;

@@ -1,4 +1,5 @@
 import { UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
+import { subjectOf } from '../audit/audit-log.js';
 import type { Changes, Tx } from '../audit/changes.js';
 import { SYSTEM_ACTOR, type Actor, type Principal } from '../auth/principal.js';
 import { principalOf } from '../auth/principal-of.js';
@@ -52,7 +53,7 @@ export class TokenService {
         const existing = await tx.em.findOne(ApiToken, { user: userId });
         if (existing) {
           if (!isExpired(existing, this.clock.now())) throw new ApiTokenExistsError();
-          await this.expire(tx, existing);
+          await this.expireMany(tx, [existing]);
         }
         return this.issue(tx, actor, user);
       }),
@@ -100,6 +101,26 @@ export class TokenService {
   }
 
   /**
+   * RFC 7009 revocation: whoever holds the secret may revoke it, recorded with
+   * the token itself as the actor. Null when the secret names no live token
+   * (malformed, unknown, expired, or revoked by a concurrent request).
+   */
+  async revokeBySecret(secret: string): Promise<RevokedToken | null> {
+    if (!isWellFormedToken(secret)) return null;
+    try {
+      return await this.changes.run(async (tx) => {
+        const token = await tx.em.findOne(ApiToken, { digest: digestToken(secret) }, { populate: ['user'] });
+        if (!token || isExpired(token, this.clock.now())) return null;
+        const actor: Actor = { kind: 'token', userId: token.user.id, label: token.user.email };
+        return this.remove(tx, token, actor, null);
+      });
+    } catch (error) {
+      if (error instanceof ApiTokenNotFoundError) return null;
+      throw error;
+    }
+  }
+
+  /**
    * Resolves an API token to its user, or null when it is malformed, unknown,
    * expired, or its user may no longer use tokens. The checksum is checked
    * first, so random strings never reach the database.
@@ -139,6 +160,8 @@ export class TokenService {
       createdAt: now,
       expiresAt: expiryFor(now, this.config.tokenLifetime),
       createdRegion: this.config.region,
+      // Thresholds as long as the whole lifetime can never be "crossed": mark them passed.
+      warnedThresholdMs: this.config.tokenLifetime.ms,
     });
     await tx.em.flush();
     await tx.record({ action: 'GENERATED', actor, occurredAt: now, subject: subjectOf(user), token });
@@ -155,20 +178,27 @@ export class TokenService {
     return { tokenId: token.id, revokedAt: now };
   }
 
-  /** Deletes a token whose lifetime is over, as the sweeper would. */
-  async expire(tx: Tx, token: ApiToken): Promise<boolean> {
-    const deleted = await tx.em.nativeDelete(ApiToken, { id: token.id });
-    if (deleted === 0) return false;
-    tx.em.getUnitOfWork().unsetIdentity(token);
-    await tx.record({
-      action: 'EXPIRED',
-      actor: SYSTEM_ACTOR,
-      occurredAt: this.clock.now(),
-      subject: subjectOf(token.user),
-      token,
-      daysLeft: 0,
-    });
-    return true;
+  /**
+   * Deletes tokens whose lifetime is over, each with an EXPIRED record. The
+   * caller must own the rows (the sweeper claims them with a row lock; SQLite
+   * serialises writers), so each expiry is recorded exactly once.
+   */
+  async expireMany(tx: Tx, tokens: readonly ApiToken[]): Promise<number> {
+    if (tokens.length === 0) return 0;
+    await tx.em.nativeDelete(ApiToken, { id: { $in: tokens.map((token) => token.id) } });
+    const now = this.clock.now();
+    for (const token of tokens) {
+      tx.em.getUnitOfWork().unsetIdentity(token);
+      await tx.record({
+        action: 'EXPIRED',
+        actor: SYSTEM_ACTOR,
+        occurredAt: now,
+        subject: subjectOf(token.user),
+        token,
+        daysLeft: 0,
+      });
+    }
+    return tokens.length;
   }
 
   /** The unique index on `api_tokens.user_id` is the last word on "one token per user". */
@@ -180,8 +210,4 @@ export class TokenService {
       throw error;
     }
   }
-}
-
-function subjectOf(user: User): { id: string; organizationId: string } {
-  return { id: user.id, organizationId: user.organization.id };
 }

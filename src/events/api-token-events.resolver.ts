@@ -1,0 +1,23 @@
+import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { requirePrincipal, type GraphQLContext } from '../http/context.js';
+import { ApiTokenEvent } from './api-token-event.type.js';
+import type { TokenEventMessage } from './token-event.js';
+
+@Resolver()
+export class ApiTokenEventsResolver {
+  @Subscription(() => ApiTokenEvent, {
+    description:
+      'Your own token events, live. With `after`, first replays the stored events after that id, so a client that reconnects misses nothing.',
+    subscribe: ({ args, context }) => {
+      const ctx = context as GraphQLContext;
+      const after = (args as { after?: string | null }).after ?? null;
+      return ctx.services.events.stream(requirePrincipal(ctx).userId, after);
+    },
+  })
+  apiTokenEvents(
+    @Root() event: TokenEventMessage,
+    @Arg('after', () => ID, { nullable: true, description: 'The last event id you saw.' }) _after?: string | null,
+  ): ApiTokenEvent {
+    return ApiTokenEvent.of(event);
+  }
+}

@@ -1,0 +1,155 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { LockMode, type FilterQuery } from '@mikro-orm/core';
+import type { Logger } from 'pino';
+import { subjectOf } from '../audit/audit-log.js';
+import type { Changes, Tx } from '../audit/changes.js';
+import { SYSTEM_ACTOR } from '../auth/principal.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { ApiToken } from '../tokens/api-token.entity.js';
+import type { TokenService } from '../tokens/token.service.js';
+import { dueWarning } from './rules.js';
+
+export interface SweeperOptions {
+  readonly changes: Changes;
+  readonly tokens: TokenService;
+  readonly clock: Clock;
+  readonly config: Pick<Config, 'expiryWarnings' | 'sweepInterval'>;
+  readonly logger: Logger;
+  /**
+   * Tokens handled per transaction; between batches the event loop runs, so
+   * a backlog of 100,000 tokens neither blocks requests nor holds one giant
+   * transaction.
+   * @default 500
+   */
+  readonly batchSize?: number;
+  /** Claim rows with row locks (PostgreSQL); SQLite has none and needs none. */
+  readonly lockRows: boolean;
+}
+
+export interface SweepResult {
+  readonly warned: number;
+  readonly expired: number;
+}
+
+interface BatchResult {
+  readonly found: number;
+  readonly done: number;
+}
+
+/**
+ * Deletes expired tokens and sends expiry warnings, every `SWEEP_INTERVAL`.
+ * Every instance may run one: each batch claims its rows (see `claim`), so
+ * each expiry and each warning happens exactly once.
+ */
+export class Sweeper {
+  private readonly batchSize: number;
+  private timer: NodeJS.Timeout | null = null;
+  private current: Promise<unknown> | null = null;
+  private stopped = false;
+
+  constructor(private readonly options: SweeperOptions) {
+    this.batchSize = options.batchSize ?? 500;
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Stops the timer and waits for a sweep in progress to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.current;
+  }
+
+  /** One full pass: expire what is due, then warn what is due. */
+  async sweep(): Promise<SweepResult> {
+    const expired = await this.drain(() => this.expireBatch());
+    let warned = 0;
+    // Smallest threshold first: a token that crossed several gets only the nearest.
+    for (const threshold of [...this.options.config.expiryWarnings].reverse()) {
+      warned += await this.drain(() => this.warnBatch(threshold.ms));
+    }
+    if (warned || expired) this.options.logger.info({ warned, expired }, 'expiry sweep');
+    return { warned, expired };
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.current = this.sweep()
+        .catch((error: unknown) => this.options.logger.error({ err: error }, 'expiry sweep failed'))
+        .finally(() => {
+          this.current = null;
+          this.schedule(this.options.config.sweepInterval.ms);
+        });
+    }, delay);
+  }
+
+  /** Runs batches until one comes back short or makes no progress. */
+  private async drain(batch: () => Promise<BatchResult>): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { found, done } = await batch();
+      total += done;
+      if (found < this.batchSize || done === 0 || this.stopped) return total;
+      await yieldToEventLoop();
+    }
+  }
+
+  /**
+   * Loads up to a batch of tokens and claims them for this transaction: on
+   * PostgreSQL with `FOR UPDATE SKIP LOCKED`, so concurrent sweepers on other
+   * instances take different rows; SQLite serialises writers by itself.
+   */
+  private claim(tx: Tx, where: FilterQuery<ApiToken>): Promise<ApiToken[]> {
+    return tx.em.find(ApiToken, where, {
+      orderBy: { expiresAt: 'asc', id: 'asc' },
+      limit: this.batchSize,
+      populate: ['user'],
+      strategy: 'select-in',
+      ...(this.options.lockRows ? { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE } : {}),
+    });
+  }
+
+  private expireBatch(): Promise<BatchResult> {
+    const { changes, tokens, clock } = this.options;
+    return changes.run(async (tx) => {
+      const due = await this.claim(tx, { expiresAt: { $lte: clock.now() } });
+      return { found: due.length, done: await tokens.expireMany(tx, due) };
+    });
+  }
+
+  private warnBatch(thresholdMs: number): Promise<BatchResult> {
+    const { changes, clock, config } = this.options;
+    return changes.run(async (tx) => {
+      const now = clock.now();
+      const candidates = await this.claim(tx, {
+        expiresAt: { $gt: now, $lte: new Date(now.getTime() + thresholdMs) },
+        $or: [{ warnedThresholdMs: null }, { warnedThresholdMs: { $gt: thresholdMs } }],
+      });
+      const byThreshold = new Map<number, string[]>();
+      let done = 0;
+      for (const token of candidates) {
+        const due = dueWarning(token, now, config.expiryWarnings);
+        if (!due) continue;
+        byThreshold.set(due.threshold.ms, [...(byThreshold.get(due.threshold.ms) ?? []), token.id]);
+        await tx.record({
+          action: 'EXPIRY_WARNING',
+          actor: SYSTEM_ACTOR,
+          occurredAt: now,
+          subject: subjectOf(token.user),
+          token,
+          threshold: due.threshold.iso,
+          daysLeft: due.daysLeft,
+        });
+        done++;
+      }
+      for (const [ms, ids] of byThreshold) {
+        await tx.em.nativeUpdate(ApiToken, { id: { $in: ids } }, { warnedThresholdMs: ms });
+      }
+      return { found: candidates.length, done };
+    });
+  }
+}

@@ -1,0 +1,167 @@
+import type { Server } from 'node:http';
+import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
+import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
+import type { TokenEventHub, Listening } from '../events/event-hub.js';
+import type { GraphQLContext, Services } from './context.js';
+
+export interface WebSocketOptions {
+  readonly server: Server;
+  readonly schema: GraphQLSchema;
+  readonly authenticator: Authenticator;
+  readonly services: Services;
+  readonly hub: TokenEventHub;
+  readonly logger: Logger;
+  /**
+   * A client that has not sent `connection_init` by then is closed.
+   * @default 3_000
+   */
+  readonly connectionInitWaitTimeout?: number;
+  /**
+   * Largest accepted message, in bytes; a GraphQL subscription is small.
+   * @default 64 * 1024
+   */
+  readonly maxPayload?: number;
+  /**
+   * How long a token-authenticated socket stays open after its token died,
+   * for the event to reach an open subscription first.
+   * @default 500
+   */
+  readonly closeGraceMs?: number;
+  /**
+   * Ping interval; a client that does not answer within it is dropped.
+   * @default 12_000
+   */
+  readonly keepAliveMs?: number;
+}
+
+interface SocketExtra {
+  readonly socket: WebSocket;
+  readonly request: IncomingMessage;
+  principal?: Principal;
+  watch?: Listening;
+  [key: PropertyKey]: unknown;
+}
+
+/** Events after which a socket authenticated with the token must not stay open. */
+function endsAccess(event: { kind?: unknown; tokenId?: unknown }, principal: Principal): boolean {
+  if (principal.via !== 'token') return false;
+  if (event.kind === 'ACCESS_DISABLED') return true;
+  return (event.kind === 'REVOKED' || event.kind === 'EXPIRED') && event.tokenId === principal.tokenId;
+}
+
+/** Whether a result about to be sent carries an event that ends this socket's access. */
+function carriesEnd(result: ExecutionResult, principal: Principal): boolean {
+  return Object.values(result.data ?? {}).some(
+    (value) => typeof value === 'object' && value !== null && endsAccess(value, principal),
+  );
+}
+
+function closeForbidden(socket: WebSocket, reason: string): void {
+  if (socket.readyState === socket.OPEN) socket.close(CloseCode.Forbidden, reason);
+}
+
+/**
+ * graphql-ws on the HTTP server's own port and `/graphql` path. The socket
+ * authenticates once, in `connection_init`; so a socket opened with an API
+ * token is closed (4403) when that token is revoked, expires or its user
+ * loses API access, on whichever instance that happened.
+ */
+export function createWebSocketServer(options: WebSocketOptions): { close(): Promise<void> } {
+  const {
+    server,
+    schema,
+    authenticator,
+    services,
+    hub,
+    logger,
+    connectionInitWaitTimeout = 3_000,
+    maxPayload = 64 * 1024,
+    closeGraceMs = 500,
+    keepAliveMs = 12_000,
+  } = options;
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload, handleProtocols });
+
+  const protocol = makeServer<Record<string, unknown>, SocketExtra>({
+      schema,
+      connectionInitWaitTimeout,
+      context: (ctx): GraphQLContext => ({ principal: ctx.extra.principal ?? null, services }),
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.['authorization'];
+        const principal = await authenticator
+          .authenticate(typeof authorization === 'string' ? authorization : '')
+          .catch(() => null);
+        if (!principal) return false;
+        ctx.extra.principal = principal;
+        if (principal.via === 'token') {
+          const socket = ctx.extra.socket;
+          ctx.extra.watch = hub.listen(principal.userId, (event) => {
+            if (endsAccess(event, principal)) {
+              setTimeout(() => closeForbidden(socket, `API token ${event.kind.toLowerCase()}`), closeGraceMs).unref();
+            }
+          });
+          await ctx.extra.watch.ready;
+        }
+        return true;
+      },
+      onNext: (ctx, _id, _payload, _args, result) => {
+        const { principal, socket } = ctx.extra;
+        // Close right after this message is on the wire, not after the grace period.
+        if (principal && carriesEnd(result as ExecutionResult, principal)) {
+          setImmediate(() => closeForbidden(socket, 'API token no longer valid'));
+        }
+      },
+      onClose: (ctx) => ctx.extra.watch?.stop(),
+  });
+
+  // graphql-ws's own `use/ws` adapter, with client mistakes (an oversized
+  // message, a dropped link) logged through our logger instead of console.
+  wss.on('connection', (socket, request) => {
+    socket.once('error', (error) => {
+      logger.debug({ err: error }, 'websocket client error');
+      if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    let alive = true;
+    socket.on('pong', () => (alive = true));
+    const ping = setInterval(() => {
+      if (!alive) return socket.terminate();
+      alive = false;
+      socket.ping();
+    }, keepAliveMs);
+    const closed = protocol.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (error) => (error ? reject(error) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', (data) => {
+            handle(String(data)).catch((error: unknown) => {
+              logger.error({ err: error }, 'graphql-ws message handling failed');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            });
+          }),
+      },
+      { socket, request },
+    );
+    socket.once('close', (code, reason) => {
+      clearInterval(ping);
+      void closed(code, String(reason));
+    });
+  });
+  wss.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
+
+  return {
+    async close() {
+      for (const client of wss.clients) client.close(1001, 'Going away');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

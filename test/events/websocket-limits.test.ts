@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { EVENT_FIELDS, subscribe } from '../support/ws-client.js';
+
+const EVENTS = `subscription { apiTokenEvents { ${EVENT_FIELDS} } }`;
+
+function rawSocket(url: string): Promise<WebSocket> {
+  const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+function closeCode(socket: WebSocket): Promise<number> {
+  return new Promise((resolve) => socket.once('close', (code) => resolve(code)));
+}
+
+describe('graphql-ws transport', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('accepts a socket authenticated with a session or an API token', async () => {
+    const session = await t.session('bob@example.com');
+    const generated = await t.gql<{ generateApiToken: { secret: string } }>(
+      'mutation { generateApiToken { secret } }',
+      { auth: session },
+    );
+    const secret = generated.body.data?.generateApiToken.secret ?? '';
+    const viaSession = subscribe(t.url, session, EVENTS);
+    const viaToken = subscribe(t.url, secret, EVENTS);
+    await t.gql('mutation { revokeApiToken { tokenId } }', { auth: session });
+    expect((await viaSession.waitFor(1)).map((e) => e['kind'])).toEqual(['REVOKED']);
+    expect((await viaToken.waitFor(1)).map((e) => e['kind'])).toEqual(['REVOKED']);
+    await viaSession.dispose();
+  });
+
+  it('closes a socket that never sends connection_init', async () => {
+    const socket = await rawSocket(t.url);
+    expect(await closeCode(socket)).toBe(4408);
+  });
+
+  it('refuses an oversized message', async () => {
+    const socket = await rawSocket(t.url);
+    const closed = closeCode(socket);
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(200 * 1024) } }));
+    expect(await closed).toBe(1009);
+  });
+
+  it('rejects a subscription before connection_init is acknowledged', async () => {
+    const socket = await rawSocket(t.url);
+    const closed = closeCode(socket);
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: EVENTS } }));
+    expect(await closed).toBe(4401);
+  });
+});

@@ -1,0 +1,76 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export interface Received<T> {
+  /** Every payload received so far, in order. */
+  readonly items: T[];
+  /** Waits until at least `count` payloads arrived (bounded), and returns them. */
+  waitFor(count: number, timeoutMs?: number): Promise<T[]>;
+  /** Resolves with the socket's close code. */
+  readonly closed: Promise<number>;
+  readonly errors: unknown[];
+  dispose(): Promise<void>;
+}
+
+/** A real graphql-ws client subscribed to one operation; `auth` goes in connection_init. */
+export function subscribe<T = Record<string, unknown>>(
+  httpUrl: string,
+  auth: string | null,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Received<T> {
+  const items: T[] = [];
+  const errors: unknown[] = [];
+  const waiters = new Set<() => void>();
+  let onClosed: (code: number) => void = () => undefined;
+  const closed = new Promise<number>((resolve) => (onClosed = resolve));
+  const client: Client = createClient({
+    url: httpUrl.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: auth ? { authorization: `Bearer ${auth}` } : {},
+    retryAttempts: 0,
+    lazy: false,
+    // Connection failures are what some tests expect; they surface through `closed`.
+    onNonLazyError: () => undefined,
+    on: { closed: (event) => onClosed((event as { code: number }).code) },
+  });
+  client.subscribe<T>(
+    { query, variables },
+    {
+      next: (result) => {
+        if (result.errors) errors.push(...result.errors);
+        if (result.data) items.push(...(Object.values(result.data) as T[]));
+        for (const wake of waiters) wake();
+      },
+      error: (error) => {
+        errors.push(error);
+        for (const wake of waiters) wake();
+      },
+      complete: () => undefined,
+    },
+  );
+  return {
+    items,
+    errors,
+    closed,
+    async waitFor(count, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (items.length < count && errors.length === 0 && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            waiters.delete(wake);
+            resolve();
+          };
+          waiters.add(wake);
+          setTimeout(wake, 50);
+        });
+      }
+      return items;
+    },
+    async dispose() {
+      await client.dispose();
+    },
+  };
+}
+
+export const EVENT_FIELDS = 'id kind tokenId occurredAt expiresAt daysLeft threshold actor';
