@@ -1,0 +1,187 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { describeError, messageIdFor, retryDelay, type RetryPolicy } from './delivery-rules.js';
+import { OutboxMessage } from './outbox-message.entity.js';
+import { MAX_SEND_MS, type MailTransport } from './transport.js';
+
+export interface MailWorkerOptions {
+  readonly orm: MikroORM;
+  readonly transport: MailTransport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The `From` of every message (`MAIL_FROM`). */
+  readonly from: string;
+  /** The right-hand side of every `Message-ID`. */
+  readonly messageIdDomain: string;
+  /** How long the worker sleeps when nothing nudges it (`MAIL_POLL_INTERVAL`). */
+  readonly pollIntervalMs: number;
+  /** After this many failed attempts a message is marked FAILED (`MAIL_MAX_ATTEMPTS`). */
+  readonly maxAttempts: number;
+  /** Messages claimed per query. */
+  readonly batchSize?: number;
+  /**
+   * How long a claim on a row lasts. It must outlast any one send, or a slow
+   * send could be repeated by another instance; a crashed instance's rows
+   * are picked up once it runs out.
+   */
+  readonly leaseMs?: number;
+  readonly retry?: RetryPolicy;
+  /** Source of jitter, in [0, 1). */
+  readonly random?: () => number;
+}
+
+interface Claimed {
+  readonly row: OutboxMessage;
+  /** The attempt this claim is; also the claim's compare-and-set token. */
+  readonly attempt: number;
+}
+
+/**
+ * Delivers the outbox: claims due rows, sends them, marks them sent or
+ * schedules a retry with exponential backoff and jitter. Delivery is at least
+ * once; every attempt at a row carries the same `Message-ID`.
+ */
+export class MailWorker {
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private active: Promise<void> | null = null;
+  private running = false;
+  private nudged = false;
+
+  constructor(private readonly options: MailWorkerOptions) {
+    this.batchSize = options.batchSize ?? 20;
+    this.leaseMs = options.leaseMs ?? Math.max(2 * MAX_SEND_MS, 120_000);
+  }
+
+  /** Starts polling, with a first pass right away for rows left by a previous run. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** Runs a pass soon; called after a commit that may have queued mail. */
+  nudge(): void {
+    if (!this.running) return;
+    if (this.active) this.nudged = true;
+    else this.schedule(0);
+  }
+
+  /** Stops polling and waits for a send in flight; rows claimed but not yet sent are released. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.active;
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.pass();
+    }, ms);
+    // The HTTP server keeps a running service alive; a forgotten worker should not.
+    this.timer.unref();
+  }
+
+  private async pass(): Promise<void> {
+    if (this.active || !this.running) return;
+    this.nudged = false;
+    this.active = this.drain().catch((error: unknown) => {
+      this.options.logger.error({ err: error }, 'mail worker pass failed; retrying at the next poll');
+    });
+    await this.active;
+    this.active = null;
+    if (this.running) this.schedule(this.nudged ? 0 : this.options.pollIntervalMs);
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const claimed = await this.claimDue();
+      for (const [index, claim] of claimed.entries()) {
+        if (!this.running) {
+          await this.release(claimed.slice(index));
+          return;
+        }
+        await this.deliver(claim);
+      }
+      if (claimed.length < this.batchSize || !this.running) return;
+    }
+  }
+
+  /**
+   * Claims due rows one by one with a compare-and-set on the state just read
+   * (attempts, status, lease). Of several instances that read the same row,
+   * exactly one update matches; the others move on.
+   */
+  private async claimDue(): Promise<Claimed[]> {
+    const now = this.options.clock.now();
+    const em = this.options.orm.em.fork();
+    const unclaimed = { $or: [{ lockedUntil: null }, { lockedUntil: { $lte: now } }] };
+    const due = await em.find(
+      OutboxMessage,
+      { status: 'PENDING', nextAttemptAt: { $lte: now }, ...unclaimed },
+      { orderBy: { id: 'asc' }, limit: this.batchSize },
+    );
+    const lockedUntil = new Date(now.getTime() + this.leaseMs);
+    const claimed: Claimed[] = [];
+    for (const row of due) {
+      const attempt = row.attempts + 1;
+      const won = await em.nativeUpdate(
+        OutboxMessage,
+        { id: row.id, status: 'PENDING', attempts: row.attempts, nextAttemptAt: { $lte: now }, ...unclaimed },
+        { lockedUntil, attempts: attempt },
+      );
+      if (won === 1) claimed.push({ row, attempt });
+    }
+    return claimed;
+  }
+
+  private async deliver({ row, attempt }: Claimed): Promise<void> {
+    const { transport, logger, clock } = this.options;
+    const em = this.options.orm.em.fork();
+    const mine = { id: row.id, status: 'PENDING' as const, attempts: attempt };
+    try {
+      await transport.send({
+        messageId: messageIdFor(row, this.options.messageIdDomain),
+        from: this.options.from,
+        to: row.recipient,
+        subject: row.subject,
+        text: row.text,
+        html: row.html,
+        date: row.createdAt,
+        fileName: `${row.createdAt.toISOString().replace(/[-:.]/g, '')}-outbox-${row.id}.eml`,
+      });
+    } catch (error) {
+      const lastError = describeError(error);
+      const log = { outboxId: row.id, kind: row.kind, attempt, maxAttempts: this.options.maxAttempts, error: lastError };
+      if (attempt >= this.options.maxAttempts) {
+        await em.nativeUpdate(OutboxMessage, mine, { status: 'FAILED', lockedUntil: null, lastError });
+        logger.error(log, `mail delivery failed for outbox row ${row.id}; giving up after ${attempt} attempts`);
+      } else {
+        const delay = retryDelay(attempt, this.options.retry, this.options.random);
+        const nextAttemptAt = new Date(clock.now().getTime() + delay);
+        await em.nativeUpdate(OutboxMessage, mine, { nextAttemptAt, lockedUntil: null, lastError });
+        logger.warn({ ...log, nextAttemptAt }, `mail delivery failed for outbox row ${row.id}; will retry`);
+      }
+      return;
+    }
+    // If this fails, the row is sent again once the claim runs out, with the same Message-ID.
+    await em.nativeUpdate(OutboxMessage, mine, { status: 'SENT', sentAt: clock.now(), lockedUntil: null });
+    logger.debug({ outboxId: row.id, kind: row.kind, attempt, transport: transport.kind }, 'mail sent');
+  }
+
+  private async release(claims: readonly Claimed[]): Promise<void> {
+    const em = this.options.orm.em.fork();
+    for (const { row, attempt } of claims) {
+      await em.nativeUpdate(
+        OutboxMessage,
+        { id: row.id, status: 'PENDING', attempts: attempt },
+        { lockedUntil: null, attempts: attempt - 1 },
+      );
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { messageIdDomain } from './delivery-rules.js';
+import { MailWorker } from './mail-worker.js';
+import { outboxCounts, queueMailFor, type OutboxCounts } from './outbox.js';
+import { createMailTransport } from './transport.js';
+
+/** Email as the app wires it: the outbox hook, the transport and the delivery worker. */
+export interface Mail {
+  /** Starts delivering; rows left pending by an earlier run go first. */
+  start(): void;
+  /** Call after a commit that may have queued mail, so it goes out now rather than at the next poll. */
+  nudge(): void;
+  /** Stops delivering, after the send in flight; closes the transport. */
+  stop(): Promise<void>;
+  /** The queue as operators see it on `/readyz`. */
+  status(): Promise<OutboxCounts & { readonly transport: 'smtp' | 'file' }>;
+}
+
+export interface MailDeps {
+  readonly config: Config;
+  readonly orm: MikroORM;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** Registers the outbox hook on `audit` and builds the (not yet started) worker. */
+export function createMail({ config, orm, audit, clock, logger }: MailDeps): Mail {
+  audit.onRecord(queueMailFor(config));
+  const transport = createMailTransport({ smtpUrl: config.smtpUrl, dataDir: config.dataDir, logger });
+  const worker = new MailWorker({
+    orm,
+    transport,
+    clock,
+    logger,
+    from: config.mailFrom,
+    messageIdDomain: messageIdDomain(config.mailFrom, config.appUrl),
+    pollIntervalMs: config.mailPollInterval.ms,
+    maxAttempts: config.mailMaxAttempts,
+  });
+  return {
+    start: () => worker.start(),
+    nudge: () => worker.nudge(),
+    async stop() {
+      await worker.stop();
+      transport.close();
+    },
+    async status() {
+      return { transport: transport.kind, ...(await outboxCounts(orm.em.fork())) };
+    },
+  };
+}
