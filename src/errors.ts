@@ -55,6 +55,17 @@ export class BadUserInputError extends AppError {
   }
 }
 
+/**
+ * An id the caller cannot see. Deliberately the same answer whether the row
+ * does not exist or belongs to another organisation, so one tenant cannot
+ * probe another's ids.
+ */
+export class NoSuchRecordError extends BadUserInputError {
+  constructor(what: 'user' | 'business unit', field: string) {
+    super(`No such ${what}.`, field);
+  }
+}
+
 export class ApiTokenExistsError extends AppError {
   constructor() {
     super(

@@ -1,0 +1,87 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config, IntrospectionClientConfig } from '../config.js';
+
+const DEV_CLIENT_ID = 'dev-introspector';
+/** Compared against when the client id is unknown, so a wrong id costs the same time as a wrong secret. */
+const DUMMY_DIGEST = createHash('sha256').update('no such client').digest();
+
+/** The clients allowed to call `POST /oauth/introspect`, checked by HTTP Basic. */
+export class IntrospectionClients {
+  private readonly digests: Map<string, Buffer>;
+
+  constructor(clients: readonly IntrospectionClientConfig[]) {
+    this.digests = new Map(clients.map((client) => [client.id, digest(client.secret)]));
+  }
+
+  /**
+   * The client id for a valid `Authorization: Basic` value, else null. Per
+   * RFC 6749 §2.3.1 the id and secret are form-encoded before base64; the raw
+   * text is accepted too, since `curl -u id:secret` does not encode. Secrets
+   * are compared as SHA-256 digests in constant time.
+   */
+  authenticate(authorization: string | undefined): string | null {
+    const match = /^Basic +([A-Za-z0-9+/]+={0,2})\s*$/i.exec(authorization ?? '');
+    if (!match?.[1]) return null;
+    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+    if (decoded.indexOf(':') <= 0) return null;
+    const raw = splitOnce(decoded);
+    const candidates = [raw, raw.map(formDecode) as [string, string]];
+    for (const [id, secret] of candidates) {
+      const expected = this.digests.get(id);
+      const matches = timingSafeEqual(digest(secret), expected ?? DUMMY_DIGEST);
+      if (expected && matches) return id;
+    }
+    return null;
+  }
+}
+
+/**
+ * The configured clients. With none configured outside production, one
+ * development client is generated on first use and kept in
+ * `<dataDir>/introspection-client` (like the session secret), and the log says
+ * how to call the endpoint with it. In production, none means nobody.
+ */
+export function loadIntrospectionClients(config: Config, logger: Logger): IntrospectionClients {
+  if (config.introspectionClients.length > 0 || config.env === 'production') {
+    return new IntrospectionClients(config.introspectionClients);
+  }
+  const file = join(config.dataDir, 'introspection-client');
+  if (!existsSync(file)) {
+    mkdirSync(config.dataDir, { recursive: true });
+    try {
+      writeFileSync(file, `${DEV_CLIENT_ID}:${randomBytes(24).toString('base64url')}`, { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      // Another process created it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  chmodSync(file, 0o600);
+  const [id = '', secret = ''] = splitOnce(readFileSync(file, 'utf8').trim());
+  // The log names the file, not the secret.
+  logger.info(
+    { introspectionClient: id, file },
+    `INTROSPECTION_CLIENTS is not set: a development client is in ${file}. Try: ` +
+      `curl -u "$(cat ${file})" -d token=YOUR_API_TOKEN http://localhost:${config.port}/oauth/introspect`,
+  );
+  return new IntrospectionClients([{ id, secret }]);
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+function formDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+function splitOnce(text: string): [string, string] {
+  const colon = text.indexOf(':');
+  return [text.slice(0, colon), text.slice(colon + 1)];
+}

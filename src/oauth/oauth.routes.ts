@@ -1,0 +1,88 @@
+import formbody from '@fastify/formbody';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Services } from '../http/context.js';
+import { introspect } from './introspection.js';
+import { loadIntrospectionClients } from './introspection-clients.js';
+
+export interface OAuthRoutesOptions {
+  readonly services: Services;
+  readonly logger: Logger;
+}
+
+/** RFC 6749 §5.2 error codes the two endpoints use. */
+type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'server_error';
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * `POST /oauth/introspect` (RFC 7662) and `POST /oauth/revoke` (RFC 7009).
+ * Registered as an encapsulated plugin: only form bodies are parsed here, and
+ * errors take the OAuth shape `{"error": ...}` instead of GraphQL's.
+ */
+export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOptions): Promise<void> {
+  const { tokens, config } = options.services;
+  const clients = loadIntrospectionClients(config, options.logger);
+
+  app.removeAllContentTypeParsers();
+  await app.register(formbody);
+  app.setErrorHandler(oauthErrorHandler);
+  // Token metadata must not sit in a cache (RFC 6749 §5.1, RFC 7662 §4).
+  app.addHook('onSend', async (_request, reply) => {
+    void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+  });
+
+  app.post(
+    '/oauth/introspect',
+    {
+      // Before the body is read: an unauthenticated caller learns nothing, not even about its request.
+      onRequest: async (request, reply) => {
+        if (clients.authenticate(request.headers.authorization) !== null) return;
+        void reply.header('www-authenticate', 'Basic realm="oauth"');
+        return oauthError(reply, 401, 'invalid_client', 'Client authentication failed.');
+      },
+    },
+    async (request, reply) => {
+      const token = tokenParameter(request);
+      if (token === null) return missingToken(reply);
+      return introspect(tokens, config.regions, token);
+    },
+  );
+
+  // Possession of the token is enough to revoke it, so a leaked token can be killed by whoever finds it.
+  app.post('/oauth/revoke', async (request, reply) => {
+    const token = tokenParameter(request);
+    if (token === null) return missingToken(reply);
+    await tokens.revokeBySecret(token);
+    // RFC 7009 §2.2: 200 whether or not the token existed, so the answer reveals nothing.
+    return reply.status(200).send();
+  });
+}
+
+/** The one `token` parameter of a form body; null when absent, empty or repeated (RFC 6749 §3.1). */
+function tokenParameter(request: FastifyRequest): string | null {
+  const mediaType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== FORM || typeof request.body !== 'object' || request.body === null) return null;
+  const token: unknown = (request.body as Record<string, unknown>)['token'];
+  return typeof token === 'string' && token !== '' ? token : null;
+}
+
+function missingToken(reply: FastifyReply): FastifyReply {
+  return oauthError(reply, 400, 'invalid_request', `Send the token as a "token" parameter in an ${FORM} body.`);
+}
+
+function oauthError(reply: FastifyReply, status: number, error: OAuthErrorCode, description: string): FastifyReply {
+  return reply.status(status).send({ error, error_description: description });
+}
+
+/** Bodies Fastify refuses before the handler (wrong content type, too large, malformed) are `invalid_request`. */
+function oauthErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status = error.statusCode ?? 500;
+  if (status >= 500) {
+    request.log.error({ err: error }, 'internal error in an OAuth endpoint');
+    return oauthError(reply, 500, 'server_error', 'Internal server error.');
+  }
+  if (status === 415) return oauthError(reply, 415, 'invalid_request', `The body must be ${FORM}.`);
+  if (status === 413) return oauthError(reply, 413, 'invalid_request', 'The request body is too large.');
+  return oauthError(reply, 400, 'invalid_request', 'The request is malformed.');
+}

@@ -1,0 +1,156 @@
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import { subjectOf } from '../audit/audit-log.js';
+import type { Changes } from '../audit/changes.js';
+import { actorOf, type Principal } from '../auth/principal.js';
+import type { Clock } from '../clock.js';
+import { BadUserInputError, NoSuchRecordError } from '../errors.js';
+import type { TokenControls } from './token-controls.service.js';
+import { validEmail, validName, validRole, validUnitIds } from './admin-input.js';
+import { findManagedUser, requireAdmin } from './admin-scope.js';
+import type { CreateUserInput, UpdateUserInput } from './admin.inputs.js';
+import { BusinessUnit } from './business-unit.entity.js';
+import { Organization } from './organization.entity.js';
+import { Role } from './role.js';
+import { User } from './user.entity.js';
+
+/**
+ * An organisation admin's work on their own organisation: business units and
+ * users. Each change is one transaction with its audit record. Role, unit and
+ * status changes need nothing else: every request resolves its principal
+ * from the database, so they apply from the next request on, in every region.
+ */
+export class AdminService {
+  constructor(
+    private readonly changes: Changes,
+    private readonly clock: Clock,
+    private readonly tokenControls: TokenControls,
+  ) {}
+
+  async createBusinessUnit(principal: Principal, name: string): Promise<BusinessUnit> {
+    requireAdmin(principal);
+    const unitName = validName(name, 'name');
+    return this.unique('name', 'A business unit with this name already exists.', () =>
+      this.changes.run(async (tx) => {
+        const now = this.clock.now();
+        const organization = tx.em.getReference(Organization, principal.organizationId);
+        const unit = tx.em.create(BusinessUnit, { organization, name: unitName, createdAt: now });
+        await tx.em.flush();
+        await tx.record({
+          action: 'BUSINESS_UNIT_CREATED',
+          actor: actorOf(principal),
+          occurredAt: now,
+          organizationId: principal.organizationId,
+          reason: `Business unit "${unitName}"`,
+        });
+        return unit;
+      }),
+    );
+  }
+
+  async createUser(principal: Principal, input: CreateUserInput): Promise<User> {
+    requireAdmin(principal);
+    const email = validEmail(input.email, 'input.email');
+    const name = validName(input.name, 'input.name');
+    const role = validRole(input.role ?? Role.USER, 'input.role');
+    const unitIds = validUnitIds(input.businessUnitIds ?? [], 'input.businessUnitIds');
+    return this.unique('input.email', 'A user with this email already exists.', () =>
+      this.changes.run(async (tx) => {
+        const now = this.clock.now();
+        const units = await this.ownUnits(tx.em, principal, unitIds, 'input.businessUnitIds');
+        const organization = tx.em.getReference(Organization, principal.organizationId);
+        const user = tx.em.create(User, { organization, email, name, role, createdAt: now });
+        user.businessUnits.set(units);
+        await tx.em.flush();
+        await tx.record({ action: 'USER_CREATED', actor: actorOf(principal), occurredAt: now, subject: subjectOf(user) });
+        return user;
+      }),
+    );
+  }
+
+  /** Changes only the fields given; records what changed, or nothing when nothing did. */
+  async updateUser(principal: Principal, id: string, input: UpdateUserInput): Promise<User> {
+    requireAdmin(principal);
+    const role = input.role == null ? null : validRole(input.role, 'input.role');
+    const name = input.name == null ? null : validName(input.name, 'input.name');
+    const unitIds = input.businessUnitIds == null ? null : validUnitIds(input.businessUnitIds, 'input.businessUnitIds');
+    return this.changes.run(async (tx) => {
+      const user = await findManagedUser(tx.em, principal, id, 'id');
+      const changed: string[] = [];
+      if (role !== null && role !== user.role) {
+        // An admin who demotes themselves could leave the organisation without one.
+        if (user.id === principal.userId) throw new BadUserInputError('You cannot change your own role.', 'input.role');
+        changed.push(`role ${user.role} -> ${role}`);
+        user.role = role;
+      }
+      if (name !== null && name !== user.name) {
+        changed.push(`name "${user.name}" -> "${name}"`);
+        user.name = name;
+      }
+      if (unitIds !== null) {
+        const units = await this.ownUnits(tx.em, principal, unitIds, 'input.businessUnitIds');
+        const before = unitNames(user.businessUnits.getItems());
+        const after = unitNames(units);
+        if (before !== after) {
+          changed.push(`business units [${before}] -> [${after}]`);
+          user.businessUnits.set(units);
+        }
+      }
+      if (changed.length === 0) return user;
+      await tx.em.flush();
+      await tx.record({
+        action: 'USER_UPDATED',
+        actor: actorOf(principal),
+        occurredAt: this.clock.now(),
+        subject: subjectOf(user),
+        reason: changed.join('; '),
+      });
+      return user;
+    });
+  }
+
+  /**
+   * Deactivates the user, then revokes their token as the admin. The first
+   * commit is what stops them: sessions and the token both stop
+   * authenticating an inactive user at the next request. The revocation
+   * (its email and event) follows as its own change.
+   */
+  async deactivateUser(principal: Principal, id: string): Promise<User> {
+    requireAdmin(principal);
+    if (id === principal.userId) throw new BadUserInputError('You cannot deactivate yourself.', 'id');
+    const user = await this.changes.run(async (tx) => {
+      const user = await findManagedUser(tx.em, principal, id, 'id');
+      if (!user.active) return user;
+      user.active = false;
+      await tx.em.flush();
+      await tx.record({ action: 'USER_DEACTIVATED', actor: actorOf(principal), occurredAt: this.clock.now(), subject: subjectOf(user) });
+      return user;
+    });
+    await this.tokenControls.revokeIfAny(actorOf(principal), user.id, 'The account was deactivated.');
+    return user;
+  }
+
+  /** Units of the caller's organisation; an id of another organisation is answered like an unknown one. */
+  private async ownUnits(em: EntityManager, principal: Principal, ids: readonly string[], field: string) {
+    if (ids.length === 0) return [];
+    const units = await em.find(BusinessUnit, { id: { $in: [...ids] }, organization: principal.organizationId });
+    if (units.length !== ids.length) throw new NoSuchRecordError('business unit', field);
+    return units;
+  }
+
+  /** A unique index is the last word on duplicates; its violation is the client's mistake, not a 500. */
+  private async unique<T>(field: string, message: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) throw new BadUserInputError(message, field);
+      throw error;
+    }
+  }
+}
+
+function unitNames(units: readonly BusinessUnit[]): string {
+  return units
+    .map((unit) => unit.name)
+    .sort()
+    .join(', ');
+}

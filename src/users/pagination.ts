@@ -1,0 +1,48 @@
+import { Field, ObjectType } from 'type-graphql';
+import { BadUserInputError } from '../errors.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+/** Larger pages are refused rather than silently shortened, so a client never mistakes a cut for the end. */
+export const MAX_PAGE_SIZE = 100;
+
+@ObjectType({ description: 'Relay-style paging state.' })
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Pass as `after` to get the next page.' })
+  endCursor!: string | null;
+}
+
+export function pageSize(first: number | null | undefined): number {
+  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw new BadUserInputError(`first must be between 1 and ${MAX_PAGE_SIZE}.`, 'first');
+  }
+  return first;
+}
+
+/** Cursors are opaque to clients: base64url of the row id. */
+export function encodeCursor(id: string | number): string {
+  return Buffer.from(String(id), 'utf8').toString('base64url');
+}
+
+/**
+ * The row id inside `after`, or null when there is none. Anything that is not
+ * a cursor this service issued (wrong alphabet, not canonical, wrong id shape)
+ * is refused, so a tampered cursor cannot reach the database.
+ */
+export function decodeCursor<T>(after: string | null | undefined, parseId: (raw: string) => T | null): T | null {
+  if (after === null || after === undefined) return null;
+  const raw = /^[A-Za-z0-9_-]{1,200}$/.test(after) ? Buffer.from(after, 'base64url').toString('utf8') : '';
+  const id = raw !== '' && encodeCursor(raw) === after ? parseId(raw) : null;
+  if (id === null) throw new BadUserInputError('after is not a cursor from this list.', 'after');
+  return id;
+}
+
+/** Splits the `first + 1` rows a query fetched into a page and whether more follow. */
+export function toPage<T>(rows: readonly T[], first: number, idOf: (row: T) => string | number) {
+  const items = rows.slice(0, first);
+  const edges = items.map((node) => ({ cursor: encodeCursor(idOf(node)), node }));
+  return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+}

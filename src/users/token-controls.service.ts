@@ -1,0 +1,78 @@
+import type { MikroORM } from '@mikro-orm/core';
+import { subjectOf } from '../audit/audit-log.js';
+import type { Changes } from '../audit/changes.js';
+import { actorOf, type Actor, type Principal } from '../auth/principal.js';
+import type { Clock } from '../clock.js';
+import { ApiTokenNotFoundError, ForbiddenError } from '../errors.js';
+import type { RevokedToken, TokenService } from '../tokens/token.service.js';
+import { validReason } from './admin-input.js';
+import { findManagedUser, requireAdminOrSupport } from './admin-scope.js';
+import type { User } from './user.entity.js';
+
+/** Support's and admins' controls over other users' API tokens. */
+export class TokenControls {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly changes: Changes,
+    private readonly clock: Clock,
+    private readonly tokens: TokenService,
+  ) {}
+
+  /**
+   * Turns API tokens off or on for a user. Turning them off commits first
+   * (from then on the token no longer authenticates and `generateApiToken` is
+   * refused), then revokes the current token as the caller, with the usual
+   * REVOKED event and email. Setting the state a user already has records
+   * nothing, except a new reason for an existing block.
+   */
+  async setApiTokenAccess(principal: Principal, userId: string, enabled: boolean, reason?: string | null): Promise<User> {
+    requireAdminOrSupport(principal);
+    const why = validReason(reason);
+    // Nobody lifts a block on themselves, nor locks themselves out by mistake.
+    if (userId === principal.userId) throw new ForbiddenError('You cannot change your own API token access.');
+    const actor = actorOf(principal);
+    const user = await this.changes.run(async (tx) => {
+      const user = await findManagedUser(tx.em, principal, userId, 'userId');
+      const unchanged = enabled
+        ? user.apiTokensEnabled
+        : !user.apiTokensEnabled && user.apiTokensDisabledReason === why;
+      if (unchanged) return user;
+      user.apiTokensEnabled = enabled;
+      user.apiTokensDisabledReason = enabled ? null : why;
+      await tx.em.flush();
+      await tx.record({
+        action: enabled ? 'ACCESS_ENABLED' : 'ACCESS_DISABLED',
+        actor,
+        occurredAt: this.clock.now(),
+        subject: subjectOf(user),
+        reason: why,
+      });
+      return user;
+    });
+    if (!enabled) await this.revokeIfAny(actor, user.id, why ?? 'API tokens were disabled for this account.');
+    return user;
+  }
+
+  async revokeUserApiToken(principal: Principal, userId: string, reason?: string | null): Promise<RevokedToken> {
+    requireAdminOrSupport(principal);
+    const why = validReason(reason);
+    await findManagedUser(this.orm.em.fork(), principal, userId, 'userId');
+    try {
+      return await this.tokens.revoke(actorOf(principal), userId, { reason: why });
+    } catch (error) {
+      if (error instanceof ApiTokenNotFoundError) throw new ApiTokenNotFoundError('This user has no API token.');
+      throw error;
+    }
+  }
+
+  /** Revokes the user's live token, if they have one. */
+  async revokeIfAny(actor: Actor, userId: string, reason: string): Promise<RevokedToken | null> {
+    try {
+      return await this.tokens.revoke(actor, userId, { reason });
+    } catch (error) {
+      // None, or a concurrent revoke or expiry got there first: either way it is gone.
+      if (error instanceof ApiTokenNotFoundError) return null;
+      throw error;
+    }
+  }
+}
