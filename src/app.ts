@@ -7,19 +7,27 @@ import { Authenticator } from './auth/authenticator.js';
 import { SessionVerifier, sessionSecret } from './auth/session.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
-import { openDatabase } from './db/orm.js';
-import { createTokenPubSub, publishTokenEvents, type TokenPubSub } from './events/event-bus.js';
+import { databaseKind, openDatabase } from './db/orm.js';
+import { inProcessHub, redisHub, type TokenEventHub } from './events/event-hub.js';
+import { publishTokenEvents } from './events/publish.js';
+import { TokenEventService } from './events/token-event.service.js';
+import { Sweeper } from './expiry/sweeper.js';
 import type { Services } from './http/context.js';
 import { buildAppSchema } from './http/schema.js';
 import { createHttpServer } from './http/server.js';
+import { createWebSocketServer } from './http/websocket.js';
 import { createLogger } from './logger.js';
+import { createMail, type Mail } from './mail/mail.js';
 import { TokenService } from './tokens/token.service.js';
+import { createAdminServices } from './users/admin-services.js';
 import { seedDemo } from './users/seed.js';
 import { UserService } from './users/user.service.js';
 
 export interface AppDeps {
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** False: the sweeper runs only when `sweeper.sweep()` is called (tests that move a ManualClock). */
+  readonly autoSweep?: boolean;
 }
 
 /** What a running app exposes to its tests and CLIs. */
@@ -29,8 +37,10 @@ export interface Running {
   readonly orm: MikroORM;
   readonly services: Services;
   readonly sessions: SessionVerifier;
-  readonly pubSub: TokenPubSub;
+  readonly events: TokenEventHub;
+  readonly sweeper: Sweeper;
   readonly http: FastifyInstance;
+  readonly mail: Mail;
 }
 
 export interface App {
@@ -61,31 +71,52 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     try {
       const orm = await prepareDatabase(config, clock, logger);
       closers.unshift(() => orm.close());
-      const pubSub = createTokenPubSub();
+      const events = config.redisUrl ? redisHub(config.redisUrl, logger) : inProcessHub(logger);
+      closers.unshift(() => events.close());
       const audit = new AuditLog(config.region);
-      const changes = new Changes(orm, audit, (events) => publishTokenEvents(pubSub, events));
+      const mail = createMail({ config, orm, audit, clock, logger });
+      closers.unshift(() => mail.stop());
+      const changes = new Changes(orm, audit, (recorded) => {
+        publishTokenEvents(events, recorded);
+        mail.nudge();
+      });
       const users = new UserService(orm);
       const tokens = new TokenService(orm, changes, clock, config);
       const sessions = new SessionVerifier(sessionSecret(config), config.session);
-      const services: Services = { config, clock, tokens, users };
+      const services: Services = {
+        config,
+        clock,
+        tokens,
+        users,
+        events: new TokenEventService(orm, events),
+        admin: createAdminServices(orm, changes, clock, tokens),
+      };
+      const schema = await buildAppSchema();
+      const authenticator = new Authenticator(sessions, tokens, users);
 
       const { app: http } = await createHttpServer({
         config,
         logger,
-        schema: await buildAppSchema(pubSub),
-        authenticator: new Authenticator(sessions, tokens, users),
+        schema,
+        authenticator,
         services,
         ready: async () => {
           await orm.em.getConnection().execute('select 1');
-          return { region: config.region };
+          return { region: config.region, mail: await mail.status() };
         },
       });
       closers.unshift(() => http.close());
+      const websockets = createWebSocketServer({ server: http.server, schema, authenticator, services, hub: events, logger });
+      closers.unshift(() => websockets.close());
       await http.listen({ host: config.host, port: config.port });
+      mail.start();
+      const sweeper = new Sweeper({ changes, tokens, clock, config, logger, lockRows: databaseKind(config.databaseUrl) === 'postgresql' });
+      if (deps.autoSweep !== false) sweeper.start();
+      closers.unshift(() => sweeper.stop());
       const address = http.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-      running = { url: `http://${host}:${port}/graphql`, port, orm, services, sessions, pubSub, http };
+      running = { url: `http://${host}:${port}/graphql`, port, orm, services, sessions, events, sweeper, http, mail };
       return running;
     } catch (error) {
       await stop();

@@ -16,6 +16,10 @@ export interface Config {
   /** Null: emails are written as `.eml` files under `<dataDir>/mail/`. */
   readonly smtpUrl: string | null;
   readonly mailFrom: string;
+  /** How often the mail worker looks for due outbox rows when no commit nudged it. */
+  readonly mailPollInterval: Duration;
+  /** Delivery attempts per email before it is marked FAILED. */
+  readonly mailMaxAttempts: number;
   /** The profile page; links in emails point here. */
   readonly appUrl: string;
   /** This instance's region, recorded as a token's last-used region. */
@@ -29,6 +33,16 @@ export interface Config {
   /** Largest accepted request body, in bytes. */
   readonly bodyLimit: number;
   readonly logLevel: string;
+  /**
+   * Who may call `POST /oauth/introspect` (HTTP Basic). Empty: none configured;
+   * outside production a development client is then generated.
+   */
+  readonly introspectionClients: readonly IntrospectionClientConfig[];
+}
+
+export interface IntrospectionClientConfig {
+  readonly id: string;
+  readonly secret: string;
 }
 
 export interface SessionConfig {
@@ -103,6 +117,13 @@ const EnvSchema = z.object({
   SESSION_AUDIENCE: optionalText,
   SMTP_URL: url('SMTP_URL', ['smtp:', 'smtps:']),
   MAIL_FROM: z.string().default('API Tokens <no-reply@localhost>'),
+  MAIL_POLL_INTERVAL: duration('MAIL_POLL_INTERVAL').default({ iso: 'PT5S', ms: 5_000 }),
+  MAIL_MAX_ATTEMPTS: z.coerce
+    .number({ message: 'MAIL_MAX_ATTEMPTS must be a number' })
+    .int('MAIL_MAX_ATTEMPTS must be a whole number')
+    .min(1, 'MAIL_MAX_ATTEMPTS must be between 1 and 100')
+    .max(100, 'MAIL_MAX_ATTEMPTS must be between 1 and 100')
+    .default(12),
   APP_URL: url('APP_URL', ['http:', 'https:']),
   REGION: z
     .string()
@@ -113,6 +134,7 @@ const EnvSchema = z.object({
   EXPIRY_WARNINGS: z.string().default('P30D,P7D,P1D'),
   SWEEP_INTERVAL: duration('SWEEP_INTERVAL').default({ iso: 'PT1M', ms: 60_000 }),
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),
+  INTROSPECTION_CLIENTS: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -150,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.SESSION_SECRET === null && e.SESSION_JWKS_URL === null && e.NODE_ENV === 'production') {
     problems.push('SESSION_SECRET or SESSION_JWKS_URL must be set when NODE_ENV=production');
   }
+  const introspectionClients = parseIntrospectionClients(e.INTROSPECTION_CLIENTS, problems);
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -167,6 +190,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
+    mailPollInterval: e.MAIL_POLL_INTERVAL,
+    mailMaxAttempts: e.MAIL_MAX_ATTEMPTS,
     appUrl: e.APP_URL ?? `http://localhost:${e.PORT}/`,
     region: e.REGION,
     regions,
@@ -175,5 +200,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepInterval: e.SWEEP_INTERVAL,
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
+    introspectionClients,
   };
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
+const MIN_CLIENT_SECRET = 16;
+
+/** `id:secret` pairs, comma-separated. Problems name the entry by position and id, never by secret. */
+function parseIntrospectionClients(text: string | null, problems: string[]): IntrospectionClientConfig[] {
+  const clients: IntrospectionClientConfig[] = [];
+  list(text ?? '').forEach((item, index) => {
+    const colon = item.indexOf(':');
+    const id = colon === -1 ? '' : item.slice(0, colon);
+    const secret = colon === -1 ? '' : item.slice(colon + 1);
+    const where = `INTROSPECTION_CLIENTS: entry ${index + 1}`;
+    if (!CLIENT_ID.test(id)) {
+      problems.push(`${where} must be id:secret, the id 1-64 letters, digits or . _ ~ -`);
+    } else if (secret.length < MIN_CLIENT_SECRET || /\s/.test(secret)) {
+      problems.push(`${where} ("${id}") needs a secret of at least ${MIN_CLIENT_SECRET} characters without spaces`);
+    } else if (clients.some((client) => client.id === id)) {
+      problems.push(`${where}: client id "${id}" appears twice`);
+    } else {
+      clients.push({ id, secret });
+    }
+  });
+  return clients;
 }

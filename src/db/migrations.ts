@@ -1,12 +1,16 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261128000000_initial as PostgresInitial } from '../../migrations/postgresql/Migration20261128000000_initial.js';
 import { Migration20261128000000_initial as SqliteInitial } from '../../migrations/sqlite/Migration20261128000000_initial.js';
+import { Migration20261128010000_outbox as PostgresOutbox } from '../../migrations/postgresql/Migration20261128010000_outbox.js';
+import { Migration20261128010000_outbox as SqliteOutbox } from '../../migrations/sqlite/Migration20261128010000_outbox.js';
 
 /** Applied in this order; append new migrations, never edit applied ones. */
 export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261128000000_initial', class: SqliteInitial },
+  { name: 'Migration20261128010000_outbox', class: SqliteOutbox },
 ];
 
 export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261128000000_initial', class: PostgresInitial },
+  { name: 'Migration20261128010000_outbox', class: PostgresOutbox },
 ];

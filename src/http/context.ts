@@ -2,7 +2,9 @@ import type { Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { ForbiddenError, UnauthenticatedError } from '../errors.js';
+import type { TokenEventService } from '../events/token-event.service.js';
 import type { TokenService } from '../tokens/token.service.js';
+import type { AdminServices } from '../users/admin-services.js';
 import type { UserService } from '../users/user.service.js';
 
 /** The services resolvers call; resolvers hold no rules of their own. */
@@ -11,6 +13,9 @@ export interface Services {
   readonly clock: Clock;
   readonly tokens: TokenService;
   readonly users: UserService;
+  readonly events: TokenEventService;
+  /** Admin and support controls and reads. */
+  readonly admin: AdminServices;
 }
 
 export interface GraphQLContext {

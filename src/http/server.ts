@@ -8,6 +8,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import type { GraphQLContext, Services } from './context.js';
+import { oauthRoutes } from '../oauth/oauth.routes.js';
 import { formatGraphQLError, httpErrorHandler } from './errors.js';
 
 declare module 'fastify' {
@@ -66,6 +67,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     context: async (request) => ({ principal: request.principal, services }),
   });
 
+  await app.register(oauthRoutes, { services, logger });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     try {

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { createApp, type App, type Running } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -35,11 +36,11 @@ export const TEST_SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123
 
 /**
  * Starts the real service on a free port with its own SQLite file (or the
- * `DATABASE_URL` given in `env`), silent logs and the demo seed.
+ * `DATABASE_URL` given in `env`), silent logs (or `deps.logger`) and the demo seed.
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  deps: { clock?: Clock; dataDir?: string } = {},
+  deps: { clock?: Clock; dataDir?: string; autoSweep?: boolean; logger?: Logger } = {},
 ): Promise<TestApp> {
   const dataDir = deps.dataDir ?? (await mkdtemp(join(tmpdir(), 'api-tokens-test-')));
   const config = loadConfig({
@@ -51,7 +52,11 @@ export async function startTestApp(
     SESSION_SECRET: TEST_SESSION_SECRET,
     ...env,
   });
-  const app = createApp(config, deps.clock ? { clock: deps.clock } : {});
+  const app = createApp(config, {
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.autoSweep === undefined ? {} : { autoSweep: deps.autoSweep }),
+  });
   const running = await app.start();
   return {
     app,

@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+// The CLI compiles the project with tsc first; on a busy machine that takes a while.
+const CLI_TIMEOUT = 180_000;
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `npm run -s session -- <email>` exactly as the README tells a developer to run it. */
+function session(email: string, dataDir: string): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  for (const name of ['SESSION_SECRET', 'SESSION_JWKS_URL', 'DATABASE_URL', 'PORT']) delete env[name];
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '-s', 'session', '--', email], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the session CLI', () => {
+  let dataDir: string;
+  let t: TestApp;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'api-tokens-cli-'));
+    // As in development: no SESSION_SECRET, so the server and the CLI share the one kept under DATA_DIR.
+    t = await startTestApp({ SESSION_SECRET: '', NODE_ENV: 'development' }, { dataDir });
+  });
+  afterAll(async () => {
+    await t.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it(
+    'prints only a session JWT that the server accepts',
+    async () => {
+      const run = await session('alice@example.com', dataDir);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+
+      const res = await t.gql<{ me: { email: string } }>('{ me { email } }', { auth: run.stdout.trim() });
+      expect(res.body.data?.me.email).toBe('alice@example.com');
+    },
+    CLI_TIMEOUT,
+  );
+
+  it(
+    'refuses an unknown email with a clear message and a non-zero exit',
+    async () => {
+      const run = await session('nobody@example.com', dataDir);
+      expect(run.code).not.toBe(0);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain('nobody@example.com');
+      expect(run.stderr).toMatch(/no active user/i);
+    },
+    CLI_TIMEOUT,
+  );
+});
