@@ -1,9 +1,16 @@
+import { createRequire } from 'node:module';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   // esbuild cannot emit decorator metadata; type-graphql and MikroORM need it.
   plugins: [swc.vite({ module: { type: 'es6' }, jsc: { transform: { decoratorMetadata: true, legacyDecorator: true } } })],
+  resolve: {
+    // Node loads graphql's CommonJS build for Apollo and type-graphql; vite
+    // would give our code the ESM build, and two graphql copies disagree on
+    // `instanceof GraphQLError` and on schema identity.
+    alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }],
+  },
   test: {
     setupFiles: ['reflect-metadata'],
     include: ['test/**/*.test.ts'],

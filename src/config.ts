@@ -97,6 +97,8 @@ const list = (text: string) =>
     .map((item) => item.trim())
     .filter((item) => item !== '');
 
+const DEFAULT_EXPIRY_WARNINGS = 'P30D,P7D,P1D';
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().default('0.0.0.0'),
@@ -131,7 +133,7 @@ const EnvSchema = z.object({
     .default('local'),
   REGIONS: optionalText,
   TOKEN_LIFETIME: duration('TOKEN_LIFETIME').default({ iso: 'P180D', ms: 180 * 86_400_000 }),
-  EXPIRY_WARNINGS: z.string().default('P30D,P7D,P1D'),
+  EXPIRY_WARNINGS: z.string().default(DEFAULT_EXPIRY_WARNINGS),
   SWEEP_INTERVAL: duration('SWEEP_INTERVAL').default({ iso: 'PT1M', ms: 60_000 }),
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),
   INTROSPECTION_CLIENTS: optionalText,
@@ -144,36 +146,28 @@ const EnvSchema = z.object({
  * one readable message instead of at the first request.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
-  const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      problems.push(issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message);
-    }
-    throw new ConfigError(problems);
-  }
-  const e = parsed.data;
+  // An empty variable means "not set", as deployment tools often leave them.
+  const given = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ''),
+  );
+  const parsed = EnvSchema.safeParse(given);
+  const problems: string[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
 
-  const expiryWarnings: Duration[] = [];
-  for (const item of list(e.EXPIRY_WARNINGS)) {
-    const d = parseDuration(item);
-    if (d) expiryWarnings.push(d);
-    else problems.push(`EXPIRY_WARNINGS: "${item}" is not a positive ISO-8601 duration such as P7D`);
+  // Checks across variables read the raw values, so they are reported together with the rest.
+  const expiryWarnings = parseWarnings(given['EXPIRY_WARNINGS'] ?? DEFAULT_EXPIRY_WARNINGS, problems);
+  const region = given['REGION'] ?? 'local';
+  const regions = given['REGIONS'] ? list(given['REGIONS']) : [region];
+  if (!regions.includes(region)) {
+    problems.push(`REGIONS: must include this instance's REGION "${region}"`);
   }
-  expiryWarnings.sort((a, b) => b.ms - a.ms);
-  if (new Set(expiryWarnings.map((d) => d.ms)).size !== expiryWarnings.length) {
-    problems.push('EXPIRY_WARNINGS: thresholds must be distinct');
-  }
-
-  const regions = e.REGIONS ? list(e.REGIONS) : [e.REGION];
-  if (!regions.includes(e.REGION)) {
-    problems.push(`REGIONS: must include this instance's REGION "${e.REGION}"`);
-  }
-  if (e.SESSION_SECRET === null && e.SESSION_JWKS_URL === null && e.NODE_ENV === 'production') {
+  if (!given['SESSION_SECRET'] && !given['SESSION_JWKS_URL'] && given['NODE_ENV'] === 'production') {
     problems.push('SESSION_SECRET or SESSION_JWKS_URL must be set when NODE_ENV=production');
   }
-  const introspectionClients = parseIntrospectionClients(e.INTROSPECTION_CLIENTS, problems);
-  if (problems.length) throw new ConfigError(problems);
+  const introspectionClients = parseIntrospectionClients(given['INTROSPECTION_CLIENTS'] ?? null, problems);
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
+  const e = parsed.data;
 
   return {
     env: e.NODE_ENV,
@@ -226,4 +220,19 @@ function parseIntrospectionClients(text: string | null, problems: string[]): Int
     }
   });
   return clients;
+}
+
+/** Expiry warning thresholds, largest first. */
+function parseWarnings(text: string, problems: string[]): Duration[] {
+  const warnings: Duration[] = [];
+  for (const item of list(text)) {
+    const d = parseDuration(item);
+    if (d) warnings.push(d);
+    else problems.push(`EXPIRY_WARNINGS: "${item}" is not a positive ISO-8601 duration such as P7D`);
+  }
+  warnings.sort((a, b) => b.ms - a.ms);
+  if (new Set(warnings.map((d) => d.ms)).size !== warnings.length) {
+    problems.push('EXPIRY_WARNINGS: thresholds must be distinct');
+  }
+  return warnings;
 }

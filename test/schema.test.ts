@@ -1,14 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { printSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { buildAppSchema } from '../src/http/schema.js';
 
 const COMMITTED = new URL('../schema.graphql', import.meta.url);
 
-// type-graphql builds the schema with the CommonJS graphql that Node resolves;
-// vitest would hand this file graphql's ESM build, a second copy whose
-// printSchema refuses the first copy's types ("from another module or realm").
-const { printSchema } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
 describe('schema.graphql', () => {
   it('is the schema the code builds (run `npm run schema` and commit it when this fails)', async () => {

@@ -38,3 +38,15 @@ export function httpErrorHandler(error: FastifyError, request: FastifyRequest, r
   const code = HTTP_CODES[status] ?? 'BAD_REQUEST';
   void reply.status(status).send({ errors: [{ message: error.message, extensions: { code } }] });
 }
+
+/** GraphQL answers GET and POST on `/graphql`; other methods get 405, other paths 404, in the same error shape. */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  if (request.url === '/graphql' || request.url.startsWith('/graphql?')) {
+    void reply
+      .status(405)
+      .header('allow', 'GET, POST')
+      .send({ errors: [{ message: `${request.method} is not supported on /graphql; use POST or GET.`, extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
+    return;
+  }
+  void reply.status(404).send({ errors: [{ message: `Nothing at ${request.method} ${request.url}.`, extensions: { code: 'NOT_FOUND' } }] });
+}

@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import type { GraphQLContext, Services } from './context.js';
 import { oauthRoutes } from '../oauth/oauth.routes.js';
-import { formatGraphQLError, httpErrorHandler } from './errors.js';
+import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,6 +38,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     bodyLimit: config.bodyLimit,
   });
   app.setErrorHandler(httpErrorHandler);
+  app.setNotFoundHandler(notFoundHandler);
   app.decorateRequest('principal', null);
 
   // Authenticate before GraphQL runs, so a bad credential is a plain RFC 6750

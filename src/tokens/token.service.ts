@@ -70,7 +70,9 @@ export class TokenService {
         if (!existing || isExpired(existing, this.clock.now())) {
           throw new ApiTokenNotFoundError('You have no API token to regenerate; use generateApiToken.');
         }
-        await this.remove(tx, existing, actor, null);
+        if (!(await this.remove(tx, existing, actor, null))) {
+          throw new ApiTokenNotFoundError('That API token no longer exists; nothing was revoked.');
+        }
         return this.issue(tx, actor, user);
       }),
     );
@@ -93,11 +95,24 @@ export class TokenService {
       if (!token || isExpired(token, this.clock.now())) {
         throw new ApiTokenNotFoundError('You have no API token to revoke.');
       }
-      if (options.expectedId != null && token.id !== options.expectedId) {
-        throw new ApiTokenNotFoundError('That API token no longer exists; nothing was revoked.');
-      }
-      return this.remove(tx, token, actor, options.reason ?? null);
+      const revoked =
+        options.expectedId == null || token.id === options.expectedId
+          ? await this.remove(tx, token, actor, options.reason ?? null)
+          : null;
+      if (!revoked) throw new ApiTokenNotFoundError('That API token no longer exists; nothing was revoked.');
+      return revoked;
     });
+  }
+
+  /**
+   * Revokes the user's live token, if any, inside the caller's transaction:
+   * for changes that must revoke together with something else (disabling
+   * access, deactivating a user) or not at all.
+   */
+  async revokeWithin(tx: Tx, actor: Actor, userId: string, reason: string | null): Promise<RevokedToken | null> {
+    const token = await tx.em.findOne(ApiToken, { user: userId }, { populate: ['user'] });
+    if (!token || isExpired(token, this.clock.now())) return null;
+    return this.remove(tx, token, actor, reason);
   }
 
   /**
@@ -107,17 +122,12 @@ export class TokenService {
    */
   async revokeBySecret(secret: string): Promise<RevokedToken | null> {
     if (!isWellFormedToken(secret)) return null;
-    try {
-      return await this.changes.run(async (tx) => {
-        const token = await tx.em.findOne(ApiToken, { digest: digestToken(secret) }, { populate: ['user'] });
-        if (!token || isExpired(token, this.clock.now())) return null;
-        const actor: Actor = { kind: 'token', userId: token.user.id, label: token.user.email };
-        return this.remove(tx, token, actor, null);
-      });
-    } catch (error) {
-      if (error instanceof ApiTokenNotFoundError) return null;
-      throw error;
-    }
+    return this.changes.run(async (tx) => {
+      const token = await tx.em.findOne(ApiToken, { digest: digestToken(secret) }, { populate: ['user'] });
+      if (!token || isExpired(token, this.clock.now())) return null;
+      const actor: Actor = { kind: 'token', userId: token.user.id, label: token.user.email };
+      return this.remove(tx, token, actor, null);
+    });
   }
 
   /**
@@ -168,11 +178,11 @@ export class TokenService {
     return { secret, token };
   }
 
-  private async remove(tx: Tx, token: ApiToken, actor: Actor, reason: string | null): Promise<RevokedToken> {
+  /** Deletes `token` with a REVOKED record; null if a concurrent revoke or expiry deleted it first. */
+  private async remove(tx: Tx, token: ApiToken, actor: Actor, reason: string | null): Promise<RevokedToken | null> {
     const now = this.clock.now();
-    // A conditional delete: if a concurrent revoke got there first, this one reports not found.
     const deleted = await tx.em.nativeDelete(ApiToken, { id: token.id });
-    if (deleted === 0) throw new ApiTokenNotFoundError('That API token no longer exists; nothing was revoked.');
+    if (deleted === 0) return null;
     tx.em.getUnitOfWork().unsetIdentity(token);
     await tx.record({ action: 'REVOKED', actor, occurredAt: now, subject: subjectOf(token.user), token, reason });
     return { tokenId: token.id, revokedAt: now };

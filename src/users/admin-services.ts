@@ -16,7 +16,7 @@ export interface AdminServices {
 export function createAdminServices(orm: MikroORM, changes: Changes, clock: Clock, tokens: TokenService): AdminServices {
   const controls = new TokenControls(orm, changes, clock, tokens);
   return {
-    users: new AdminService(changes, clock, controls),
+    users: new AdminService(changes, clock, tokens),
     tokens: controls,
     queries: new AdminQueries(orm, clock),
   };

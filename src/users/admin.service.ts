@@ -4,7 +4,7 @@ import type { Changes } from '../audit/changes.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import { BadUserInputError, NoSuchRecordError } from '../errors.js';
-import type { TokenControls } from './token-controls.service.js';
+import type { TokenService } from '../tokens/token.service.js';
 import { validEmail, validName, validRole, validUnitIds } from './admin-input.js';
 import { findManagedUser, requireAdmin } from './admin-scope.js';
 import type { CreateUserInput, UpdateUserInput } from './admin.inputs.js';
@@ -23,7 +23,7 @@ export class AdminService {
   constructor(
     private readonly changes: Changes,
     private readonly clock: Clock,
-    private readonly tokenControls: TokenControls,
+    private readonly tokens: TokenService,
   ) {}
 
   async createBusinessUnit(principal: Principal, name: string): Promise<BusinessUnit> {
@@ -117,16 +117,15 @@ export class AdminService {
   async deactivateUser(principal: Principal, id: string): Promise<User> {
     requireAdmin(principal);
     if (id === principal.userId) throw new BadUserInputError('You cannot deactivate yourself.', 'id');
-    const user = await this.changes.run(async (tx) => {
+    return this.changes.run(async (tx) => {
       const user = await findManagedUser(tx.em, principal, id, 'id');
       if (!user.active) return user;
       user.active = false;
       await tx.em.flush();
       await tx.record({ action: 'USER_DEACTIVATED', actor: actorOf(principal), occurredAt: this.clock.now(), subject: subjectOf(user) });
+      await this.tokens.revokeWithin(tx, actorOf(principal), user.id, 'The account was deactivated.');
       return user;
     });
-    await this.tokenControls.revokeIfAny(actorOf(principal), user.id, 'The account was deactivated.');
-    return user;
   }
 
   /** Units of the caller's organisation; an id of another organisation is answered like an unknown one. */

@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes } from '../audit/changes.js';
-import { actorOf, type Actor, type Principal } from '../auth/principal.js';
+import { actorOf, type Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import { ApiTokenNotFoundError, ForbiddenError } from '../errors.js';
 import type { RevokedToken, TokenService } from '../tokens/token.service.js';
@@ -19,11 +19,10 @@ export class TokenControls {
   ) {}
 
   /**
-   * Turns API tokens off or on for a user. Turning them off commits first
-   * (from then on the token no longer authenticates and `generateApiToken` is
-   * refused), then revokes the current token as the caller, with the usual
-   * REVOKED event and email. Setting the state a user already has records
-   * nothing, except a new reason for an existing block.
+   * Turns API tokens off or on for a user. Turning them off revokes the
+   * current token as the caller, with the usual REVOKED event and email, in
+   * the same transaction: either both happen or neither. Setting the state a
+   * user already has records nothing, except a new reason for an existing block.
    */
   async setApiTokenAccess(principal: Principal, userId: string, enabled: boolean, reason?: string | null): Promise<User> {
     requireAdminOrSupport(principal);
@@ -31,7 +30,7 @@ export class TokenControls {
     // Nobody lifts a block on themselves, nor locks themselves out by mistake.
     if (userId === principal.userId) throw new ForbiddenError('You cannot change your own API token access.');
     const actor = actorOf(principal);
-    const user = await this.changes.run(async (tx) => {
+    return this.changes.run(async (tx) => {
       const user = await findManagedUser(tx.em, principal, userId, 'userId');
       const unchanged = enabled
         ? user.apiTokensEnabled
@@ -47,10 +46,11 @@ export class TokenControls {
         subject: subjectOf(user),
         reason: why,
       });
+      if (!enabled) {
+        await this.tokens.revokeWithin(tx, actor, user.id, why ?? 'API tokens were disabled for this account.');
+      }
       return user;
     });
-    if (!enabled) await this.revokeIfAny(actor, user.id, why ?? 'API tokens were disabled for this account.');
-    return user;
   }
 
   async revokeUserApiToken(principal: Principal, userId: string, reason?: string | null): Promise<RevokedToken> {
@@ -65,14 +65,4 @@ export class TokenControls {
     }
   }
 
-  /** Revokes the user's live token, if they have one. */
-  async revokeIfAny(actor: Actor, userId: string, reason: string): Promise<RevokedToken | null> {
-    try {
-      return await this.tokens.revoke(actor, userId, { reason });
-    } catch (error) {
-      // None, or a concurrent revoke or expiry got there first: either way it is gone.
-      if (error instanceof ApiTokenNotFoundError) return null;
-      throw error;
-    }
-  }
 }

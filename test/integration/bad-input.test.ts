@@ -86,6 +86,20 @@ describe('bad input', () => {
     }
   });
 
+  it('answers other methods on /graphql with 405 and unknown paths with 404, in the GraphQL error shape', async () => {
+    const put = await fetch(t.url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET, POST');
+    expect(((await put.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
+      'METHOD_NOT_ALLOWED',
+    );
+    const missing = await fetch(new URL('/nowhere', t.url));
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
+      'NOT_FOUND',
+    );
+  });
+
   it('the server keeps answering afterwards, and changed nothing', async () => {
     const res = await t.gql<{ me: { email: string }; myApiToken: null }>('{ me { email } myApiToken { id } }', {
       auth: auth.slice('Bearer '.length),

@@ -110,6 +110,26 @@ describe('loadConfig', () => {
     expect(text).toContain('SESSION_SECRET');
   });
 
+  it('reports checks across variables together with single bad values', () => {
+    const error = configError({
+      PORT: 'abc',
+      EXPIRY_WARNINGS: 'P7D,nope',
+      REGION: 'eu-west',
+      REGIONS: 'us-east',
+      NODE_ENV: 'production',
+    });
+    const text = error.problems.join('\n');
+    for (const name of ['PORT', 'EXPIRY_WARNINGS', 'REGIONS', 'SESSION_SECRET']) expect(text).toContain(name);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', REGION: ' ', TOKEN_LIFETIME: '' })).toMatchObject({
+      port: 4000,
+      region: 'local',
+      tokenLifetime: { iso: 'P180D' },
+    });
+  });
+
   it('refuses production without a session secret or JWKS URL', () => {
     const error = configError({ NODE_ENV: 'production' });
     expect(error.message).toMatch(/SESSION_SECRET/);
