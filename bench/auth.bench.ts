@@ -29,6 +29,14 @@ describe('authenticated GraphQL request (HTTP, SQLite)', () => {
     const res = await app.gql(ME, { auth: session });
     if (res.status !== 200) throw new Error(`status ${res.status}`);
   });
+  bench('no credential, `{ __typename }` (GraphQL without auth or resolvers)', async () => {
+    const res = await app.gql('{ __typename }');
+    if (res.status !== 200) throw new Error(`status ${res.status}`);
+  });
+  bench('API token, `{ __typename }` (authentication alone)', async () => {
+    const res = await app.gql('{ __typename }', { auth: secret });
+    if (res.status !== 200) throw new Error(`status ${res.status}`);
+  });
   bench('API token with a bad checksum (rejected before the database)', async () => {
     const res = await app.gql(ME, { auth: forged });
     if (res.status !== 401) throw new Error(`status ${res.status}`);

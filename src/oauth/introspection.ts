@@ -29,11 +29,9 @@ export async function introspect(
   regions: readonly string[],
   secret: string,
 ): Promise<IntrospectionResponse> {
-  const principal = await tokens.authenticate(secret);
-  if (!principal) return INACTIVE;
-  const token = await tokens.current(principal.userId);
-  // Revoked or replaced between the two reads: no longer this token.
-  if (!token || token.id !== principal.tokenId) return INACTIVE;
+  const verified = await tokens.verify(secret);
+  if (!verified) return INACTIVE;
+  const { principal, token } = verified;
   return {
     active: true,
     sub: principal.userId,

@@ -136,6 +136,11 @@ export class TokenService {
    * first, so random strings never reach the database.
    */
   async authenticate(secret: string): Promise<Principal | null> {
+    return (await this.verify(secret))?.principal ?? null;
+  }
+
+  /** Like `authenticate`, with the token itself (for introspection's `exp` and `iat`). */
+  async verify(secret: string): Promise<{ principal: Principal; token: ApiToken } | null> {
     if (!isWellFormedToken(secret)) return null;
     const em = this.orm.em.fork();
     const token = await em.findOne(
@@ -146,8 +151,9 @@ export class TokenService {
     const now = this.clock.now();
     if (!token || isExpired(token, now) || !token.user.active || !token.user.apiTokensEnabled) return null;
     await this.touch(token, now);
-    return principalOf(token.user, 'token', token.id);
+    return { principal: principalOf(token.user, 'token', token.id), token };
   }
+
 
   private async touch(token: ApiToken, now: Date): Promise<void> {
     const fresh =
