@@ -10,6 +10,7 @@ import { AppError } from '../errors.js';
 import type { GraphQLContext, Services } from './context.js';
 import { oauthRoutes } from '../oauth/oauth.routes.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
+import { fieldLimitRule } from './field-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -59,6 +60,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     schema,
     plugins: [fastifyApolloDrainPlugin(app)],
     formatError: formatGraphQLError(logger),
+    validationRules: [fieldLimitRule()],
     introspection: config.env !== 'production',
     includeStacktraceInErrorResponses: false,
   });

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
-import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import { specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
@@ -8,6 +8,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { TokenEventHub, Listening } from '../events/event-hub.js';
 import type { GraphQLContext, Services } from './context.js';
+import { fieldLimitRule } from './field-limit.js';
 
 export interface WebSocketOptions {
   readonly server: Server;
@@ -89,6 +90,8 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
   const protocol = makeServer<Record<string, unknown>, SocketExtra>({
       schema,
       connectionInitWaitTimeout,
+      // graphql-ws validates on its own: the same limits as HTTP must apply here.
+      validate: (schemaToCheck, document) => validate(schemaToCheck, document, [...specifiedRules, fieldLimitRule()]),
       context: (ctx): GraphQLContext => ({ principal: ctx.extra.principal ?? null, services }),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.['authorization'];

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { subscribe } from '../support/ws-client.js';
 
 const BODY_LIMIT = 4096;
 
@@ -98,6 +99,20 @@ describe('bad input', () => {
     expect(((await missing.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
       'NOT_FOUND',
     );
+  });
+
+  it('refuses an operation that selects too many fields, over HTTP and over graphql-ws', async () => {
+    const many = Array.from({ length: 101 }, (_, i) => `a${i}: me { id }`).join(' ');
+    const res = await t.gql(`{ ${many} }`, { auth: auth.slice('Bearer '.length) });
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(res.body.errors?.[0]?.message).toContain('more than 200 fields');
+
+    const fields = Array.from({ length: 201 }, (_, i) => `a${i}: id`).join(' ');
+    const socket = subscribe(t.url, auth.slice('Bearer '.length), `subscription { apiTokenEvents { ${fields} } }`);
+    await socket.waitFor(1, 5_000);
+    expect(JSON.stringify(socket.errors)).toContain('more than 200 fields');
+    await socket.dispose();
   });
 
   it('the server keeps answering afterwards, and changed nothing', async () => {
