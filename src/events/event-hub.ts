@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { TokenEventMessage } from './token-event.js';
+import type { HubMessage } from './token-event.js';
 
 /** A listener's handle: `ready` resolves once no later event can be missed; `stop` ends it. */
 export interface Listening {
@@ -9,17 +9,17 @@ export interface Listening {
 }
 
 /**
- * Carries token events to every instance, one channel per user, so a
- * subscriber only ever receives its own user's events and no instance filters
- * anyone else's.
+ * Carries token events (and the news that a user was deactivated) to every
+ * instance, one channel per user, so a subscriber only ever receives its own
+ * user's events and no instance filters anyone else's.
  */
 export interface TokenEventHub {
-  publish(event: TokenEventMessage): void;
-  listen(userId: string, listener: (event: TokenEventMessage) => void): Listening;
+  publish(event: HubMessage): void;
+  listen(userId: string, listener: (event: HubMessage) => void): Listening;
   close(): Promise<void>;
 }
 
-type Listener = (event: TokenEventMessage) => void;
+type Listener = (event: HubMessage) => void;
 
 const channelOf = (userId: string) => `api-token-events:${userId}`;
 
@@ -46,7 +46,7 @@ class Channels {
     return true;
   }
 
-  deliver(channel: string, event: TokenEventMessage, logger: Logger): void {
+  deliver(channel: string, event: HubMessage, logger: Logger): void {
     for (const listener of [...(this.byChannel.get(channel) ?? [])]) {
       try {
         listener(event);
@@ -86,7 +86,7 @@ export function redisHub(url: string, logger: Logger): TokenEventHub {
   }
   subscriber.on('message', (channel: string, message: string) => {
     try {
-      channels.deliver(channel, JSON.parse(message) as TokenEventMessage, logger);
+      channels.deliver(channel, JSON.parse(message) as HubMessage, logger);
     } catch (error) {
       logger.error({ err: error, channel }, 'unreadable token event from redis');
     }

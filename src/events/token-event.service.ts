@@ -3,7 +3,7 @@ import { AuditEvent, TOKEN_EVENT_KINDS } from '../audit/audit-event.entity.js';
 import { BadUserInputError } from '../errors.js';
 import type { TokenEventHub } from './event-hub.js';
 import { EventStream } from './event-stream.js';
-import { isTokenEvent, toTokenEventMessage, type TokenEventMessage } from './token-event.js';
+import { isTokenEvent, isTokenEventMessage, toTokenEventMessage, type TokenEventMessage } from './token-event.js';
 
 const REPLAY_PAGE = 500;
 /** More missed events than this and the client should page the audit trail instead. */
@@ -27,7 +27,11 @@ export class TokenEventService {
     let lastId = afterId ?? 0;
     let replaying = true;
     const held: TokenEventMessage[] = [];
-    const listening = this.hub.listen(userId, (event) => (replaying ? held.push(event) : deliver(event)));
+    const listening = this.hub.listen(userId, (message) => {
+      if (!isTokenEventMessage(message)) return;
+      if (replaying) held.push(message);
+      else deliver(message);
+    });
     const stream = new EventStream<TokenEventMessage>(() => listening.stop(), MAX_BUFFERED);
     const deliver = (event: TokenEventMessage) => {
       const id = Number(event.id);

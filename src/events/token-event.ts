@@ -17,6 +17,23 @@ export interface TokenEventMessage {
   readonly actor: string;
 }
 
+/**
+ * Tells every instance that a user was deactivated, so sockets opened with
+ * their session close too. Never shown to subscribers: it is not a token event.
+ */
+export interface UserDeactivatedMessage {
+  readonly id: string;
+  readonly kind: 'USER_DEACTIVATED';
+  readonly userId: string;
+}
+
+/** What crosses the hub on a user's channel. */
+export type HubMessage = TokenEventMessage | UserDeactivatedMessage;
+
+export function isTokenEventMessage(message: HubMessage): message is TokenEventMessage {
+  return message.kind !== 'USER_DEACTIVATED';
+}
+
 export function isTokenEvent(event: AuditEvent): event is AuditEvent & { action: TokenEventKind } {
   return (TOKEN_EVENT_KINDS as readonly string[]).includes(event.action);
 }

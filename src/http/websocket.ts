@@ -48,8 +48,12 @@ interface SocketExtra {
   [key: PropertyKey]: unknown;
 }
 
-/** Events after which a socket authenticated with the token must not stay open. */
+/**
+ * Events after which a socket must not stay open: its user's deactivation for
+ * any socket; for one opened with an API token, also that token's end.
+ */
 function endsAccess(event: { kind?: unknown; tokenId?: unknown }, principal: Principal): boolean {
+  if (event.kind === 'USER_DEACTIVATED') return true;
   if (principal.via !== 'token') return false;
   if (event.kind === 'ACCESS_DISABLED') return true;
   return (event.kind === 'REVOKED' || event.kind === 'EXPIRED') && event.tokenId === principal.tokenId;
@@ -70,7 +74,8 @@ function closeForbidden(socket: WebSocket, reason: string): void {
  * graphql-ws on the HTTP server's own port and `/graphql` path. The socket
  * authenticates once, in `connection_init`; so a socket opened with an API
  * token is closed (4403) when that token is revoked, expires or its user
- * loses API access, on whichever instance that happened.
+ * loses API access, and every socket of a deactivated user is closed, on
+ * whichever instance that happened.
  */
 export function createWebSocketServer(options: WebSocketOptions): { close(): Promise<void> } {
   const {
@@ -100,15 +105,13 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
           .catch(() => null);
         if (!principal) return false;
         ctx.extra.principal = principal;
-        if (principal.via === 'token') {
-          const socket = ctx.extra.socket;
-          ctx.extra.watch = hub.listen(principal.userId, (event) => {
-            if (endsAccess(event, principal)) {
-              setTimeout(() => closeForbidden(socket, `API token ${event.kind.toLowerCase()}`), closeGraceMs).unref();
-            }
-          });
-          await ctx.extra.watch.ready;
-        }
+        const socket = ctx.extra.socket;
+        ctx.extra.watch = hub.listen(principal.userId, (event) => {
+          if (endsAccess(event, principal)) {
+            setTimeout(() => closeForbidden(socket, event.kind.toLowerCase().replace('_', ' ')), closeGraceMs).unref();
+          }
+        });
+        await ctx.extra.watch.ready;
         return true;
       },
       onNext: (ctx, _id, _payload, _args, result) => {

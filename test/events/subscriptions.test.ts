@@ -109,4 +109,21 @@ describe('apiTokenEvents subscription', () => {
     await viaSession.dispose();
     await t.gql(REVOKE, { auth: alice });
   });
+
+  it("closes every socket of a user who is deactivated, session ones included", async () => {
+    const carol = await t.session('carol@globex.example.com');
+    const viaSession = subscribe<TokenEvent>(t.url, carol, EVENTS);
+    await new Promise((r) => setTimeout(r, 200));
+    const me = await t.gql<{ me: { id: string } }>('{ me { id } }', { auth: carol });
+    const globexAdmin = await t.session('admin@globex.example.com');
+    const res = await t.gql('mutation ($id: ID!) { deactivateUser(id: $id) { active } }', {
+      auth: globexAdmin,
+      variables: { id: me.body.data?.me.id },
+    });
+    expect(res.body.errors).toBeUndefined();
+    expect(await viaSession.closed).toBe(4403);
+    expect(viaSession.items).toEqual([]);
+    // A new socket with the same session is refused.
+    expect(await subscribe(t.url, carol, EVENTS).closed).toBe(4403);
+  });
 });
