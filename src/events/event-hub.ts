@@ -71,6 +71,24 @@ export function inProcessHub(logger: Logger): TokenEventHub {
   };
 }
 
+/** With Redis unreachable, a subscriber fails after this long instead of waiting for ever. */
+const READY_TIMEOUT_MS = 5_000;
+
+function withTimeout(promise: Promise<unknown>, ms: number, message: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).then(
+    () => clearTimeout(timer),
+    (error: unknown) => {
+      clearTimeout(timer);
+      throw error;
+    },
+  );
+}
+
 /**
  * Events cross instances and regions through Redis pub/sub. `ready` waits for
  * Redis to confirm the subscription, so a replay that starts after it cannot
@@ -100,7 +118,11 @@ export function redisHub(url: string, logger: Logger): TokenEventHub {
     listen(userId, listener) {
       const channel = channelOf(userId);
       if (channels.add(channel, listener)) subscribed.set(channel, subscriber.subscribe(channel));
-      const ready = (subscribed.get(channel) ?? Promise.resolve()).then(() => undefined);
+      const ready = withTimeout(
+        subscribed.get(channel) ?? Promise.resolve(),
+        READY_TIMEOUT_MS,
+        'Redis did not confirm the event subscription in time',
+      );
       return {
         ready,
         stop() {
@@ -111,7 +133,10 @@ export function redisHub(url: string, logger: Logger): TokenEventHub {
       };
     },
     async close() {
-      await Promise.allSettled([publisher.quit(), subscriber.quit()]);
+      // quit() waits for a connection that may never come; an unconnected client is just dropped.
+      await Promise.allSettled(
+        [publisher, subscriber].map((client) => (client.status === 'ready' ? client.quit() : client.disconnect())),
+      );
     },
   };
 }

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { TokenEventHub, Listening } from '../events/event-hub.js';
+import { AppError } from '../errors.js';
 import type { GraphQLContext, Services } from './context.js';
 import { fieldLimitRule } from './field-limit.js';
 
@@ -100,9 +101,13 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
       context: (ctx): GraphQLContext => ({ principal: ctx.extra.principal ?? null, services }),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.['authorization'];
+        // A bad credential closes with 4403; anything else (the database down) is thrown: 4500.
         const principal = await authenticator
           .authenticate(typeof authorization === 'string' ? authorization : '')
-          .catch(() => null);
+          .catch((error: unknown) => {
+            if (error instanceof AppError) return null;
+            throw error;
+          });
         if (!principal) return false;
         ctx.extra.principal = principal;
         const socket = ctx.extra.socket;

@@ -60,3 +60,19 @@ describe('graphql-ws transport', () => {
     expect(await closed).toBe(4401);
   });
 });
+
+describe('with Redis unreachable', () => {
+  it('keeps the API answering and fails a subscription with 4500 instead of hanging', async () => {
+    const t = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const session = await t.session('alice@example.com');
+      const generated = await t.gql('mutation { generateApiToken { token { id } } }', { auth: session });
+      expect(generated.status).toBe(200);
+      expect(generated.body.errors).toBeUndefined();
+      const socket = subscribe(t.url, session, EVENTS);
+      expect(await socket.closed).toBe(4500);
+    } finally {
+      await t.stop();
+    }
+  });
+});
