@@ -1,4 +1,4 @@
-import { UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes, Tx } from '../audit/changes.js';
 import { SYSTEM_ACTOR, type Actor, type Principal } from '../auth/principal.js';
@@ -10,6 +10,7 @@ import {
   ApiTokenNotFoundError,
   ApiTokensDisabledError,
 } from '../errors.js';
+import { databaseKind } from '../db/orm.js';
 import { expiryFor, isExpired } from '../expiry/rules.js';
 import { isUuid } from '../ids.js';
 import { User } from '../users/user.entity.js';
@@ -32,12 +33,16 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** The token rules: one per user, shown once, fixed lifetime, irreversible revocation. */
 export class TokenService {
+  private readonly lockRows: boolean;
+
   constructor(
     private readonly orm: MikroORM,
     private readonly changes: Changes,
     private readonly clock: Clock,
-    private readonly config: Pick<Config, 'tokenLifetime' | 'region'>,
-  ) {}
+    private readonly config: Pick<Config, 'tokenLifetime' | 'region' | 'databaseUrl'>,
+  ) {
+    this.lockRows = databaseKind(config.databaseUrl) === 'postgresql';
+  }
 
   /** The user's live token; an expired one that the sweeper has not deleted yet counts as none. */
   async current(userId: string): Promise<ApiToken | null> {
@@ -48,7 +53,7 @@ export class TokenService {
   async generate(actor: Actor, userId: string): Promise<GeneratedToken> {
     return this.oneTokenPerUser(() =>
       this.changes.run(async (tx) => {
-        const user = await tx.em.findOneOrFail(User, userId);
+        const user = await this.lockUser(tx, userId);
         if (!user.apiTokensEnabled) throw new ApiTokensDisabledError(user.apiTokensDisabledReason);
         const existing = await tx.em.findOne(ApiToken, { user: userId });
         if (existing) {
@@ -64,7 +69,7 @@ export class TokenService {
   async regenerate(actor: Actor, userId: string): Promise<GeneratedToken> {
     return this.oneTokenPerUser(() =>
       this.changes.run(async (tx) => {
-        const user = await tx.em.findOneOrFail(User, userId);
+        const user = await this.lockUser(tx, userId);
         if (!user.apiTokensEnabled) throw new ApiTokensDisabledError(user.apiTokensDisabledReason);
         const existing = await tx.em.findOne(ApiToken, { user: userId });
         if (!existing || isExpired(existing, this.clock.now())) {
@@ -91,6 +96,7 @@ export class TokenService {
       throw new ApiTokenNotFoundError();
     }
     return this.changes.run(async (tx) => {
+      await this.lockUser(tx, userId);
       const token = await tx.em.findOne(ApiToken, { user: userId }, { populate: ['user'] });
       if (!token || isExpired(token, this.clock.now())) {
         throw new ApiTokenNotFoundError('You have no API token to revoke.');
@@ -110,6 +116,7 @@ export class TokenService {
    * access, deactivating a user) or not at all.
    */
   async revokeWithin(tx: Tx, actor: Actor, userId: string, reason: string | null): Promise<RevokedToken | null> {
+    await this.lockUser(tx, userId);
     const token = await tx.em.findOne(ApiToken, { user: userId }, { populate: ['user'] });
     if (!token || isExpired(token, this.clock.now())) return null;
     return this.remove(tx, token, actor, reason);
@@ -125,6 +132,7 @@ export class TokenService {
     return this.changes.run(async (tx) => {
       const token = await tx.em.findOne(ApiToken, { digest: digestToken(secret) }, { populate: ['user'] });
       if (!token || isExpired(token, this.clock.now())) return null;
+      await this.lockUser(tx, token.user.id);
       const actor: Actor = { kind: 'token', userId: token.user.id, label: token.user.email };
       return this.remove(tx, token, actor, null);
     });
@@ -215,6 +223,16 @@ export class TokenService {
       });
     }
     return tokens.length;
+  }
+
+  /**
+   * Serialises one user's token changes. On PostgreSQL two concurrent changes
+   * could otherwise commit out of the order of their audit ids, and a live
+   * subscriber, which skips ids it has passed, would miss the earlier one.
+   * SQLite runs one writer at a time and needs no lock.
+   */
+  private lockUser(tx: Tx, userId: string): Promise<User> {
+    return tx.em.findOneOrFail(User, userId, this.lockRows ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {});
   }
 
   /** The unique index on `api_tokens.user_id` is the last word on "one token per user". */
