@@ -2,7 +2,6 @@ import { LockMode, UniqueConstraintViolationException, type MikroORM } from '@mi
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes, Tx } from '../audit/changes.js';
 import { SYSTEM_ACTOR, type Actor, type Principal } from '../auth/principal.js';
-import { principalOf } from '../auth/principal-of.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import {
@@ -16,6 +15,7 @@ import { isUuid } from '../ids.js';
 import { User } from '../users/user.entity.js';
 import { ApiToken } from './api-token.entity.js';
 import { createTokenSecret, digestToken, isWellFormedToken } from './token-format.js';
+import { findTokenByDigest, principalOfToken, type TokenRecord } from './token-lookup.js';
 
 export interface GeneratedToken {
   /** The plaintext secret: returned to the caller once, kept nowhere. */
@@ -147,23 +147,19 @@ export class TokenService {
     return (await this.verify(secret))?.principal ?? null;
   }
 
-  /** Like `authenticate`, with the token itself (for introspection's `exp` and `iat`). */
-  async verify(secret: string): Promise<{ principal: Principal; token: ApiToken } | null> {
+  /** Like `authenticate`, with the token's own facts (for introspection's `exp` and `iat`). */
+  async verify(secret: string): Promise<{ principal: Principal; token: TokenRecord } | null> {
     if (!isWellFormedToken(secret)) return null;
-    const em = this.orm.em.fork();
-    const token = await em.findOne(
-      ApiToken,
-      { digest: digestToken(secret) },
-      { populate: ['user.businessUnits'] },
-    );
+    const token = await findTokenByDigest(this.orm, digestToken(secret));
     const now = this.clock.now();
     if (!token || isExpired(token, now) || !token.user.active || !token.user.apiTokensEnabled) return null;
     await this.touch(token, now);
-    return { principal: principalOf(token.user, 'token', token.id), token };
+    return { principal: principalOfToken(token), token };
   }
 
 
-  private async touch(token: ApiToken, now: Date): Promise<void> {
+
+  private async touch(token: TokenRecord, now: Date): Promise<void> {
     const fresh =
       token.lastUsedAt !== null &&
       token.lastUsedRegion === this.config.region &&

@@ -150,7 +150,8 @@ describe('bad bearer credentials', () => {
   });
 
   it('a token with a wrong checksum never reaches the database', async () => {
-    const fork = vi.spyOn(t.running.orm.em, 'fork');
+    // Every query, through the ORM or as plain SQL, runs on this connection.
+    const fork = vi.spyOn(t.running.orm.em.getConnection(), 'execute');
     try {
       const wellFormed = createTokenSecret().secret;
       const badChecksum = `${wellFormed.slice(0, -1)}${wellFormed.endsWith('A') ? 'B' : 'A'}`;
