@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+/**
+ * Token verification reads the token with plain SQL (src/tokens/token-lookup.ts),
+ * and each database returns its columns differently: check the facts survive
+ * on both, to the millisecond and at the exact instant of expiry.
+ */
+describe.each(['sqlite', 'postgresql'] as const)('token verification on %s', (kind) => {
+  const clock = new ManualClock('2026-05-05T10:20:30.456Z');
+  let db: TestDatabase | null = null;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = kind === 'postgresql' ? await createTestDatabase() : null;
+    t = await startTestApp(db ? { DATABASE_URL: db.url } : {}, { clock, autoSweep: false });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await db?.drop();
+  });
+
+  it('reads the token, its user and units back exactly, and refuses it from expiresAt on', async () => {
+    const generated = await t.gql<{ generateApiToken: { secret: string; token: { id: string; createdAt: string; expiresAt: string } } }>(
+      'mutation { generateApiToken { secret token { id createdAt expiresAt } } }',
+      { auth: await t.session('admin@example.com') },
+    );
+    const generatedToken = generated.body.data?.generateApiToken;
+    if (!generatedToken) throw new Error(JSON.stringify(generated.body));
+    const { secret, token } = generatedToken;
+    const verified = await t.running.services.tokens.verify(secret);
+    expect(verified?.token.id).toBe(token.id);
+    expect(verified?.token.createdAt.toISOString()).toBe('2026-05-05T10:20:30.456Z');
+    expect(verified?.token.expiresAt.toISOString()).toBe(token.expiresAt);
+    expect(verified?.principal).toMatchObject({ email: 'admin@example.com', role: 'ADMIN', via: 'token' });
+    expect(verified?.principal.businessUnitIds).toHaveLength(2);
+
+    clock.set(new Date(new Date(token.expiresAt).getTime() - 1));
+    expect((await t.gql('{ me { email } }', { auth: secret })).status).toBe(200);
+    clock.set(token.expiresAt);
+    expect((await t.gql('{ me { email } }', { auth: secret })).status).toBe(401);
+  });
+});
