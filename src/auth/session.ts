@@ -1,8 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
+import { devSecret } from '../dev-secret.js';
 
 const SESSION_LIFETIME = '12h';
 
@@ -61,16 +60,6 @@ export class SessionVerifier {
 export function sessionSecret(config: Config): Uint8Array | null {
   if (config.session.secret) return new TextEncoder().encode(config.session.secret);
   if (config.session.jwksUrl) return null;
-  const file = join(config.dataDir, 'session-secret');
-  if (!existsSync(file)) {
-    mkdirSync(config.dataDir, { recursive: true });
-    try {
-      writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
-    } catch (error) {
-      // Another process (server or CLI) created it first: use theirs.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  chmodSync(file, 0o600);
-  return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+  const { value } = devSecret(config.dataDir, 'session-secret', () => randomBytes(32).toString('base64url'));
+  return new TextEncoder().encode(value);
 }

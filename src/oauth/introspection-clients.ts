@@ -1,8 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, IntrospectionClientConfig } from '../config.js';
+import { devSecret } from '../dev-secret.js';
 
 const DEV_CLIENT_ID = 'dev-introspector';
 /** Compared against when the client id is unknown, so a wrong id costs the same time as a wrong secret. */
@@ -48,18 +47,12 @@ export function loadIntrospectionClients(config: Config, logger: Logger): Intros
   if (config.introspectionClients.length > 0 || config.env === 'production') {
     return new IntrospectionClients(config.introspectionClients);
   }
-  const file = join(config.dataDir, 'introspection-client');
-  if (!existsSync(file)) {
-    mkdirSync(config.dataDir, { recursive: true });
-    try {
-      writeFileSync(file, `${DEV_CLIENT_ID}:${randomBytes(24).toString('base64url')}`, { mode: 0o600, flag: 'wx' });
-    } catch (error) {
-      // Another process created it first: use theirs.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  chmodSync(file, 0o600);
-  const [id = '', secret = ''] = splitOnce(readFileSync(file, 'utf8').trim());
+  const { file, value } = devSecret(
+    config.dataDir,
+    'introspection-client',
+    () => `${DEV_CLIENT_ID}:${randomBytes(24).toString('base64url')}`,
+  );
+  const [id = '', secret = ''] = splitOnce(value);
   // The log names the file, not the secret.
   logger.info(
     { introspectionClient: id, file },
