@@ -93,6 +93,13 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
   } = options;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload, handleProtocols });
 
+  /** A bad credential is null (close 4403); anything else, such as the database down, is thrown (4500). */
+  const authenticate = (credential: string): Promise<Principal | null> =>
+    authenticator.authenticate(credential).catch((error: unknown) => {
+      if (error instanceof AppError) return null;
+      throw error;
+    });
+
   const protocol = makeServer<Record<string, unknown>, SocketExtra>({
       schema,
       connectionInitWaitTimeout,
@@ -101,13 +108,8 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
       context: (ctx): GraphQLContext => ({ principal: ctx.extra.principal ?? null, services }),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.['authorization'];
-        // A bad credential closes with 4403; anything else (the database down) is thrown: 4500.
-        const principal = await authenticator
-          .authenticate(typeof authorization === 'string' ? authorization : '')
-          .catch((error: unknown) => {
-            if (error instanceof AppError) return null;
-            throw error;
-          });
+        const credential = typeof authorization === 'string' ? authorization : '';
+        const principal = await authenticate(credential);
         if (!principal) return false;
         ctx.extra.principal = principal;
         const socket = ctx.extra.socket;
@@ -117,7 +119,9 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
           }
         });
         await ctx.extra.watch.ready;
-        return true;
+        // A revocation or deactivation that landed between the first check and
+        // the listener would never reach this socket: check once more.
+        return (await authenticate(credential)) !== null;
       },
       onNext: (ctx, _id, _payload, _args, result) => {
         const { principal, socket } = ctx.extra;

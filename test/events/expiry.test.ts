@@ -3,12 +3,12 @@ import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { ManualClock } from '../../src/clock.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
 import { errorCode, startTestApp, type TestApp } from '../support/test-app.js';
-import { EVENT_FIELDS, subscribe } from '../support/ws-client.js';
+import { EVENT_FIELDS, latestEventId, subscribe } from '../support/ws-client.js';
 
 const DAY = 86_400_000;
 const START = '2026-01-01T00:00:00.000Z';
 const GENERATE = 'mutation { generateApiToken { secret token { id expiresAt } } }';
-const EVENTS = `subscription { apiTokenEvents { ${EVENT_FIELDS} } }`;
+const EVENTS = `subscription($after: ID) { apiTokenEvents(after: $after) { ${EVENT_FIELDS} } }`;
 
 interface Warning {
   kind: string;
@@ -48,8 +48,9 @@ describe('expiry sweeper', () => {
     const clock = new ManualClock(START);
     const app = await start(clock);
     const { secret, token } = await generate(app);
-    const events = subscribe<Warning>(app.url, await app.session('alice@example.com'), EVENTS);
-    await new Promise((r) => setTimeout(r, 200));
+    const events = subscribe<Warning>(app.url, await app.session('alice@example.com'), EVENTS, {
+      after: await latestEventId(app.running.orm),
+    });
 
     expect(await app.running.sweeper.sweep()).toEqual({ warned: 0, expired: 0 });
     clock.advance(150 * DAY + 1_000); // 30 days left, minus a second

@@ -3,10 +3,10 @@ import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { ManualClock } from '../../src/clock.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { EVENT_FIELDS, subscribe } from '../support/ws-client.js';
+import { EVENT_FIELDS, latestEventId, subscribe } from '../support/ws-client.js';
 
 const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const EVENTS = `subscription { apiTokenEvents { ${EVENT_FIELDS} } }`;
+const EVENTS = `subscription($after: ID) { apiTokenEvents(after: $after) { ${EVENT_FIELDS} } }`;
 const DAY = 86_400_000;
 
 /** Two instances in two regions sharing one PostgreSQL database and one Redis. */
@@ -40,9 +40,10 @@ describe('scale-out: PostgreSQL + Redis, two regions', () => {
     });
     expect(mine.body.data?.myApiToken.lastUsedRegion).toBe('us-east');
 
-    const socketInEu = subscribe<{ kind: string }>(eu.url, secret, EVENTS);
-    const sessionInEu = subscribe<{ kind: string }>(eu.url, session, EVENTS);
-    await new Promise((r) => setTimeout(r, 300));
+    const after = await latestEventId(eu.running.orm);
+    const socketInEu = subscribe<{ kind: string }>(eu.url, secret, EVENTS, { after });
+    const sessionInEu = subscribe<{ kind: string }>(eu.url, session, EVENTS, { after });
+    await Promise.all([socketInEu.connected, sessionInEu.connected]);
     const revoked = await us.gql('mutation { revokeApiToken { tokenId } }', { auth: session });
     expect(revoked.body.errors).toBeUndefined();
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { EVENT_FIELDS, subscribe } from '../support/ws-client.js';
+import { EVENT_FIELDS, latestEventId, subscribe } from '../support/ws-client.js';
 
 interface TokenEvent {
   id: string;
@@ -37,9 +37,9 @@ describe('apiTokenEvents subscription', () => {
   });
 
   it('shows each user only their own events, in order', async () => {
-    const aliceEvents = subscribe<TokenEvent>(t.url, alice, EVENTS);
-    const bobEvents = subscribe<TokenEvent>(t.url, bob, EVENTS);
-    await new Promise((r) => setTimeout(r, 200));
+    const after = await latestEventId(t.running.orm);
+    const aliceEvents = subscribe<TokenEvent>(t.url, alice, EVENTS, { after });
+    const bobEvents = subscribe<TokenEvent>(t.url, bob, EVENTS, { after });
 
     const first = await t.gql<{ generateApiToken: { token: { id: string } } }>(GENERATE, { auth: alice });
     const second = await t.gql<{ regenerateApiToken: { token: { id: string } } }>(REGENERATE, { auth: alice });
@@ -67,8 +67,7 @@ describe('apiTokenEvents subscription', () => {
   });
 
   it('resumes after the last id seen: exactly the missed events, then live ones', async () => {
-    const live = subscribe<TokenEvent>(t.url, alice, EVENTS);
-    await new Promise((r) => setTimeout(r, 200));
+    const live = subscribe<TokenEvent>(t.url, alice, EVENTS, { after: await latestEventId(t.running.orm) });
     await t.gql(GENERATE, { auth: alice });
     const [seen] = await live.waitFor(1);
     await live.dispose();
@@ -94,9 +93,10 @@ describe('apiTokenEvents subscription', () => {
   it('closes a socket opened with a token once that token is revoked; session sockets stay', async () => {
     const generated = await t.gql<{ generateApiToken: { secret: string } }>(GENERATE, { auth: alice });
     const secret = generated.body.data?.generateApiToken.secret ?? '';
-    const viaToken = subscribe<TokenEvent>(t.url, secret, EVENTS);
-    const viaSession = subscribe<TokenEvent>(t.url, alice, EVENTS);
-    await new Promise((r) => setTimeout(r, 200));
+    const after = await latestEventId(t.running.orm);
+    const viaToken = subscribe<TokenEvent>(t.url, secret, EVENTS, { after });
+    const viaSession = subscribe<TokenEvent>(t.url, alice, EVENTS, { after });
+    await Promise.all([viaToken.connected, viaSession.connected]);
 
     await t.gql(REVOKE, { auth: alice });
     expect(await viaToken.closed).toBe(4403);
@@ -113,7 +113,7 @@ describe('apiTokenEvents subscription', () => {
   it("closes every socket of a user who is deactivated, session ones included", async () => {
     const carol = await t.session('carol@globex.example.com');
     const viaSession = subscribe<TokenEvent>(t.url, carol, EVENTS);
-    await new Promise((r) => setTimeout(r, 200));
+    await viaSession.connected;
     const me = await t.gql<{ me: { id: string } }>('{ me { id } }', { auth: carol });
     const globexAdmin = await t.session('admin@globex.example.com');
     const res = await t.gql('mutation ($id: ID!) { deactivateUser(id: $id) { active } }', {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { EVENT_FIELDS, subscribe } from '../support/ws-client.js';
+import { EVENT_FIELDS, latestEventId, subscribe } from '../support/ws-client.js';
 
 const EVENTS = `subscription { apiTokenEvents { ${EVENT_FIELDS} } }`;
+const RESUMABLE = `subscription($after: ID) { apiTokenEvents(after: $after) { ${EVENT_FIELDS} } }`;
 
 function rawSocket(url: string): Promise<WebSocket> {
   const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
@@ -33,8 +34,10 @@ describe('graphql-ws transport', () => {
       { auth: session },
     );
     const secret = generated.body.data?.generateApiToken.secret ?? '';
-    const viaSession = subscribe(t.url, session, EVENTS);
-    const viaToken = subscribe(t.url, secret, EVENTS);
+    const after = await latestEventId(t.running.orm);
+    const viaSession = subscribe(t.url, session, RESUMABLE, { after });
+    const viaToken = subscribe(t.url, secret, RESUMABLE, { after });
+    await Promise.all([viaSession.connected, viaToken.connected]);
     await t.gql('mutation { revokeApiToken { tokenId } }', { auth: session });
     expect((await viaSession.waitFor(1)).map((e) => e['kind'])).toEqual(['REVOKED']);
     expect((await viaToken.waitFor(1)).map((e) => e['kind'])).toEqual(['REVOKED']);

@@ -1,5 +1,7 @@
+import type { MikroORM } from '@mikro-orm/core';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 
 export interface Received<T> {
   /** Every payload received so far, in order. */
@@ -8,6 +10,8 @@ export interface Received<T> {
   waitFor(count: number, timeoutMs?: number): Promise<T[]>;
   /** Resolves with the socket's close code. */
   readonly closed: Promise<number>;
+  /** Resolves once the server acknowledged connection_init (its listeners are in place). */
+  readonly connected: Promise<void>;
   readonly errors: unknown[];
   dispose(): Promise<void>;
 }
@@ -24,6 +28,8 @@ export function subscribe<T = Record<string, unknown>>(
   const waiters = new Set<() => void>();
   let onClosed: (code: number) => void = () => undefined;
   const closed = new Promise<number>((resolve) => (onClosed = resolve));
+  let onConnected: () => void = () => undefined;
+  const connected = new Promise<void>((resolve) => (onConnected = resolve));
   const client: Client = createClient({
     url: httpUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
@@ -32,7 +38,7 @@ export function subscribe<T = Record<string, unknown>>(
     lazy: false,
     // Connection failures are what some tests expect; they surface through `closed`.
     onNonLazyError: () => undefined,
-    on: { closed: (event) => onClosed((event as { code: number }).code) },
+    on: { closed: (event) => onClosed((event as { code: number }).code), connected: () => onConnected() },
   });
   client.subscribe<T>(
     { query, variables },
@@ -53,6 +59,7 @@ export function subscribe<T = Record<string, unknown>>(
     items,
     errors,
     closed,
+    connected,
     async waitFor(count, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (items.length < count && errors.length === 0 && Date.now() < deadline) {
@@ -74,3 +81,13 @@ export function subscribe<T = Record<string, unknown>>(
 }
 
 export const EVENT_FIELDS = 'id kind tokenId occurredAt expiresAt daysLeft threshold actor';
+
+/**
+ * The newest stored event id. Subscribing with `after` set to it, a test
+ * receives exactly what happens next, however long the socket takes to start:
+ * what happens before the live listener is in place comes by replay.
+ */
+export async function latestEventId(orm: MikroORM): Promise<string> {
+  const [newest] = await orm.em.fork().find(AuditEvent, {}, { orderBy: { id: 'desc' }, limit: 1 });
+  return String(newest?.id ?? 0);
+}
