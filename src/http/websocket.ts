@@ -101,36 +101,36 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
     });
 
   const protocol = makeServer<Record<string, unknown>, SocketExtra>({
-      schema,
-      connectionInitWaitTimeout,
-      // graphql-ws validates on its own: the same limits as HTTP must apply here.
-      validate: (schemaToCheck, document) => validate(schemaToCheck, document, [...specifiedRules, fieldLimitRule()]),
-      context: (ctx): GraphQLContext => ({ principal: ctx.extra.principal ?? null, services }),
-      onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.['authorization'];
-        const credential = typeof authorization === 'string' ? authorization : '';
-        const principal = await authenticate(credential);
-        if (!principal) return false;
-        ctx.extra.principal = principal;
-        const socket = ctx.extra.socket;
-        ctx.extra.watch = hub.listen(principal.userId, (event) => {
-          if (endsAccess(event, principal)) {
-            setTimeout(() => closeForbidden(socket, event.kind.toLowerCase().replace('_', ' ')), closeGraceMs).unref();
-          }
-        });
-        await ctx.extra.watch.ready;
-        // A revocation or deactivation that landed between the first check and
-        // the listener would never reach this socket: check once more.
-        return (await authenticate(credential)) !== null;
-      },
-      onNext: (ctx, _id, _payload, _args, result) => {
-        const { principal, socket } = ctx.extra;
-        // Close right after this message is on the wire, not after the grace period.
-        if (principal && carriesEnd(result as ExecutionResult, principal)) {
-          setImmediate(() => closeForbidden(socket, 'API token no longer valid'));
+    schema,
+    connectionInitWaitTimeout,
+    // graphql-ws validates on its own: the same limits as HTTP must apply here.
+    validate: (schemaToCheck, document) => validate(schemaToCheck, document, [...specifiedRules, fieldLimitRule()]),
+    context: (ctx): GraphQLContext => ({ principal: ctx.extra.principal ?? null, services }),
+    onConnect: async (ctx) => {
+      const authorization = ctx.connectionParams?.['authorization'];
+      const credential = typeof authorization === 'string' ? authorization : '';
+      const principal = await authenticate(credential);
+      if (!principal) return false;
+      ctx.extra.principal = principal;
+      const socket = ctx.extra.socket;
+      ctx.extra.watch = hub.listen(principal.userId, (event) => {
+        if (endsAccess(event, principal)) {
+          setTimeout(() => closeForbidden(socket, event.kind.toLowerCase().replace('_', ' ')), closeGraceMs).unref();
         }
-      },
-      onClose: (ctx) => ctx.extra.watch?.stop(),
+      });
+      await ctx.extra.watch.ready;
+      // A revocation or deactivation that landed between the first check and
+      // the listener would never reach this socket: check once more.
+      return (await authenticate(credential)) !== null;
+    },
+    onNext: (ctx, _id, _payload, _args, result) => {
+      const { principal, socket } = ctx.extra;
+      // Close right after this message is on the wire, not after the grace period.
+      if (principal && carriesEnd(result as ExecutionResult, principal)) {
+        setImmediate(() => closeForbidden(socket, 'API token no longer valid'));
+      }
+    },
+    onClose: (ctx) => ctx.extra.watch?.stop(),
   });
 
   // graphql-ws's own `use/ws` adapter, with client mistakes (an oversized
