@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration, type Duration } from './duration.js';
+import { DAY_MS, parseDuration, type Duration } from './duration.js';
 
 /** The service's whole configuration, validated once at start. */
 export interface Config {
@@ -132,7 +132,7 @@ const EnvSchema = z.object({
     .regex(/^[a-z0-9-]{1,32}$/, 'REGION must be 1-32 lowercase letters, digits or dashes')
     .default('local'),
   REGIONS: optionalText,
-  TOKEN_LIFETIME: duration('TOKEN_LIFETIME').default({ iso: 'P180D', ms: 180 * 86_400_000 }),
+  TOKEN_LIFETIME: duration('TOKEN_LIFETIME').default({ iso: 'P180D', ms: 180 * DAY_MS }),
   EXPIRY_WARNINGS: z.string().default(DEFAULT_EXPIRY_WARNINGS),
   SWEEP_INTERVAL: duration('SWEEP_INTERVAL').default({ iso: 'PT1M', ms: 60_000 }),
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),

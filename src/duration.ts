@@ -17,7 +17,8 @@ const PATTERN =
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+/** Milliseconds in a day. */
+export const DAY_MS = 24 * HOUR;
 
 /** Parses a duration; returns null for anything that is not a positive duration. */
 export function parseDuration(text: string): Duration | null {
@@ -26,8 +27,8 @@ export function parseDuration(text: string): Duration | null {
   if (!match || iso === 'P' || iso.endsWith('T')) return null;
   const [, weeks, days, hours, minutes, seconds] = match;
   const ms =
-    Number(weeks ?? 0) * 7 * DAY +
-    Number(days ?? 0) * DAY +
+    Number(weeks ?? 0) * 7 * DAY_MS +
+    Number(days ?? 0) * DAY_MS +
     Number(hours ?? 0) * HOUR +
     Number(minutes ?? 0) * MINUTE +
     Math.round(Number(seconds ?? 0) * SECOND);
@@ -36,5 +37,5 @@ export function parseDuration(text: string): Duration | null {
 
 /** Whole days in `ms`, rounded up: 6 days and 1 second left is "7 days left". */
 export function daysLeft(ms: number): number {
-  return Math.max(0, Math.ceil(ms / DAY));
+  return Math.max(0, Math.ceil(ms / DAY_MS));
 }

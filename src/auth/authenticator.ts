@@ -2,7 +2,7 @@ import { InvalidTokenError } from '../errors.js';
 import type { TokenService } from '../tokens/token.service.js';
 import { looksLikeApiToken } from '../tokens/token-format.js';
 import type { UserService } from '../users/user.service.js';
-import { principalOf } from './principal-of.js';
+import { principalOf, principalUserOf } from './principal-of.js';
 import type { Principal } from './principal.js';
 import type { SessionVerifier } from './session.js';
 
@@ -33,6 +33,6 @@ export class Authenticator {
   private async session(jwt: string): Promise<Principal | null> {
     const userId = await this.sessions.verify(jwt);
     const user = userId ? await this.users.findActive(userId) : null;
-    return user ? principalOf(user, 'session', null) : null;
+    return user ? principalOf(principalUserOf(user), 'session', null) : null;
   }
 }

@@ -134,7 +134,9 @@ export class Sweeper {
       for (const token of candidates) {
         const due = dueWarning(token, now, config.expiryWarnings);
         if (!due) continue;
-        byThreshold.set(due.threshold.ms, [...(byThreshold.get(due.threshold.ms) ?? []), token.id]);
+        const ids = byThreshold.get(due.threshold.ms) ?? [];
+        ids.push(token.id);
+        byThreshold.set(due.threshold.ms, ids);
         await tx.record({
           action: 'EXPIRY_WARNING',
           actor: SYSTEM_ACTOR,

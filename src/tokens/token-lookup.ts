@@ -1,6 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
-import type { Principal } from '../auth/principal.js';
-import type { Role } from '../users/role.js';
+import type { PrincipalUser } from '../auth/principal-of.js';
 
 /** What verifying a token needs to know about it, read in one round trip. */
 export interface TokenRecord {
@@ -9,15 +8,9 @@ export interface TokenRecord {
   readonly expiresAt: Date;
   readonly lastUsedAt: Date | null;
   readonly lastUsedRegion: string | null;
-  readonly user: {
-    readonly id: string;
-    readonly email: string;
-    readonly name: string;
-    readonly role: Role;
-    readonly organizationId: string;
+  readonly user: PrincipalUser & {
     readonly active: boolean;
     readonly apiTokensEnabled: boolean;
-    readonly businessUnitIds: readonly string[];
   };
 }
 
@@ -30,7 +23,7 @@ interface Row {
   user_id: string;
   email: string;
   name: string;
-  role: Role;
+  role: PrincipalUser['role'];
   organization_id: string;
   active: unknown;
   api_tokens_enabled: unknown;
@@ -75,20 +68,6 @@ export async function findTokenByDigest(orm: MikroORM, digest: string): Promise<
       apiTokensEnabled: Boolean(first.api_tokens_enabled),
       businessUnitIds: rows.flatMap((row) => (row.business_unit_id ? [row.business_unit_id] : [])),
     },
-  };
-}
-
-export function principalOfToken(record: TokenRecord): Principal {
-  const { user } = record;
-  return {
-    userId: user.id,
-    email: user.email,
-    name: user.name,
-    role: user.role,
-    organizationId: user.organizationId,
-    businessUnitIds: user.businessUnitIds,
-    via: 'token',
-    tokenId: record.id,
   };
 }
 

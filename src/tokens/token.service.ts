@@ -1,6 +1,7 @@
-import { LockMode, UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
+import { LockMode, type MikroORM } from '@mikro-orm/core';
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes, Tx } from '../audit/changes.js';
+import { principalOf } from '../auth/principal-of.js';
 import { SYSTEM_ACTOR, type Actor, type Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -10,12 +11,13 @@ import {
   ApiTokensDisabledError,
 } from '../errors.js';
 import { databaseKind } from '../db/orm.js';
+import { onUniqueViolation } from '../db/unique.js';
 import { expiryFor, isExpired } from '../expiry/rules.js';
 import { isUuid } from '../ids.js';
 import { User } from '../users/user.entity.js';
 import { ApiToken } from './api-token.entity.js';
 import { createTokenSecret, digestToken, isWellFormedToken } from './token-format.js';
-import { findTokenByDigest, principalOfToken, type TokenRecord } from './token-lookup.js';
+import { findTokenByDigest, type TokenRecord } from './token-lookup.js';
 
 export interface GeneratedToken {
   /** The plaintext secret: returned to the caller once, kept nowhere. */
@@ -154,7 +156,7 @@ export class TokenService {
     const now = this.clock.now();
     if (!token || isExpired(token, now) || !token.user.active || !token.user.apiTokensEnabled) return null;
     await this.touch(token, now);
-    return { principal: principalOfToken(token), token };
+    return { principal: principalOf(token.user, 'token', token.id), token };
   }
 
 
@@ -232,12 +234,8 @@ export class TokenService {
   }
 
   /** The unique index on `api_tokens.user_id` is the last word on "one token per user". */
-  private async oneTokenPerUser<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) throw new ApiTokenExistsError();
-      throw error;
-    }
+  private oneTokenPerUser<T>(work: () => Promise<T>): Promise<T> {
+    return onUniqueViolation(work, () => new ApiTokenExistsError());
   }
+
 }

@@ -1,8 +1,9 @@
-import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/core';
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes } from '../audit/changes.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
+import { onUniqueViolation } from '../db/unique.js';
 import { BadUserInputError, NoSuchRecordError } from '../errors.js';
 import type { TokenService } from '../tokens/token.service.js';
 import { validEmail, validName, validRole, validUnitIds } from './admin-input.js';
@@ -136,15 +137,11 @@ export class AdminService {
     return units;
   }
 
-  /** A unique index is the last word on duplicates; its violation is the client's mistake, not a 500. */
-  private async unique<T>(field: string, message: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) throw new BadUserInputError(message, field);
-      throw error;
-    }
+  /** A duplicate name or email is the client's mistake, reported on its field. */
+  private unique<T>(field: string, message: string, work: () => Promise<T>): Promise<T> {
+    return onUniqueViolation(work, () => new BadUserInputError(message, field));
   }
+
 }
 
 function unitNames(units: readonly BusinessUnit[]): string {
