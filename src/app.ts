@@ -12,14 +12,14 @@ import { inProcessHub, redisHub, type TokenEventHub } from './events/event-hub.j
 import { publishTokenEvents } from './events/publish.js';
 import { TokenEventService } from './events/token-event.service.js';
 import { Sweeper } from './expiry/sweeper.js';
-import type { Services } from './http/context.js';
-import { buildAppSchema } from './http/schema.js';
+import type { Services } from './auth/context.js';
+import { buildAppSchema } from './schema.js';
 import { createHttpServer } from './http/server.js';
 import { createWebSocketServer } from './http/websocket.js';
 import { createLogger } from './logger.js';
 import { createMail, type Mail } from './mail/mail.js';
 import { TokenService } from './tokens/token.service.js';
-import { createAdminServices } from './users/admin-services.js';
+import { createAdminServices } from './admin/admin-services.js';
 import { seedDemo } from './users/seed.js';
 import { UserService } from './users/user.service.js';
 

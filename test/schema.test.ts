@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { printSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { buildAppSchema } from '../src/http/schema.js';
+import { buildAppSchema } from '../src/schema.js';
 
 const COMMITTED = new URL('../schema.graphql', import.meta.url);
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { printSchema } from 'graphql';
-import { buildAppSchema } from '../http/schema.js';
+import { buildAppSchema } from '../schema.js';
 
 /** Prints the GraphQL schema (SDL); `npm run schema` writes it to schema.graphql. */
 buildAppSchema().then(

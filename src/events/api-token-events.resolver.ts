@@ -1,5 +1,5 @@
 import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../http/context.js';
+import { requirePrincipal, type GraphQLContext } from '../auth/context.js';
 import { ApiTokenEvent } from './api-token-event.type.js';
 import type { TokenEventMessage } from './token-event.js';
 

@@ -7,7 +7,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
-import type { GraphQLContext, Services } from './context.js';
+import type { GraphQLContext, Services } from '../auth/context.js';
 import { oauthRoutes } from '../oauth/oauth.routes.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
 import { fieldLimitRule } from './field-limit.js';

@@ -8,7 +8,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { TokenEventHub, Listening } from '../events/event-hub.js';
 import { AppError } from '../errors.js';
-import type { GraphQLContext, Services } from './context.js';
+import type { GraphQLContext, Services } from '../auth/context.js';
 import { fieldLimitRule } from './field-limit.js';
 
 export interface WebSocketOptions {

@@ -1,7 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Services } from '../http/context.js';
+import type { Services } from '../auth/context.js';
 import { introspect } from './introspection.js';
 import { loadIntrospectionClients } from './introspection-clients.js';
 

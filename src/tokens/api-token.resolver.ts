@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { actorOf } from '../auth/principal.js';
 import { DAY_MS } from '../duration.js';
-import { requirePrincipal, requireSession, type GraphQLContext } from '../http/context.js';
+import { requirePrincipal, requireSession, type GraphQLContext } from '../auth/context.js';
 import { ApiToken } from './api-token.entity.js';
 import { ApiTokenPolicy, GeneratedApiToken, RevokedApiToken } from './api-token.types.js';
 

@@ -1,6 +1,6 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
 import { UnauthenticatedError } from '../errors.js';
-import { requirePrincipal, type GraphQLContext } from '../http/context.js';
+import { requirePrincipal, type GraphQLContext } from '../auth/context.js';
 import { UserView } from './user.types.js';
 
 @Resolver()

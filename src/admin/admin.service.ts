@@ -6,13 +6,13 @@ import type { Clock } from '../clock.js';
 import { onUniqueViolation } from '../db/unique.js';
 import { BadUserInputError, NoSuchRecordError } from '../errors.js';
 import type { TokenService } from '../tokens/token.service.js';
-import { validEmail, validName, validRole, validUnitIds } from './admin-input.js';
-import { findManagedUser, requireAdmin } from './admin-scope.js';
+import { validEmail, validName, validRole, validUnitIds } from './validate.js';
+import { findManagedUser, requireAdmin } from './scope.js';
 import type { CreateUserInput, UpdateUserInput } from './admin.inputs.js';
-import { BusinessUnit } from './business-unit.entity.js';
-import { Organization } from './organization.entity.js';
-import { Role } from './role.js';
-import { User } from './user.entity.js';
+import { BusinessUnit } from '../users/business-unit.entity.js';
+import { Organization } from '../users/organization.entity.js';
+import { Role } from '../users/role.js';
+import { User } from '../users/user.entity.js';
 
 /**
  * An organisation admin's work on their own organisation: business units and

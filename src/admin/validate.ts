@@ -1,6 +1,6 @@
 import { BadUserInputError, NoSuchRecordError } from '../errors.js';
 import { isUuid } from '../ids.js';
-import { Role } from './role.js';
+import { Role } from '../users/role.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MAX_NAME = 200;

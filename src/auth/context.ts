@@ -1,10 +1,10 @@
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from './principal.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { ForbiddenError, UnauthenticatedError } from '../errors.js';
 import type { TokenEventService } from '../events/token-event.service.js';
 import type { TokenService } from '../tokens/token.service.js';
-import type { AdminServices } from '../users/admin-services.js';
+import type { AdminServices } from '../admin/admin-services.js';
 import type { UserService } from '../users/user.service.js';
 
 /** The services resolvers call; resolvers hold no rules of their own. */

@@ -2,7 +2,7 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import type { AuditEvent } from '../audit/audit-event.entity.js';
 import type { ApiToken } from '../tokens/api-token.entity.js';
 import { PageInfo } from './pagination.js';
-import { UserView } from './user.types.js';
+import { UserView } from '../users/user.types.js';
 
 @ObjectType({ description: 'An API token’s metadata with its user, as admins and support see it. Never the secret.' })
 export class ManagedApiToken {

@@ -2,8 +2,8 @@ import type { EntityManager, ObjectQuery } from '@mikro-orm/core';
 import type { Principal } from '../auth/principal.js';
 import { ForbiddenError, NoSuchRecordError } from '../errors.js';
 import { isUuid } from '../ids.js';
-import { Role } from './role.js';
-import { User } from './user.entity.js';
+import { Role } from '../users/role.js';
+import { User } from '../users/user.entity.js';
 
 /**
  * Who may manage and see whom. One place, so every admin operation answers an

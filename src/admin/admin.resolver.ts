@@ -1,8 +1,8 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../http/context.js';
+import { requirePrincipal, type GraphQLContext } from '../auth/context.js';
 import { RevokedApiToken } from '../tokens/api-token.types.js';
 import { CreateUserInput, UpdateUserInput } from './admin.inputs.js';
-import { BusinessUnitView, UserView } from './user.types.js';
+import { BusinessUnitView, UserView } from '../users/user.types.js';
 
 /** Admin and support mutations; the rules live in AdminService and TokenControls. */
 @Resolver()

@@ -5,9 +5,9 @@ import { actorOf, type Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import { ApiTokenNotFoundError, ForbiddenError } from '../errors.js';
 import type { RevokedToken, TokenService } from '../tokens/token.service.js';
-import { validReason } from './admin-input.js';
-import { findManagedUser, requireAdminOrSupport } from './admin-scope.js';
-import type { User } from './user.entity.js';
+import { validReason } from './validate.js';
+import { findManagedUser, requireAdminOrSupport } from './scope.js';
+import type { User } from '../users/user.entity.js';
 
 /** Support's and admins' controls over other users' API tokens. */
 export class TokenControls {

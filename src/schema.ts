@@ -1,10 +1,10 @@
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
-import { ApiTokenEventsResolver } from '../events/api-token-events.resolver.js';
-import { ApiTokenResolver } from '../tokens/api-token.resolver.js';
-import { AdminQueriesResolver } from '../users/admin-queries.resolver.js';
-import { AdminResolver } from '../users/admin.resolver.js';
-import { MeResolver } from '../users/me.resolver.js';
+import { ApiTokenEventsResolver } from './events/api-token-events.resolver.js';
+import { ApiTokenResolver } from './tokens/api-token.resolver.js';
+import { AdminQueriesResolver } from './admin/admin-queries.resolver.js';
+import { AdminResolver } from './admin/admin.resolver.js';
+import { MeResolver } from './users/me.resolver.js';
 
 export const resolvers = [
   ApiTokenResolver,

@@ -8,12 +8,12 @@ import { parseDuration } from '../duration.js';
 import { BadUserInputError, ForbiddenError, NoSuchRecordError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { ApiToken } from '../tokens/api-token.entity.js';
-import { findVisibleUser, ownOrganization, requireAdminOrSupport, visibleUsers } from './admin-scope.js';
+import { findVisibleUser, ownOrganization, requireAdminOrSupport, visibleUsers } from './scope.js';
 import type { ApiTokenFilter } from './admin.inputs.js';
-import { BusinessUnit } from './business-unit.entity.js';
+import { BusinessUnit } from '../users/business-unit.entity.js';
 import { decodeCursor, pageSize, toPage } from './pagination.js';
-import { Role } from './role.js';
-import { User } from './user.entity.js';
+import { Role } from '../users/role.js';
+import { User } from '../users/user.entity.js';
 
 export interface PageArgs {
   readonly first?: number | null;

@@ -1,5 +1,5 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { Role } from './role.js';
+import { Role } from '../users/role.js';
 
 @InputType()
 export class CreateUserInput {

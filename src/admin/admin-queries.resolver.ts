@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../http/context.js';
+import { requirePrincipal, type GraphQLContext } from '../auth/context.js';
 import { ApiTokenFilter } from './admin.inputs.js';
 import { ApiTokenConnection, AuditEntry, AuditEventConnection, ManagedApiToken } from './admin.types.js';
 
