@@ -7,7 +7,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { SessionVerifier, sessionSecret } from './auth/session.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
-import { databaseKind, openDatabase } from './db/orm.js';
+import { locksRows, openDatabase } from './db/orm.js';
 import { inProcessHub, redisHub, type TokenEventHub } from './events/event-hub.js';
 import { publishTokenEvents } from './events/publish.js';
 import { TokenEventService } from './events/token-event.service.js';
@@ -110,7 +110,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       closers.unshift(() => websockets.close());
       await http.listen({ host: config.host, port: config.port });
       mail.start();
-      const sweeper = new Sweeper({ changes, tokens, clock, config, logger, lockRows: databaseKind(config.databaseUrl) === 'postgresql' });
+      const sweeper = new Sweeper({ changes, tokens, clock, config, logger, lockRows: locksRows(config.databaseUrl) });
       if (deps.autoSweep !== false) sweeper.start();
       closers.unshift(() => sweeper.stop());
       const address = http.server.address();

@@ -1,13 +1,19 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261128000000_initial as PostgresInitial } from '../../migrations/postgresql/Migration20261128000000_initial.js';
-import { Migration20261128000000_initial as SqliteInitial } from '../../migrations/sqlite/Migration20261128000000_initial.js';
 import { Migration20261128010000_outbox as PostgresOutbox } from '../../migrations/postgresql/Migration20261128010000_outbox.js';
+import { Migration20261128000000_initial as SqliteInitial } from '../../migrations/sqlite/Migration20261128000000_initial.js';
 import { Migration20261128010000_outbox as SqliteOutbox } from '../../migrations/sqlite/Migration20261128010000_outbox.js';
+import { Migration20261128020000_outbox_event_index as SqliteOutboxEventIndex } from '../../migrations/sqlite/Migration20261128020000_outbox_event_index.js';
 
-/** Applied in this order; append new migrations, never edit applied ones. */
+/**
+ * Applied in this order; append new migrations (`npm run migration:create`
+ * writes them and prints the lines to add here), never edit applied ones.
+ * `test/db/schema-drift.test.ts` fails when these and the entities disagree.
+ */
 export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261128000000_initial', class: SqliteInitial },
   { name: 'Migration20261128010000_outbox', class: SqliteOutbox },
+  { name: 'Migration20261128020000_outbox_event_index', class: SqliteOutboxEventIndex },
 ];
 
 export const postgresMigrations: MigrationObject[] = [

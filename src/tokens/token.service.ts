@@ -10,7 +10,7 @@ import {
   ApiTokenNotFoundError,
   ApiTokensDisabledError,
 } from '../errors.js';
-import { databaseKind } from '../db/orm.js';
+import { locksRows } from '../db/orm.js';
 import { onUniqueViolation } from '../db/unique.js';
 import { expiryFor, isExpired } from '../expiry/rules.js';
 import { isUuid } from '../ids.js';
@@ -43,7 +43,7 @@ export class TokenService {
     private readonly clock: Clock,
     private readonly config: Pick<Config, 'tokenLifetime' | 'region' | 'databaseUrl'>,
   ) {
-    this.lockRows = databaseKind(config.databaseUrl) === 'postgresql';
+    this.lockRows = locksRows(config.databaseUrl);
   }
 
   /** The user's live token; an expired one that the sweeper has not deleted yet counts as none. */
