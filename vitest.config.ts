@@ -13,6 +13,7 @@ export default defineConfig({
   },
   test: {
     setupFiles: ['reflect-metadata'],
+    globalSetup: ['test/support/global-setup.ts'],
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,

@@ -28,6 +28,21 @@ export interface AppDeps {
   readonly logger?: Logger;
   /** False: the sweeper runs only when `sweeper.sweep()` is called (tests that move a ManualClock). */
   readonly autoSweep?: boolean;
+  /** Protocol timeouts, shortened by tests that wait for them to pass. */
+  readonly timeouts?: Timeouts;
+}
+
+export interface Timeouts {
+  /**
+   * A graphql-ws client that has not sent `connection_init` by then is closed (4408).
+   * @default 3_000
+   */
+  readonly connectionInitMs?: number;
+  /**
+   * How long a subscriber waits for Redis to confirm its channel before failing (4500).
+   * @default 5_000
+   */
+  readonly eventsReadyMs?: number;
 }
 
 /** What a running app exposes to its tests and CLIs. */
@@ -71,7 +86,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     try {
       const orm = await prepareDatabase(config, clock, logger);
       closers.unshift(() => orm.close());
-      const events = config.redisUrl ? redisHub(config.redisUrl, logger) : inProcessHub(logger);
+      const events = config.redisUrl
+        ? redisHub(config.redisUrl, logger, { readyTimeoutMs: deps.timeouts?.eventsReadyMs })
+        : inProcessHub(logger);
       closers.unshift(() => events.close());
       const audit = new AuditLog(config.region);
       const mail = createMail({ config, orm, audit, clock, logger });
@@ -106,7 +123,15 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         },
       });
       closers.unshift(() => http.close());
-      const websockets = createWebSocketServer({ server: http.server, schema, authenticator, services, hub: events, logger });
+      const websockets = createWebSocketServer({
+        server: http.server,
+        schema,
+        authenticator,
+        services,
+        hub: events,
+        logger,
+        connectionInitWaitTimeout: deps.timeouts?.connectionInitMs,
+      });
       closers.unshift(() => websockets.close());
       await http.listen({ host: config.host, port: config.port });
       mail.start();

@@ -71,8 +71,6 @@ export function inProcessHub(logger: Logger): TokenEventHub {
   };
 }
 
-/** With Redis unreachable, a subscriber fails after this long instead of waiting for ever. */
-const READY_TIMEOUT_MS = 5_000;
 
 function withTimeout(promise: Promise<unknown>, ms: number, message: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -94,7 +92,14 @@ function withTimeout(promise: Promise<unknown>, ms: number, message: string): Pr
  * Redis to confirm the subscription, so a replay that starts after it cannot
  * miss an event published in between.
  */
-export function redisHub(url: string, logger: Logger): TokenEventHub {
+export function redisHub(
+  url: string,
+  logger: Logger,
+  {
+    /** With Redis unreachable, a subscriber fails after this long instead of waiting for ever. */
+    readyTimeoutMs = 5_000,
+  }: { readonly readyTimeoutMs?: number | undefined } = {},
+): TokenEventHub {
   const publisher = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const subscriber = new Redis(url, { lazyConnect: false });
   const channels = new Channels();
@@ -120,7 +125,7 @@ export function redisHub(url: string, logger: Logger): TokenEventHub {
       if (channels.add(channel, listener)) subscribed.set(channel, subscriber.subscribe(channel));
       const ready = withTimeout(
         subscribed.get(channel) ?? Promise.resolve(),
-        READY_TIMEOUT_MS,
+        readyTimeoutMs,
         'Redis did not confirm the event subscription in time',
       );
       return {

@@ -21,7 +21,8 @@ function closeCode(socket: WebSocket): Promise<number> {
 describe('graphql-ws transport', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp();
+    // The real 3 s connection_init wait, shortened: the test waits for it to pass.
+    t = await startTestApp({}, { timeouts: { connectionInitMs: 300 } });
   });
   afterAll(async () => {
     await t.stop();
@@ -66,7 +67,7 @@ describe('graphql-ws transport', () => {
 
 describe('with Redis unreachable', () => {
   it('keeps the API answering and fails a subscription with 4500 instead of hanging', async () => {
-    const t = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+    const t = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1' }, { timeouts: { eventsReadyMs: 300 } });
     try {
       const session = await t.session('alice@example.com');
       const generated = await t.gql('mutation { generateApiToken { token { id } } }', { auth: session });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-// The CLI compiles the project with tsc first; on a busy machine that takes a while.
+// The CLI checks its incremental build first (done once per run by test/support/global-setup.ts).
 const CLI_TIMEOUT = 180_000;
 
 interface Run {

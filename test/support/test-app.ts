@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { createApp, type App, type Running } from '../../src/app.js';
+import { createApp, type App, type Running, type Timeouts } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
@@ -40,7 +40,7 @@ export const TEST_SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  deps: { clock?: Clock; dataDir?: string; autoSweep?: boolean; logger?: Logger } = {},
+  deps: { clock?: Clock; dataDir?: string; autoSweep?: boolean; logger?: Logger; timeouts?: Timeouts } = {},
 ): Promise<TestApp> {
   const dataDir = deps.dataDir ?? (await mkdtemp(join(tmpdir(), 'api-tokens-test-')));
   const config = loadConfig({
@@ -56,6 +56,7 @@ export async function startTestApp(
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.autoSweep === undefined ? {} : { autoSweep: deps.autoSweep }),
+    ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
   });
   const running = await app.start();
   return {
