@@ -98,6 +98,8 @@ const list = (text: string) =>
     .filter((item) => item !== '');
 
 const DEFAULT_EXPIRY_WARNINGS = 'P30D,P7D,P1D';
+const DEFAULT_REGION = 'local';
+const REGION_NAME = /^[a-z0-9-]{1,32}$/;
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -127,10 +129,7 @@ const EnvSchema = z.object({
     .max(100, 'MAIL_MAX_ATTEMPTS must be between 1 and 100')
     .default(12),
   APP_URL: url('APP_URL', ['http:', 'https:']),
-  REGION: z
-    .string()
-    .regex(/^[a-z0-9-]{1,32}$/, 'REGION must be 1-32 lowercase letters, digits or dashes')
-    .default('local'),
+  REGION: z.string().regex(REGION_NAME, 'REGION must be 1-32 lowercase letters, digits or dashes').default(DEFAULT_REGION),
   REGIONS: optionalText,
   TOKEN_LIFETIME: duration('TOKEN_LIFETIME').default({ iso: 'P180D', ms: 180 * DAY_MS }),
   EXPIRY_WARNINGS: z.string().default(DEFAULT_EXPIRY_WARNINGS),
@@ -157,8 +156,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   // Checks across variables read the raw values, so they are reported together with the rest.
   const expiryWarnings = parseWarnings(given['EXPIRY_WARNINGS'] ?? DEFAULT_EXPIRY_WARNINGS, problems);
-  const region = given['REGION'] ?? 'local';
+  const region = parsed.success ? parsed.data.REGION : (given['REGION'] ?? DEFAULT_REGION);
   const regions = given['REGIONS'] ? list(given['REGIONS']) : [region];
+  for (const name of regions.filter((entry) => !REGION_NAME.test(entry))) {
+    problems.push(`REGIONS: "${name}" is not a region name (1-32 lowercase letters, digits or dashes)`);
+  }
+  if (new Set(regions).size !== regions.length) problems.push('REGIONS: each region may appear once');
   if (!regions.includes(region)) {
     problems.push(`REGIONS: must include this instance's REGION "${region}"`);
   }

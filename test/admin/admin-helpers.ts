@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { errorCode, type GqlResponse, type TestApp } from '../support/test-app.js';
+import { generate } from '../support/tokens.js';
 
 /** A resource server allowed to introspect, as a deployment would configure it. */
 export const INTROSPECTION_CLIENT = { id: 'resource-server', secret: 'resource-server-secret-0123456789' };
@@ -18,15 +19,10 @@ export async function userId(t: TestApp, email: string): Promise<string> {
   return user.id;
 }
 
-/** Generates an API token for a user (through their session) and returns its secret. */
+/** Generates an API token for a user (through their session) and returns its secret and id. */
 export async function generateToken(t: TestApp, email: string): Promise<{ secret: string; id: string }> {
-  const res = await t.gql<{ generateApiToken: { secret: string; token: { id: string } } }>(
-    'mutation { generateApiToken { secret token { id } } }',
-    { auth: await t.session(email) },
-  );
-  const generated = res.body.data?.generateApiToken;
-  if (!generated) throw new Error(`generate failed for ${email}: ${JSON.stringify(res.body.errors)}`);
-  return { secret: generated.secret, id: generated.token.id };
+  const { secret, token } = await generate(t, email);
+  return { secret, id: token.id };
 }
 
 export interface FormResponse {

@@ -3,6 +3,7 @@ import { ManualClock } from '../../src/clock.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
 import { createTokenSecret } from '../../src/tokens/token-format.js';
 import { errorCode, startTestApp, type GqlResponse, type TestApp } from '../support/test-app.js';
+import { generate as generateFor } from '../support/tokens.js';
 
 const DAY = 86_400_000;
 const GENERATE = 'mutation { generateApiToken { secret token { id expiresAt } } }';
@@ -18,12 +19,8 @@ interface MyToken {
 }
 
 async function generate(t: TestApp, email: string): Promise<{ secret: string; id: string; expiresAt: string }> {
-  const res = await t.gql<{ generateApiToken: { secret: string; token: { id: string; expiresAt: string } } }>(GENERATE, {
-    auth: await t.session(email),
-  });
-  const generated = res.body.data?.generateApiToken;
-  if (!generated) throw new Error(`generate failed: ${JSON.stringify(res.body)}`);
-  return { secret: generated.secret, id: generated.token.id, expiresAt: generated.token.expiresAt };
+  const { secret, token } = await generateFor(t, email);
+  return { secret, id: token.id, expiresAt: token.expiresAt };
 }
 
 /** The rejection a bad bearer credential gets, whatever is wrong with it. */

@@ -3,7 +3,8 @@ import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { generate, outboxRows } from './mail-app.js';
-import { eventually, SmtpSink } from './smtp-sink.js';
+import { eventually } from '../support/eventually.js';
+import { SmtpSink } from './smtp-sink.js';
 
 /** Enough rows that both instances' passes overlap; each send is a new SMTP connection. */
 const ROWS = 30;

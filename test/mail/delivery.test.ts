@@ -7,7 +7,8 @@ import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
 import { User } from '../../src/users/user.entity.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { APP_URL, generate, MAIL_FROM, outboxRows, readyz, REGENERATE, REVOKE, toAddress } from './mail-app.js';
-import { eventually, secretLeaks, SmtpSink } from './smtp-sink.js';
+import { eventually } from '../support/eventually.js';
+import { secretLeaks, SmtpSink } from './smtp-sink.js';
 
 const utc = (iso: string) => `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { APP_URL, generate, MAIL_FROM } from './mail-app.js';
-import { eventually, secretLeaks, SmtpSink } from './smtp-sink.js';
+import { eventually } from '../support/eventually.js';
+import { secretLeaks, SmtpSink } from './smtp-sink.js';
 
 const DAY = 86_400_000;
 

@@ -6,7 +6,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { generate, readyz, REVOKE, toAddress } from './mail-app.js';
-import { eventually, secretLeaks } from './smtp-sink.js';
+import { eventually } from '../support/eventually.js';
+import { secretLeaks } from './smtp-sink.js';
 
 describe('email without SMTP_URL', () => {
   let t: TestApp;

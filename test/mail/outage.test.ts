@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { APP_URL, generate, outboxRows, readyz, REGENERATE, REVOKE } from './mail-app.js';
-import { eventually, secretLeaks, SmtpSink } from './smtp-sink.js';
+import { eventually } from '../support/eventually.js';
+import { secretLeaks, SmtpSink } from './smtp-sink.js';
 
 const HOUR = 3_600_000;
 

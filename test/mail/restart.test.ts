@@ -6,7 +6,8 @@ import { ManualClock } from '../../src/clock.js';
 import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { generate, outboxRows, REVOKE } from './mail-app.js';
-import { eventually, secretLeaks, SmtpSink } from './smtp-sink.js';
+import { eventually } from '../support/eventually.js';
+import { secretLeaks, SmtpSink } from './smtp-sink.js';
 
 describe('email across a restart', () => {
   let sink: SmtpSink;

@@ -92,6 +92,8 @@ describe('loadConfig', () => {
     ['SMTP_URL', { SMTP_URL: 'mail.example.com' }],
     ['REGION', { REGION: 'EU West' }],
     ['REGIONS', { REGIONS: 'us-east,eu-west' }],
+    ['REGIONS', { REGIONS: 'local,EU West' }],
+    ['REGIONS', { REGIONS: 'local,us-east,local' }],
     ['BODY_LIMIT', { BODY_LIMIT: '10' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['NODE_ENV', { NODE_ENV: 'staging' }],
