@@ -18,6 +18,7 @@ import { createHttpServer } from './http/server.js';
 import { createWebSocketServer } from './http/websocket.js';
 import { createLogger } from './logger.js';
 import { createMail, type Mail } from './mail/mail.js';
+import { queueMailFor } from './mail/outbox.js';
 import { TokenService } from './tokens/token.service.js';
 import { createAdminServices } from './admin/admin-services.js';
 import { seedDemo } from './users/seed.js';
@@ -90,8 +91,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         ? redisHub(config.redisUrl, logger, { readyTimeoutMs: deps.timeouts?.eventsReadyMs })
         : inProcessHub(logger);
       closers.unshift(() => events.close());
-      const audit = new AuditLog(config.region);
-      const mail = createMail({ config, orm, audit, clock, logger });
+      // The outbox hook writes each event's email in the event's own transaction.
+      const audit = new AuditLog(config.region, [queueMailFor(config)]);
+      const mail = createMail({ config, orm, clock, logger });
       closers.unshift(() => mail.stop());
       const changes = new Changes(orm, audit, (recorded) => {
         publishTokenEvents(events, recorded);

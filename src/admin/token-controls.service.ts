@@ -53,16 +53,15 @@ export class TokenControls {
     });
   }
 
+  /** Revokes a user's token as the caller; the scope check and the revocation run in one transaction. */
   async revokeUserApiToken(principal: Principal, userId: string, reason?: string | null): Promise<RevokedToken> {
     requireAdminOrSupport(principal);
     const why = validReason(reason);
-    await findManagedUser(this.orm.em.fork(), principal, userId, 'userId');
-    try {
-      return await this.tokens.revoke(actorOf(principal), userId, { reason: why });
-    } catch (error) {
-      if (error instanceof ApiTokenNotFoundError) throw new ApiTokenNotFoundError('This user has no API token.');
-      throw error;
-    }
+    return this.changes.run(async (tx) => {
+      const user = await findManagedUser(tx.em, principal, userId, 'userId');
+      const revoked = await this.tokens.revokeWithin(tx, actorOf(principal), user.id, why);
+      if (!revoked) throw new ApiTokenNotFoundError('This user has no API token.');
+      return revoked;
+    });
   }
-
 }

@@ -29,13 +29,11 @@ export type AuditHook = (em: EntityManager, event: AuditEvent) => void | Promise
 
 /** Writes audit events inside the caller's transaction. */
 export class AuditLog {
-  private readonly hooks: AuditHook[] = [];
-
-  constructor(private readonly region: string) {}
-
-  onRecord(hook: AuditHook): void {
-    this.hooks.push(hook);
-  }
+  /** `hooks` run, in order, inside the transaction of every event recorded. */
+  constructor(
+    private readonly region: string,
+    private readonly hooks: readonly AuditHook[] = [],
+  ) {}
 
   async record(em: EntityManager, record: AuditRecord): Promise<AuditEvent> {
     const event = em.create(AuditEvent, {

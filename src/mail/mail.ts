@@ -1,11 +1,10 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
-import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { messageIdDomain } from './delivery-rules.js';
 import { MailWorker } from './mail-worker.js';
-import { outboxCounts, queueMailFor, type OutboxCounts } from './outbox.js';
+import { outboxCounts, type OutboxCounts } from './outbox.js';
 import { createMailTransport } from './transport.js';
 
 /** Email as the app wires it: the outbox hook, the transport and the delivery worker. */
@@ -23,14 +22,15 @@ export interface Mail {
 export interface MailDeps {
   readonly config: Config;
   readonly orm: MikroORM;
-  readonly audit: AuditLog;
   readonly clock: Clock;
   readonly logger: Logger;
 }
 
-/** Registers the outbox hook on `audit` and builds the (not yet started) worker. */
-export function createMail({ config, orm, audit, clock, logger }: MailDeps): Mail {
-  audit.onRecord(queueMailFor(config));
+/**
+ * Builds the transport and the (not yet started) worker. The outbox rows come
+ * from `queueMailFor(config)`, an audit hook the composition root gives the AuditLog.
+ */
+export function createMail({ config, orm, clock, logger }: MailDeps): Mail {
   const transport = createMailTransport({ smtpUrl: config.smtpUrl, dataDir: config.dataDir, logger });
   const worker = new MailWorker({
     orm,

@@ -96,8 +96,7 @@ describe('email over SMTP', () => {
   });
 
   it('queues nothing for a change that rolls back, and exactly one message for one that commits', async () => {
-    const audit = new AuditLog('eu-west');
-    audit.onRecord(queueMailFor({ appUrl: APP_URL }));
+    const audit = new AuditLog('eu-west', [queueMailFor({ appUrl: APP_URL })]);
     const changes = new Changes(t.running.orm, audit, () => undefined);
     const admin = await t.running.orm.em.fork().findOneOrFail(User, { email: 'admin@example.com' });
     const record = {
