@@ -25,7 +25,7 @@ async function main(name: string | undefined): Promise<number> {
     try {
       const orm = await openDatabase(scratch.url);
       try {
-        const result = await orm.getMigrator().createMigration(MIGRATIONS_DIR[kind], false, false, name);
+        const result = await orm.migrator.createMigration(MIGRATIONS_DIR[kind], false, false, name);
         process.stdout.write(
           result.fileName
             ? `${kind}: wrote ${MIGRATIONS_DIR[kind]}/${result.fileName}; add it to src/db/migrations.ts\n`
@@ -50,7 +50,13 @@ interface Scratch {
 async function scratchDatabase(kind: DatabaseKind): Promise<Scratch> {
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'migration-create-'));
-    return { url: `sqlite:${join(dir, 'scratch.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      url: `sqlite:${join(dir, 'scratch.sqlite')}`,
+      drop: () => {
+        rmSync(dir, { recursive: true, force: true });
+        return Promise.resolve();
+      },
+    };
   }
   const admin = process.env['MIGRATION_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const database = `migration_scratch_${randomBytes(4).toString('hex')}`;

@@ -22,6 +22,6 @@ export async function openDatabase(url: string, logger?: Logger): Promise<MikroO
     await connection.execute('pragma journal_mode = wal');
     await connection.execute('pragma busy_timeout = 5000');
   }
-  await orm.getMigrator().up();
+  await orm.migrator.up();
   return orm;
 }

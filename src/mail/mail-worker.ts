@@ -95,6 +95,8 @@ export class MailWorker {
     });
     await this.active;
     this.active = null;
+    // A nudge may have arrived while the pass ran (TypeScript narrows `nudged` to false from above).
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (this.running) this.schedule(this.nudged ? 0 : this.options.pollIntervalMs);
   }
 

@@ -52,7 +52,7 @@ export function loadIntrospectionClients(config: Config, logger: Logger): Intros
     'introspection-client',
     () => `${DEV_CLIENT_ID}:${randomBytes(24).toString('base64url')}`,
   );
-  const [id = '', secret = ''] = splitOnce(value);
+  const [id, secret] = splitOnce(value);
   // The log names the file, not the secret.
   logger.info(
     { introspectionClient: id, file },

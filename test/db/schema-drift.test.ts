@@ -26,8 +26,8 @@ describe('migrations against the entities', () => {
     db = await createTestDatabase();
     const orm = await openDatabase(db.url);
     try {
-      expect(await orm.getMigrator().getPendingMigrations()).toEqual([]);
-      expect((await orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false })).trim()).toBe('');
+      expect(await orm.migrator.getPendingMigrations()).toEqual([]);
+      expect((await orm.schema.getUpdateSchemaSQL({ wrap: false })).trim()).toBe('');
     } finally {
       await orm.close();
     }
@@ -41,7 +41,7 @@ describe('migrations against the entities', () => {
     const migrated = await openDatabase(`sqlite:${join(dir, 'migrated.sqlite')}`);
     const generated = await MikroORM.init(ormConfig(`sqlite:${join(dir, 'generated.sqlite')}`));
     try {
-      await generated.getSchemaGenerator().createSchema();
+      await generated.schema.createSchema();
       expect(await sqliteSchema(migrated)).toEqual(await sqliteSchema(generated));
     } finally {
       await migrated.close();

@@ -61,6 +61,8 @@ describe('audit trail of token changes', () => {
       organizationId: alice.organization.id,
       region: 'us-east',
     };
+    // Compared as plain objects: the entity's own properties, without its prototype.
+    // eslint-disable-next-line @typescript-eslint/no-misused-spread
     expect(recorded.map((e) => ({ ...e }))).toEqual([
       expect.objectContaining({
         ...common,

@@ -45,7 +45,7 @@ export function subscribe<T = Record<string, unknown>>(
     {
       next: (result) => {
         if (result.errors) errors.push(...result.errors);
-        if (result.data) items.push(...(Object.values(result.data) as T[]));
+        if (result.data) items.push(...Object.values<T>(result.data));
         for (const wake of waiters) wake();
       },
       error: (error) => {
