@@ -6,7 +6,7 @@ import { AdminQueriesResolver } from './admin/admin-queries.resolver.js';
 import { AdminResolver } from './admin/admin.resolver.js';
 import { MeResolver } from './users/me.resolver.js';
 
-export const resolvers = [
+const resolvers = [
   ApiTokenResolver,
   MeResolver,
   ApiTokenEventsResolver,

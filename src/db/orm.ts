@@ -2,8 +2,6 @@ import { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { databaseKind, ormConfig } from './mikro-orm.config.js';
 
-export { databaseKind, type DatabaseKind } from './mikro-orm.config.js';
-
 /**
  * Row locks (`FOR UPDATE`, `SKIP LOCKED`) where the database has them. SQLite
  * runs one writer at a time, so it needs none (and has no syntax for them).

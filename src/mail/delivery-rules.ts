@@ -8,7 +8,7 @@ export interface RetryPolicy {
   readonly maxMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { baseMs: 30_000, maxMs: 3_600_000 };
+const DEFAULT_RETRY: RetryPolicy = { baseMs: 30_000, maxMs: 3_600_000 };
 
 /**
  * The wait after failed attempt number `attempt` (1-based): exponential,

@@ -1,7 +1,7 @@
 import { BigIntType, Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 
-export const OUTBOX_STATUSES = ['PENDING', 'SENT', 'FAILED'] as const;
+const OUTBOX_STATUSES = ['PENDING', 'SENT', 'FAILED'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
 /**

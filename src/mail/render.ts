@@ -15,7 +15,7 @@ export interface MailContent {
  * interpolated value goes through here: emails, names and reasons are typed
  * by people, and a reason like `<a href=...>` must arrive as text.
  */
-export function escapeHtml(value: string): string {
+function escapeHtml(value: string): string {
   return value
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

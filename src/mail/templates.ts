@@ -138,7 +138,7 @@ function facts(rows: readonly (readonly [string, string])[]): Block {
 }
 
 /** Who did it, in the words the recipient needs to judge whether it was expected. */
-export function describeActor(event: Pick<MailEvent, 'actorKind' | 'actorUserId' | 'actorLabel' | 'subjectUserId'>): string {
+function describeActor(event: Pick<MailEvent, 'actorKind' | 'actorUserId' | 'actorLabel' | 'subjectUserId'>): string {
   switch (event.actorKind) {
     case 'token':
       return 'a request made with the token itself';

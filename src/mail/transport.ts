@@ -5,7 +5,7 @@ import SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Logger } from 'pino';
 
 /** A message ready to send; built from an outbox row. */
-export interface OutgoingMail {
+interface OutgoingMail {
   /** `<…@…>`; the same for every attempt at one outbox row. */
   readonly messageId: string;
   readonly from: string;

@@ -48,7 +48,7 @@ export function digestToken(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
-export function tokenHint(secret: string): string {
+function tokenHint(secret: string): string {
   return `${TOKEN_PREFIX}…${secret.slice(-4)}`;
 }
 

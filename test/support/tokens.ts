@@ -1,6 +1,6 @@
 import type { TestApp } from './test-app.js';
 
-export const GENERATE = 'mutation { generateApiToken { secret token { id hint createdAt expiresAt } } }';
+const GENERATE = 'mutation { generateApiToken { secret token { id hint createdAt expiresAt } } }';
 
 export interface Generated {
   readonly secret: string;
