@@ -301,7 +301,7 @@ function parseTrustProxy(text: string | null, problems: string[]): boolean | str
   if (text === null || text === 'false') return false;
   if (text === 'true') return true;
   const addresses = list(text);
-  const valid = (a: string) => /^(loopback|linklocal|uniquelocal)$/.test(a) || /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(a);
+  const valid = (a: string) => /^(loopback|linklocal|uniquelocal)$/.test(a) || /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*)(?:\/\d{1,3})?$/.test(a);
   if (addresses.length > 0 && addresses.every(valid)) return addresses;
   problems.push('TRUST_PROXY: must be true, false, or comma-separated proxy addresses, CIDRs, loopback, linklocal or uniquelocal');
   return false;

@@ -119,6 +119,37 @@ describe('rate limits (in memory, one instance)', () => {
     });
   });
 
+  describe('client addresses behind a proxy', () => {
+    let trusting: TestApp;
+    let direct: TestApp;
+    beforeAll(async () => {
+      trusting = await startTestApp({ RATE_LIMIT_AUTH_FAILURES: '1/PT1M', TRUST_PROXY: 'loopback' });
+      direct = await startTestApp({ RATE_LIMIT_AUTH_FAILURES: '1/PT1M' });
+    });
+    afterAll(async () => {
+      await trusting.stop();
+      await direct.stop();
+    });
+
+    const from = (t: TestApp, address: string) =>
+      fetch(t.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${unknownToken()}`, 'x-forwarded-for': address },
+        body: JSON.stringify({ query: '{ me { email } }' }),
+      });
+
+    it('are read from X-Forwarded-For only when TRUST_PROXY trusts the proxy', async () => {
+      expect((await from(trusting, '203.0.113.1')).status).toBe(401);
+      expect((await from(trusting, '203.0.113.1')).status).toBe(429);
+      // Another client behind the same proxy keeps its own budget.
+      expect((await from(trusting, '203.0.113.2')).status).toBe(401);
+
+      // Not trusted: a client cannot dodge its budget by inventing addresses.
+      expect((await from(direct, '203.0.113.1')).status).toBe(401);
+      expect((await from(direct, '203.0.113.2')).status).toBe(429);
+    });
+  });
+
   describe('OAuth endpoints', () => {
     let t: TestApp;
     const other = { id: 'other-client', secret: 'other-client-secret-abcdef' };
