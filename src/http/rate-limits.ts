@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimit, RateLimitsConfig } from '../config.js';
 import { RateLimitedError } from '../errors.js';
+import { addressKey } from './address-key.js';
 
 /** The answer to "may this caller go on?"; when not, how long until it may. */
 export type Verdict = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
@@ -83,7 +84,7 @@ export interface RateLimitsOptions {
  * - token changes (generate, regenerate, revoke) per user: also bounds the
  *   emails those changes send;
  * - failed authentications (bearer on `/graphql` and graphql-ws, Basic on
- *   `/oauth/introspect`) per client IP;
+ *   `/oauth/introspect`) per client address (an IPv6 client per /64);
  * - introspections per client id, and `/oauth/revoke` calls per client IP.
  */
 export class RateLimits {
@@ -129,12 +130,12 @@ export class RateLimits {
   }
 
   takeRevocation(ip: string): Promise<Verdict> {
-    return this.revocations.take(ip);
+    return this.revocations.take(addressKey(ip));
   }
 
   /** Seconds until `ip` may try a credential again; null when it may now. Synchronous: no I/O. */
   authBlocked(ip: string): number | null {
-    return this.blocked.retryAfter(ip, Date.now());
+    return this.blocked.retryAfter(addressKey(ip), Date.now());
   }
 
   /**
@@ -143,8 +144,9 @@ export class RateLimits {
    * the window ends, and the verdict says so.
    */
   async authFailed(ip: string): Promise<Verdict> {
-    const verdict = await this.authFailures.take(ip);
-    if (!verdict.allowed) this.blocked.add(ip, Date.now() + verdict.retryAfterSeconds * 1000);
+    const key = addressKey(ip);
+    const verdict = await this.authFailures.take(key);
+    if (!verdict.allowed) this.blocked.add(key, Date.now() + verdict.retryAfterSeconds * 1000);
     return verdict;
   }
 }

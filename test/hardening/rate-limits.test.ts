@@ -144,6 +144,10 @@ describe('rate limits (in memory, one instance)', () => {
       // Another client behind the same proxy keeps its own budget.
       expect((await from(trusting, '203.0.113.2')).status).toBe(401);
 
+      // An IPv6 client holds a /64: another address in it shares the budget.
+      expect((await from(trusting, '2001:db8:1:2::1')).status).toBe(401);
+      expect((await from(trusting, '2001:db8:1:2::2')).status).toBe(429);
+
       // Not trusted: a client cannot dodge its budget by inventing addresses.
       expect((await from(direct, '203.0.113.1')).status).toBe(401);
       expect((await from(direct, '203.0.113.2')).status).toBe(429);
