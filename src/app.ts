@@ -14,6 +14,9 @@ import { TokenEventService } from './events/token-event.service.js';
 import { Sweeper } from './expiry/sweeper.js';
 import type { Services } from './auth/context.js';
 import { buildAppSchema } from './schema.js';
+import { Redis } from 'ioredis';
+import { clientIpOf } from './http/client-ip.js';
+import { RateLimits } from './http/rate-limits.js';
 import { createHttpServer } from './http/server.js';
 import { createWebSocketServer } from './http/websocket.js';
 import { createLogger } from './logger.js';
@@ -75,6 +78,32 @@ export async function prepareDatabase(config: Config, clock: Clock, logger: Logg
   return orm;
 }
 
+/**
+ * The connection for rate-limit counters and the readiness PING. Commands
+ * fail at once while it is down (no offline queue, one retry), so a limiter
+ * falls back to memory and `/readyz` answers, instead of both waiting.
+ */
+function sharedRedis(url: string): Redis {
+  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+}
+
+/**
+ * Waits briefly for Redis, so a freshly started instance counts in the shared
+ * budgets and reports ready at once. It starts without Redis all the same:
+ * limits then count in memory and `/readyz` says 503 until Redis is back.
+ */
+async function connected(redis: Redis, logger: Logger): Promise<void> {
+  if (redis.status === 'ready') return;
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    new Promise<string>((resolve) => redis.once('ready', () => resolve('ready'))),
+    new Promise<string>((resolve) => redis.once('error', () => resolve('error'))),
+    new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timeout'), 2_000))),
+  ]);
+  clearTimeout(timer);
+  if (outcome !== 'ready') logger.warn('redis is not reachable at start: rate limits count in memory until it is');
+}
+
 /** Builds the service. Nothing happens until `start()`: no ports, timers or connections. */
 export function createApp(config: Config, deps: AppDeps = {}): App {
   const clock = deps.clock ?? systemClock;
@@ -91,6 +120,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         ? redisHub(config.redisUrl, logger, { readyTimeoutMs: deps.timeouts?.eventsReadyMs })
         : inProcessHub(logger);
       closers.unshift(() => events.close());
+      const redis = config.redisUrl ? sharedRedis(config.redisUrl) : null;
+      if (redis) {
+        closers.unshift(() => (redis.status === 'ready' ? redis.quit() : Promise.resolve(redis.disconnect())));
+        await connected(redis, logger);
+      }
+      const limits = new RateLimits({ limits: config.rateLimits, redis, keyPrefix: config.redisKeyPrefix, logger });
       // The outbox hook writes each event's email in the event's own transaction.
       const audit = new AuditLog(config.region, [queueMailFor(config)]);
       const mail = createMail({ config, orm, clock, logger });
@@ -109,22 +144,27 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         users,
         events: new TokenEventService(orm, events),
         admin: createAdminServices(orm, changes, clock, tokens),
+        limits,
       };
       const schema = await buildAppSchema();
       const authenticator = new Authenticator(sessions, tokens, users);
 
-      const { app: http } = await createHttpServer({
+      const { app: http, close: closeHttp } = await createHttpServer({
         config,
         logger,
         schema,
         authenticator,
         services,
-        ready: async () => {
-          await orm.em.getConnection().execute('select 1');
-          return { region: config.region, mail: await mail.status() };
+        limits,
+        readiness: {
+          checks: {
+            database: () => orm.em.getConnection().execute('select 1'),
+            ...(redis ? { redis: () => redis.ping() } : {}),
+          },
+          details: async () => ({ region: config.region, mail: await mail.status() }),
         },
       });
-      closers.unshift(() => http.close());
+      closers.unshift(closeHttp);
       const websockets = createWebSocketServer({
         server: http.server,
         schema,
@@ -133,6 +173,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         hub: events,
         logger,
         connectionInitWaitTimeout: deps.timeouts?.connectionInitMs,
+        limits,
+        clientIp: clientIpOf(config.trustProxy),
       });
       closers.unshift(() => websockets.close());
       await http.listen({ host: config.host, port: config.port });

@@ -38,6 +38,37 @@ export interface Config {
    * outside production a development client is then generated.
    */
   readonly introspectionClients: readonly IntrospectionClientConfig[];
+  /** Per-user, per-IP and per-client budgets; see `src/http/rate-limits.ts`. */
+  readonly rateLimits: RateLimitsConfig;
+  /** Prefix of every key this service keeps in Redis (rate-limit counters). */
+  readonly redisKeyPrefix: string;
+  /** Origins a browser may call the API from (CORS). Empty: none but the service's own. */
+  readonly corsOrigins: readonly string[];
+  /** Bearer token that unlocks operational details (`/readyz`). Null: details only in logs. */
+  readonly metricsToken: string | null;
+  /**
+   * Which proxies to believe about the client's address (`X-Forwarded-For`),
+   * as Fastify's `trustProxy`: false, true, or a list of proxy addresses.
+   * Per-IP limits are only as good as this.
+   */
+  readonly trustProxy: boolean | readonly string[];
+}
+
+/** At most `points` in any `duration` window. */
+export interface RateLimit {
+  readonly points: number;
+  readonly duration: Duration;
+}
+
+export interface RateLimitsConfig {
+  /** generate/regenerate/revoke per user: also bounds the emails they send. */
+  readonly tokenChanges: RateLimit;
+  /** Failed bearer or Basic credentials per client IP (HTTP and graphql-ws). */
+  readonly authFailures: RateLimit;
+  /** `POST /oauth/introspect` calls per authenticated client id. */
+  readonly introspection: RateLimit;
+  /** `POST /oauth/revoke` calls per client IP (it needs no client authentication). */
+  readonly revoke: RateLimit;
 }
 
 export interface IntrospectionClientConfig {
@@ -91,6 +122,24 @@ const url = (name: string, protocols: readonly string[]) =>
     { message: `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
+/** `<count>/<ISO-8601 duration>`, e.g. `10/PT1H`; windows are whole seconds, as Redis counts them. */
+const rateLimit = (name: string) =>
+  z.string().transform((text, ctx): RateLimit => {
+    const match = /^\s*(\d{1,7})\s*\/\s*(\S+)\s*$/.exec(text);
+    const points = Number(match?.[1] ?? 0);
+    const duration = parseDuration(match?.[2] ?? '');
+    if (!match || points < 1 || !duration || duration.ms % 1000 !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must be <count>/<duration> such as 10/PT1H (count 1-9999999, a whole number of seconds), got "${text}"`,
+      });
+      return z.NEVER;
+    }
+    return { points, duration };
+  });
+
+const limitDefault = (points: number, iso: string, ms: number): RateLimit => ({ points, duration: { iso, ms } });
+
 const list = (text: string) =>
   text
     .split(',')
@@ -136,6 +185,19 @@ const EnvSchema = z.object({
   SWEEP_INTERVAL: duration('SWEEP_INTERVAL').default({ iso: 'PT1M', ms: 60_000 }),
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),
   INTROSPECTION_CLIENTS: optionalText,
+  RATE_LIMIT_TOKEN_CHANGES: rateLimit('RATE_LIMIT_TOKEN_CHANGES').default(limitDefault(10, 'PT1H', 3_600_000)),
+  RATE_LIMIT_AUTH_FAILURES: rateLimit('RATE_LIMIT_AUTH_FAILURES').default(limitDefault(30, 'PT1M', 60_000)),
+  RATE_LIMIT_INTROSPECTION: rateLimit('RATE_LIMIT_INTROSPECTION').default(limitDefault(6000, 'PT1M', 60_000)),
+  RATE_LIMIT_REVOKE: rateLimit('RATE_LIMIT_REVOKE').default(limitDefault(30, 'PT1M', 60_000)),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'REDIS_KEY_PREFIX must be 1-64 letters, digits or : . _ -')
+    .default('api-tokens:'),
+  CORS_ORIGINS: optionalText,
+  METRICS_TOKEN: optionalText.refine((v) => v === null || v.length >= 32, {
+    message: 'METRICS_TOKEN must be at least 32 characters',
+  }),
+  TRUST_PROXY: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -169,6 +231,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('SESSION_SECRET or SESSION_JWKS_URL must be set when NODE_ENV=production');
   }
   const introspectionClients = parseIntrospectionClients(given['INTROSPECTION_CLIENTS'] ?? null, problems);
+  const corsOrigins = parseOrigins(given['CORS_ORIGINS'] ?? null, problems);
+  const trustProxy = parseTrustProxy(given['TRUST_PROXY'] ?? null, problems);
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
 
@@ -198,7 +262,52 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
     introspectionClients,
+    rateLimits: {
+      tokenChanges: e.RATE_LIMIT_TOKEN_CHANGES,
+      authFailures: e.RATE_LIMIT_AUTH_FAILURES,
+      introspection: e.RATE_LIMIT_INTROSPECTION,
+      revoke: e.RATE_LIMIT_REVOKE,
+    },
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    corsOrigins,
+    metricsToken: e.METRICS_TOKEN,
+    trustProxy,
   };
+}
+
+/** Exact origins (`scheme://host[:port]`), as browsers send them in `Origin`; no wildcards. */
+function parseOrigins(text: string | null, problems: string[]): string[] {
+  const origins: string[] = [];
+  for (const item of list(text ?? '')) {
+    let origin: string | null = null;
+    try {
+      const parsed = new URL(item);
+      if ((parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.origin === item.replace(/\/$/, '')) {
+        origin = parsed.origin;
+      }
+    } catch {
+      origin = null;
+    }
+    if (origin) origins.push(origin);
+    else problems.push(`CORS_ORIGINS: "${item}" is not an origin such as https://app.example.com (no path, no wildcard)`);
+  }
+  return origins;
+}
+
+/**
+ * `true` (every hop: only behind a proxy that overwrites `X-Forwarded-For`),
+ * or comma-separated proxy addresses, CIDRs or `loopback` / `linklocal` /
+ * `uniquelocal`. Hop counts are not offered: Fastify cannot check the
+ * immediate peer with them, so a direct client could forge its address.
+ */
+function parseTrustProxy(text: string | null, problems: string[]): boolean | string[] {
+  if (text === null || text === 'false') return false;
+  if (text === 'true') return true;
+  const addresses = list(text);
+  const valid = (a: string) => /^(loopback|linklocal|uniquelocal)$/.test(a) || /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*)(?:\/\d{1,3})?$/.test(a);
+  if (addresses.length > 0 && addresses.every(valid)) return addresses;
+  problems.push('TRUST_PROXY: must be true, false, or comma-separated proxy addresses, CIDRs, loopback, linklocal or uniquelocal');
+  return false;
 }
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;

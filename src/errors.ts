@@ -89,3 +89,13 @@ export class ApiTokensDisabledError extends AppError {
     );
   }
 }
+
+/**
+ * Too many attempts in the current window. `retryAfterSeconds` says when the
+ * next one is allowed, so a client backs off instead of retrying blindly.
+ */
+export class RateLimitedError extends AppError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('RATE_LIMITED', `Too many requests; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+  }
+}

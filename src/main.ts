@@ -3,6 +3,9 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 
+/** Longer than the HTTP close grace period (10 s), so requests in flight get theirs. */
+const SHUTDOWN_TIMEOUT_MS = 25_000;
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -22,11 +25,19 @@ async function main(): Promise<void> {
     `API token service listening on ${running.url}. Get a session with: npm run -s session -- alice@example.com`,
   );
 
+  // SIGTERM: stop accepting, let requests in flight finish (their commits
+  // included), close sockets with 1001, stop the sweeper and mail worker
+  // between batches, then close the database (see App.stop). Should that
+  // hang, exit anyway before an orchestrator's kill does it less cleanly.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
     app.stop().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -1,13 +1,12 @@
-import type { EntityManager } from '@mikro-orm/core';
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes } from '../audit/changes.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import { onUniqueViolation } from '../db/unique.js';
-import { BadUserInputError, NoSuchRecordError } from '../errors.js';
+import { BadUserInputError } from '../errors.js';
 import type { TokenService } from '../tokens/token.service.js';
 import { validEmail, validName, validRole, validUnitIds } from './validate.js';
-import { findManagedUser, requireAdmin } from './scope.js';
+import { assignableUnits, findManagedUser, requireAdmin } from './scope.js';
 import type { CreateUserInput, UpdateUserInput } from './admin.inputs.js';
 import { BusinessUnit } from '../users/business-unit.entity.js';
 import { Organization } from '../users/organization.entity.js';
@@ -54,10 +53,12 @@ export class AdminService {
     const name = validName(input.name, 'input.name');
     const role = validRole(input.role ?? Role.USER, 'input.role');
     const unitIds = validUnitIds(input.businessUnitIds ?? [], 'input.businessUnitIds');
-    return this.unique('input.email', 'A user with this email already exists.', () =>
+    // Emails are unique across the service, so a taken one must be refused; the
+    // message says neither that the address exists nor in which organisation.
+    return this.unique('input.email', 'Could not create a user with this email address.', () =>
       this.changes.run(async (tx) => {
         const now = this.clock.now();
-        const units = await this.ownUnits(tx.em, principal, unitIds, 'input.businessUnitIds');
+        const units = await assignableUnits(tx.em, principal, unitIds, [], 'input.businessUnitIds');
         const organization = tx.em.getReference(Organization, principal.organizationId);
         const user = tx.em.create(User, { organization, email, name, role, createdAt: now });
         user.businessUnits.set(units);
@@ -88,7 +89,13 @@ export class AdminService {
         user.name = name;
       }
       if (unitIds !== null) {
-        const units = await this.ownUnits(tx.em, principal, unitIds, 'input.businessUnitIds');
+        const current = user.businessUnits.getItems().map((unit) => unit.id);
+        const same = current.length === unitIds.length && unitIds.every((id) => current.includes(id));
+        // An admin's units are their scope: changing their own would widen it.
+        if (!same && user.id === principal.userId) {
+          throw new BadUserInputError('You cannot change your own business units.', 'input.businessUnitIds');
+        }
+        const units = await assignableUnits(tx.em, principal, unitIds, current, 'input.businessUnitIds');
         const before = unitNames(user.businessUnits.getItems());
         const after = unitNames(units);
         if (before !== after) {
@@ -127,14 +134,6 @@ export class AdminService {
       await this.tokens.revokeWithin(tx, actorOf(principal), user.id, 'The account was deactivated.');
       return user;
     });
-  }
-
-  /** Units of the caller's organisation; an id of another organisation is answered like an unknown one. */
-  private async ownUnits(em: EntityManager, principal: Principal, ids: readonly string[], field: string) {
-    if (ids.length === 0) return [];
-    const units = await em.find(BusinessUnit, { id: { $in: [...ids] }, organization: principal.organizationId });
-    if (units.length !== ids.length) throw new NoSuchRecordError('business unit', field);
-    return units;
   }
 
   /** A duplicate name or email is the client's mistake, reported on its field. */

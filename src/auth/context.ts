@@ -6,6 +6,7 @@ import type { TokenEventService } from '../events/token-event.service.js';
 import type { TokenService } from '../tokens/token.service.js';
 import type { AdminServices } from '../admin/admin-services.js';
 import type { UserService } from '../users/user.service.js';
+import type { RateLimits } from '../http/rate-limits.js';
 
 /** The services resolvers call; resolvers hold no rules of their own. */
 export interface Services {
@@ -16,6 +17,8 @@ export interface Services {
   readonly events: TokenEventService;
   /** Admin and support controls and reads. */
   readonly admin: AdminServices;
+  /** Budgets checked on the resolver path, so HTTP and graphql-ws share them. */
+  readonly limits: RateLimits;
 }
 
 export interface GraphQLContext {

@@ -20,6 +20,51 @@ export async function openDatabase(url: string, logger?: Logger): Promise<MikroO
     await connection.execute('pragma journal_mode = wal');
     await connection.execute('pragma busy_timeout = 5000');
   }
-  await orm.migrator.up();
+  try {
+    await (databaseKind(url) === 'postgresql' ? migrateExclusively(orm) : migrateWithRetry(orm, logger));
+  } catch (error) {
+    await orm.close(true);
+    throw error;
+  }
   return orm;
+}
+
+/**
+ * Any fixed 64-bit number, the same in every instance and release: the
+ * PostgreSQL advisory lock that one instance at a time migrates under.
+ */
+const MIGRATION_LOCK_KEY = 4_815_162_342;
+
+/**
+ * Runs the migrations inside one transaction that first takes an advisory
+ * lock. Instances starting together on an empty database otherwise race to
+ * create the migrations table and the schema, and all but one die. Here the
+ * others wait for the lock, then find nothing pending. The lock is released
+ * at commit or rollback, so a crashed instance cannot leave it held.
+ */
+async function migrateExclusively(orm: MikroORM): Promise<void> {
+  const connection = orm.em.getConnection();
+  await connection.transactional(async (trx) => {
+    await connection.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY], 'all', trx);
+    await orm.migrator.up({ transaction: trx });
+  });
+}
+
+/**
+ * SQLite serialises writers, but two processes starting on one new file can
+ * still both try to create the migrations table; the loser sees "already
+ * exists". Its migration transaction rolled back, so trying again finds the
+ * schema the winner made. Not a lock: enough that neither process crashes.
+ */
+async function migrateWithRetry(orm: MikroORM, logger: Logger | undefined, attempts = 3): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await orm.migrator.up();
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      logger?.warn({ err: error, attempt }, 'migration raced another process; trying again');
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
 }

@@ -91,6 +91,8 @@ export class Sweeper {
   private async drain(batch: () => Promise<BatchResult>): Promise<number> {
     let total = 0;
     for (;;) {
+      // Stopping waits for the batch in progress, never for the rest of a sweep.
+      if (this.stopped) return total;
       const { found, done } = await batch();
       total += done;
       if (found < this.batchSize || done === 0 || this.stopped) return total;

@@ -11,6 +11,10 @@ import type { GraphQLContext, Services } from '../auth/context.js';
 import { oauthRoutes } from '../oauth/oauth.routes.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
 import { fieldLimitRule } from './field-limit.js';
+import { limitFailedAuthentications } from './rate-limit-hooks.js';
+import type { RateLimits } from './rate-limits.js';
+import { registerReadiness, type ReadinessCheck } from './readiness.js';
+import { registerSecurityHeaders } from './security-headers.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,23 +28,47 @@ export interface HttpServerOptions {
   readonly schema: GraphQLSchema;
   readonly authenticator: Authenticator;
   readonly services: Services;
-  /** Resolves when the service can take traffic; rejects with the reason when not. */
-  readonly ready: () => Promise<Record<string, unknown>>;
+  readonly limits: RateLimits;
+  /** What `/readyz` checks (each must answer), and the details it shows to `METRICS_TOKEN` holders. */
+  readonly readiness: {
+    readonly checks: Readonly<Record<string, ReadinessCheck>>;
+    readonly details: () => Promise<Record<string, unknown>>;
+  };
 }
+
+/** The longest `close()` waits for requests in flight before it cuts their connections. */
+const CLOSE_GRACE_MS = 10_000;
 
 /** Fastify with Apollo on `/graphql`, health and readiness. Not listening yet. */
 export async function createHttpServer(options: HttpServerOptions): Promise<{
   app: FastifyInstance;
   apollo: ApolloServer<GraphQLContext>;
+  /** Stops accepting connections, lets requests in flight finish (up to a grace period), then closes. */
+  close(): Promise<void>;
 }> {
-  const { config, logger, schema, authenticator, services } = options;
+  const { config, logger, schema, authenticator, services, limits } = options;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy === false || config.trustProxy === true ? config.trustProxy : [...config.trustProxy],
+    // While closing, a request that already reached us on a kept-alive
+    // connection is served rather than refused with a 503: the database stays
+    // open until the HTTP server has closed.
+    return503OnClosing: false,
   });
   app.setErrorHandler(httpErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.decorateRequest('principal', null);
+  await registerSecurityHeaders(app, config.corsOrigins);
+  limitFailedAuthentications(app, limits);
+
+  let closing = false;
+  // Each response while closing ends its connection, so keep-alive clients
+  // reconnect elsewhere and close() does not wait out their idle timeout.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
+  });
 
   // Authenticate before GraphQL runs, so a bad credential is a plain RFC 6750
   // 401 and never reaches a resolver.
@@ -63,6 +91,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     validationRules: [fieldLimitRule()],
     introspection: config.env !== 'production',
     includeStacktraceInErrorResponses: false,
+    // The app owns shutdown (src/main.ts): Apollo's own signal handler would
+    // stop it and re-raise the signal while requests are still in flight.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
@@ -70,14 +101,24 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     context: async (request) => ({ principal: request.principal, services }),
   });
 
-  await app.register(oauthRoutes, { services, logger });
+  await app.register(oauthRoutes, { services, logger, limits });
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    try {
-      return { status: 'ready', ...(await options.ready()) };
-    } catch (error) {
-      return reply.status(503).send({ status: 'unavailable', reason: (error as Error).message });
-    }
+  registerReadiness(app, {
+    ...options.readiness,
+    metricsToken: config.metricsToken,
+    stopping: () => closing,
+    logger,
   });
-  return { app, apollo };
+
+  async function close(): Promise<void> {
+    closing = true;
+    const force = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+    force.unref();
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(force);
+    }
+  }
+  return { app, apollo, close };
 }

@@ -10,6 +10,7 @@ import type { TokenEventHub, Listening } from '../events/event-hub.js';
 import { AppError } from '../errors.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
 import { fieldLimitRule } from './field-limit.js';
+import type { RateLimits } from './rate-limits.js';
 
 export interface WebSocketOptions {
   readonly server: Server;
@@ -18,6 +19,10 @@ export interface WebSocketOptions {
   readonly services: Services;
   readonly hub: TokenEventHub;
   readonly logger: Logger;
+  /** Failed `connection_init` credentials count against the client IP, as failed bearer tokens do over HTTP. */
+  readonly limits: RateLimits;
+  /** The client address of the upgrade request, by the same proxy rule as HTTP. */
+  readonly clientIp: (request: IncomingMessage) => string;
   /**
    * A client that has not sent `connection_init` by then is closed.
    * @default 3_000
@@ -71,6 +76,15 @@ function closeForbidden(socket: WebSocket, reason: string): void {
   if (socket.readyState === socket.OPEN) socket.close(CloseCode.Forbidden, reason);
 }
 
+/** Close code for a client over a rate limit, after HTTP's 429 (graphql-ws uses 44xx for such codes). */
+export const CLOSE_RATE_LIMITED = 4429;
+
+/** Closes with 4429 and tells graphql-ws not to go on (its own 4403 then finds the socket closing). */
+function closeRateLimited(socket: WebSocket): false {
+  if (socket.readyState === socket.OPEN) socket.close(CLOSE_RATE_LIMITED, 'Too many failed authentications');
+  return false;
+}
+
 /**
  * graphql-ws on the HTTP server's own port and `/graphql` path. The socket
  * authenticates once, in `connection_init`; so a socket opened with an API
@@ -86,6 +100,8 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
     services,
     hub,
     logger,
+    limits,
+    clientIp,
     connectionInitWaitTimeout = 3_000,
     maxPayload = 64 * 1024,
     closeGraceMs = 500,
@@ -109,8 +125,14 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
     onConnect: async (ctx) => {
       const authorization = ctx.connectionParams?.['authorization'];
       const credential = typeof authorization === 'string' ? authorization : '';
+      const ip = clientIp(ctx.extra.request);
+      // An address over its failed-authentication budget is turned away before any lookup.
+      if (limits.authBlocked(ip) !== null) return closeRateLimited(ctx.extra.socket);
       const principal = await authenticate(credential);
-      if (!principal) return false;
+      if (!principal) {
+        const verdict = credential.trim() === '' ? null : await limits.authFailed(ip);
+        return verdict?.allowed === false ? closeRateLimited(ctx.extra.socket) : false;
+      }
       ctx.extra.principal = principal;
       const socket = ctx.extra.socket;
       ctx.extra.watch = hub.listen(principal.userId, (event) => {

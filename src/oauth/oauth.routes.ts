@@ -2,12 +2,15 @@ import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Services } from '../auth/context.js';
+import { tooManyRequests } from '../http/rate-limit-hooks.js';
+import type { RateLimits } from '../http/rate-limits.js';
 import { introspect } from './introspection.js';
 import { loadIntrospectionClients } from './introspection-clients.js';
 
 export interface OAuthRoutesOptions {
   readonly services: Services;
   readonly logger: Logger;
+  readonly limits: RateLimits;
 }
 
 /** RFC 6749 §5.2 error codes the two endpoints use. */
@@ -22,6 +25,7 @@ const FORM = 'application/x-www-form-urlencoded';
  */
 export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOptions): Promise<void> {
   const { tokens, config } = options.services;
+  const { limits } = options;
   const clients = loadIntrospectionClients(config, options.logger);
 
   app.removeAllContentTypeParsers();
@@ -36,8 +40,13 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
     '/oauth/introspect',
     {
       // Before the body is read: an unauthenticated caller learns nothing, not even about its request.
+      // Failed client authentications count against the caller's IP (see rate-limit-hooks.ts).
       onRequest: async (request, reply) => {
-        if (clients.authenticate(request.headers.authorization) !== null) return;
+        const clientId = clients.authenticate(request.headers.authorization);
+        if (clientId !== null) {
+          const verdict = await limits.takeIntrospection(clientId);
+          return verdict.allowed ? undefined : tooManyRequests(request, reply, verdict.retryAfterSeconds);
+        }
         void reply.header('www-authenticate', 'Basic realm="oauth"');
         return oauthError(reply, 401, 'invalid_client', 'Client authentication failed.');
       },
@@ -50,7 +59,12 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
   );
 
   // Possession of the token is enough to revoke it, so a leaked token can be killed by whoever finds it.
-  app.post('/oauth/revoke', async (request, reply) => {
+  // Anyone may call it, and each call may be a transaction: budgeted per client IP, before the body is read.
+  const revokeBudget = async (request: FastifyRequest, reply: FastifyReply) => {
+    const verdict = await limits.takeRevocation(request.ip);
+    if (!verdict.allowed) return tooManyRequests(request, reply, verdict.retryAfterSeconds);
+  };
+  app.post('/oauth/revoke', { onRequest: revokeBudget }, async (request, reply) => {
     const token = tokenParameter(request);
     if (token === null) return missingToken(reply);
     await tokens.revokeBySecret(token);

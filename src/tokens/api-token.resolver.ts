@@ -6,6 +6,11 @@ import { ApiToken } from './api-token.entity.js';
 import { ApiTokenPolicy, GeneratedApiToken, RevokedApiToken } from './api-token.types.js';
 
 
+/**
+ * Every token change (generate, regenerate, revoke) spends one of the user's
+ * `RATE_LIMIT_TOKEN_CHANGES`, attempts that fail included: each is a
+ * transaction, and the successful ones send email.
+ */
 @Resolver()
 export class ApiTokenResolver {
   @Query(() => ApiToken, { nullable: true, description: 'Your API token, without its secret; null when you have none.' })
@@ -34,6 +39,7 @@ export class ApiTokenResolver {
   })
   async generateApiToken(@Ctx() ctx: GraphQLContext): Promise<GeneratedApiToken> {
     const principal = requireSession(ctx);
+    await ctx.services.limits.takeTokenChange(principal.userId);
     return ctx.services.tokens.generate(actorOf(principal), principal.userId);
   }
 
@@ -42,6 +48,7 @@ export class ApiTokenResolver {
   })
   async regenerateApiToken(@Ctx() ctx: GraphQLContext): Promise<GeneratedApiToken> {
     const principal = requireSession(ctx);
+    await ctx.services.limits.takeTokenChange(principal.userId);
     return ctx.services.tokens.regenerate(actorOf(principal), principal.userId);
   }
 
@@ -53,6 +60,7 @@ export class ApiTokenResolver {
     @Arg('id', () => ID, { nullable: true }) id?: string | null,
   ): Promise<RevokedApiToken> {
     const principal = requirePrincipal(ctx);
+    await ctx.services.limits.takeTokenChange(principal.userId);
     return ctx.services.tokens.revoke(actorOf(principal), principal.userId, { expectedId: id ?? null });
   }
 }

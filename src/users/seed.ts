@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/core';
+import { UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
 import { BusinessUnit } from './business-unit.entity.js';
 import { Organization } from './organization.entity.js';
 import { Role } from './role.js';
@@ -32,8 +32,19 @@ export const DEMO_ORGANIZATIONS: readonly SeedOrganization[] = [
   },
 ];
 
-/** Creates the demo organisations once, in one transaction; a database that has any organisation is left alone. */
+/**
+ * Creates the demo organisations once, in one transaction; a database that has
+ * any organisation is left alone. Instances starting together may both find
+ * it empty: the unique emails let one win, and the others step back.
+ */
 export async function seedDemo(orm: MikroORM, now: Date): Promise<boolean> {
+  return insertDemo(orm, now).catch((error: unknown) => {
+    if (error instanceof UniqueConstraintViolationException) return false;
+    throw error;
+  });
+}
+
+function insertDemo(orm: MikroORM, now: Date): Promise<boolean> {
   return orm.em.fork().transactional(async (em) => {
     if ((await em.count(Organization)) > 0) return false;
     for (const seed of DEMO_ORGANIZATIONS) {

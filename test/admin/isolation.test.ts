@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
 import { BusinessUnit } from '../../src/users/business-unit.entity.js';
+import { Role } from '../../src/users/role.js';
 import { User } from '../../src/users/user.entity.js';
 import { startTestApp, type GqlResponse, type TestApp } from '../support/test-app.js';
 import { generateToken, userId } from './admin-helpers.js';
@@ -135,6 +136,9 @@ describe('cross-organisation isolation of every admin operation', () => {
   let globex: Target;
   let globexIds: string[];
   let acmeBob: string;
+  /** An Acme user outside every business unit of the Acme ADMIN (who is in Engineering and Finance). */
+  let outOfScope: Target;
+  let outOfScopeIds: string[];
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -150,6 +154,21 @@ describe('cross-organisation isolation of every admin operation', () => {
     globex = { userId: await userId(t, 'carol@globex.example.com'), businessUnitId: operations.id };
     const globexUsers = await em.find(User, { organization: operations.organization.id });
     globexIds = [operations.organization.id, operations.id, ...globexUsers.flatMap((user) => [user.id, user.email])];
+
+    const supportUnit = await em.findOneOrFail(BusinessUnit, { name: 'Support' }, { populate: ['organization'] });
+    const erin = em.create(User, {
+      organization: supportUnit.organization,
+      email: 'erin@example.com',
+      name: 'Erin Elsewhere',
+      role: Role.USER,
+      createdAt: new Date(),
+    });
+    erin.businessUnits.add(supportUnit);
+    await em.flush();
+    await generateToken(t, 'erin@example.com');
+    // Units stay Globex's: an Acme unit outside the admin's own is covered in test/hardening/admin-scope.test.ts.
+    outOfScope = { userId: erin.id, businessUnitId: operations.id };
+    outOfScopeIds = [erin.id, erin.email];
   });
   afterAll(async () => {
     await t.stop();
@@ -168,6 +187,17 @@ describe('cross-organisation isolation of every admin operation', () => {
       units: (await em.find(BusinessUnit, { organization }, { orderBy: { id: 'asc' } })).map((u) => [u.id, u.name]),
       tokens: (await em.find(ApiToken, { user: { organization } }, { orderBy: { id: 'asc' } })).map((tk) => [tk.id, tk.digest]),
       audit: await em.count(AuditEvent, { organizationId: organization }),
+    };
+  }
+
+  async function snapshotOfUser(id: string): Promise<unknown> {
+    const em = t.running.orm.em.fork();
+    const user = await em.findOneOrFail(User, id, { populate: ['businessUnits'] });
+    return {
+      ...{ email: user.email, name: user.name, role: user.role, active: user.active, enabled: user.apiTokensEnabled },
+      units: user.businessUnits.getItems().map((unit) => unit.id),
+      tokens: (await em.find(ApiToken, { user: id })).map((tk) => tk.digest),
+      audit: await em.count(AuditEvent, { subjectUserId: id }),
     };
   }
 
@@ -196,6 +226,33 @@ describe('cross-organisation isolation of every admin operation', () => {
       expect(await snapshotOfGlobex()).toEqual(before);
     },
   );
+
+  it.each(ROWS.map((row) => [`${row.type}.${row.field} (${row.admin})`, row] as const))(
+    '%s: an Acme ADMIN cannot reach an Acme user outside their business units',
+    async (_name, row) => {
+      const before = await snapshotOfUser(outOfScope.userId);
+      const intoOtherUnit = await run(row, acmeAdmin, outOfScope);
+      const intoNothing = await run(row, acmeAdmin, random());
+      if (row.admin === 'no-such') {
+        expect(intoOtherUnit.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        expect(intoOtherUnit.status).toBe(intoNothing.status);
+        expect(intoOtherUnit.body).toEqual(intoNothing.body);
+      } else {
+        expect(intoOtherUnit.body.errors).toBeUndefined();
+        const text = JSON.stringify(intoOtherUnit.body);
+        for (const id of outOfScopeIds) expect(text).not.toContain(id);
+      }
+      expect(await snapshotOfUser(outOfScope.userId)).toEqual(before);
+    },
+  );
+
+  it('answers updateUser with an empty input for an out-of-scope user exactly as for a made-up id', async () => {
+    const query = 'mutation ($id: ID!) { updateUser(id: $id, input: {}) { id email businessUnits { id } } }';
+    const outside = await t.gql(query, { auth: acmeAdmin, variables: { id: outOfScope.userId } });
+    const nothing = await t.gql(query, { auth: acmeAdmin, variables: { id: randomUUID() } });
+    expect(outside.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'id' });
+    expect(outside.body).toEqual(nothing.body);
+  });
 
   it.each(ROWS.map((row) => [`${row.type}.${row.field} (${row.admin})`, row] as const))(
     '%s: a USER gets FORBIDDEN',

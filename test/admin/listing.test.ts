@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { BusinessUnit } from '../../src/users/business-unit.entity.js';
+import { Organization } from '../../src/users/organization.entity.js';
+import { Role } from '../../src/users/role.js';
+import { User } from '../../src/users/user.entity.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { expectError, generateToken, userId } from './admin-helpers.js';
@@ -55,9 +58,15 @@ describe.each(['sqlite', 'postgresql'] as const)('admin listings on %s', (kind) 
     const units = await t.running.orm.em.fork().find(BusinessUnit, {});
     const unit = (name: string) => units.find((u) => u.name === name)?.id ?? '';
     for (const name of ['Engineering', 'Finance', 'Support', 'Operations']) ids.set(name, unit(name));
-    const admin = await t.session('admin@example.com');
+    // An organisation-wide admin (no business units), as a bootstrap makes one: an
+    // admin with units may neither create a unit-less user nor hand out units they lack.
+    const em = t.running.orm.em.fork();
+    const acme = await em.findOneOrFail(Organization, { name: 'Acme' });
+    em.create(User, { organization: acme, email: 'admin2@example.com', name: 'Admin Two', role: Role.ADMIN, createdAt: clock.now() });
+    await em.flush();
+    const admin = await t.session('admin2@example.com');
 
-    // Alice also joins Support: a user in a unit the admin lacks, sharing another.
+    // Alice also joins Support: a user in a unit admin@example.com lacks, sharing another.
     await t.gql('mutation ($id: ID!, $units: [ID!]) { updateUser(id: $id, input: { businessUnitIds: $units }) { id } }', {
       auth: admin,
       variables: { id: await userId(t, 'alice@example.com'), units: [unit('Engineering'), unit('Support')] },
@@ -67,7 +76,6 @@ describe.each(['sqlite', 'postgresql'] as const)('admin listings on %s', (kind) 
     for (const email of ['bob@example.com', 'carol@globex.example.com', 'support@example.com']) await generateToken(t, email);
     const create = 'mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }';
     await t.gql(create, { auth: admin, variables: { input: { email: 'dave@example.com', name: 'Dave (no unit)' } } });
-    await t.gql(create, { auth: admin, variables: { input: { email: 'admin2@example.com', name: 'Admin Two', role: 'ADMIN' } } });
     await generateToken(t, 'dave@example.com');
     await t.gql('mutation { createBusinessUnit(name: "Sales") { id } }', { auth: await t.session('admin2@example.com') });
   });
@@ -170,7 +178,7 @@ describe.each(['sqlite', 'postgresql'] as const)('admin listings on %s', (kind) 
     const own = await events('alice@example.com', { first: 100 });
     expect(own.map((e) => e.action)).toEqual(['GENERATED', 'USER_UPDATED']);
     expect(own.every((e) => e.subjectUserId === alice)).toBe(true);
-    expect(own[1]).toMatchObject({ actor: 'admin@example.com', region: 'eu-west', reason: expect.stringContaining('Support') });
+    expect(own[1]).toMatchObject({ actor: 'admin2@example.com', region: 'eu-west', reason: expect.stringContaining('Support') });
     expect(await events('alice@example.com', { userId: alice })).toEqual(own);
     expectError(
       await t.gql(AUDIT_EVENTS, { auth: await t.session('alice@example.com'), variables: { userId: await userId(t, 'bob@example.com') } }),

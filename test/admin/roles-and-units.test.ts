@@ -169,7 +169,7 @@ describe.each(['sqlite', 'postgresql'] as const)('organisations, roles and busin
 
     const duplicate = await t.gql(CREATE_USER, {
       auth: admin,
-      variables: { input: { email: 'DANA@example.com', name: 'Dana again' } },
+      variables: { input: { email: 'DANA@example.com', name: 'Dana again', businessUnitIds: [finance] } },
     });
     expect(duplicate.status).toBe(200);
     expectError(duplicate, 'BAD_USER_INPUT', 'input.email');

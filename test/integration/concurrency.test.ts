@@ -6,6 +6,8 @@ import { errorCode, startTestApp, type TestApp } from '../support/test-app.js';
 
 const GENERATE = 'mutation { generateApiToken { secret token { id } } }';
 const REGENERATE = 'mutation { regenerateApiToken { secret token { id } } }';
+/** These tests race one user's requests on purpose: lift the per-user budget above the burst. */
+const BURST = { RATE_LIMIT_TOKEN_CHANGES: '1000/PT1H' };
 
 /** Runs the one-token-per-user rules against whichever database `setup` provides. */
 function oneTokenPerUser(kind: string, setup: () => Promise<{ t: TestApp; cleanup: () => Promise<void> }>): void {
@@ -69,13 +71,13 @@ function oneTokenPerUser(kind: string, setup: () => Promise<{ t: TestApp; cleanu
 }
 
 oneTokenPerUser('SQLite', async () => {
-  const t = await startTestApp();
+  const t = await startTestApp(BURST);
   return { t, cleanup: () => t.stop() };
 });
 
 oneTokenPerUser('PostgreSQL', async () => {
   const db: TestDatabase = await createTestDatabase();
-  const t = await startTestApp({ DATABASE_URL: db.url });
+  const t = await startTestApp({ ...BURST, DATABASE_URL: db.url });
   return {
     t,
     cleanup: async () => {

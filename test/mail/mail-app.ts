@@ -1,6 +1,6 @@
 import type { ParsedMail } from 'mailparser';
 import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
-import type { TestApp } from '../support/test-app.js';
+import { TEST_METRICS_TOKEN, type TestApp } from '../support/test-app.js';
 
 export { generate } from '../support/tokens.js';
 
@@ -15,7 +15,7 @@ export async function outboxRows(t: TestApp): Promise<OutboxMessage[]> {
 }
 
 export async function readyz(t: TestApp): Promise<{ mail: { pending: number; failed: number; transport: string } }> {
-  const response = await fetch(new URL('/readyz', t.url));
+  const response = await fetch(new URL('/readyz', t.url), { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } });
   return (await response.json()) as never;
 }
 

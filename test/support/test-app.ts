@@ -33,6 +33,8 @@ export interface TestApp {
 }
 
 export const TEST_SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123456789';
+/** Unlocks `/readyz` details (the mail queue) in tests that read them. */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-that-is-long-enough-0123456789';
 
 /**
  * Starts the real service on a free port with its own SQLite file (or the
@@ -50,6 +52,7 @@ export async function startTestApp(
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     SESSION_SECRET: TEST_SESSION_SECRET,
+    METRICS_TOKEN: TEST_METRICS_TOKEN,
     ...env,
   });
   const app = createApp(config, {

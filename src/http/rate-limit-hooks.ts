@@ -1,0 +1,60 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RateLimits } from './rate-limits.js';
+
+/** Paths where a sent credential is checked: bearer on GraphQL, HTTP Basic on introspection. */
+function checksCredentials(request: FastifyRequest): boolean {
+  const path = request.url.split('?', 1)[0];
+  return path === '/graphql' || path === '/oauth/introspect';
+}
+
+function isOAuth(request: FastifyRequest): boolean {
+  return request.url.startsWith('/oauth/');
+}
+
+/**
+ * The body of a 429: OAuth's `{error, error_description}` shape on `/oauth/*`
+ * (RFC 6749 §5.2 style), GraphQL's error shape with `RATE_LIMITED` elsewhere.
+ */
+export function tooManyRequestsBody(request: FastifyRequest, retryAfterSeconds: number): Record<string, unknown> {
+  const message = `Too many requests; try again in ${retryAfterSeconds} s.`;
+  if (isOAuth(request)) return { error: 'too_many_requests', error_description: message };
+  return { errors: [{ message, extensions: { code: 'RATE_LIMITED', retryAfterSeconds } }] };
+}
+
+/** Answers 429 with `Retry-After`. */
+export function tooManyRequests(request: FastifyRequest, reply: FastifyReply, retryAfterSeconds: number): FastifyReply {
+  return reply
+    .status(429)
+    .header('retry-after', String(retryAfterSeconds))
+    .send(tooManyRequestsBody(request, retryAfterSeconds));
+}
+
+/**
+ * Failed authentications per client IP, for every HTTP path that checks a
+ * credential. Kept out of the authentication code on purpose: any 401 such a
+ * path answers to a request that carried a credential counts, whoever
+ * produced it. Once an address is over budget it gets 429 before its body is
+ * read or any credential looked up; the request that crosses the line gets
+ * 429 instead of its 401.
+ */
+export function limitFailedAuthentications(app: FastifyInstance, limits: RateLimits): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.headers.authorization === undefined || !checksCredentials(request)) return;
+    const retryAfter = limits.authBlocked(request.ip);
+    if (retryAfter !== null) return tooManyRequests(request, reply, retryAfter);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode !== 401 || request.headers.authorization === undefined || !checksCredentials(request)) {
+      return payload;
+    }
+    const verdict = await limits.authFailed(request.ip);
+    if (verdict.allowed) return payload;
+    void reply
+      .status(429)
+      .header('retry-after', String(verdict.retryAfterSeconds))
+      .removeHeader('www-authenticate')
+      .header('content-type', 'application/json; charset=utf-8');
+    return JSON.stringify(tooManyRequestsBody(request, verdict.retryAfterSeconds));
+  });
+}

@@ -1,0 +1,152 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimit, RateLimitsConfig } from '../config.js';
+import { RateLimitedError } from '../errors.js';
+import { addressKey } from './address-key.js';
+
+/** The answer to "may this caller go on?"; when not, how long until it may. */
+export type Verdict = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
+
+const ALLOWED: Verdict = { allowed: true };
+
+/** Whole seconds, at least one: `Retry-After: 0` would invite an immediate retry. */
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** One budget: a counter per key over a fixed window. */
+class Budget {
+  constructor(private readonly limiter: RateLimiterAbstract) {}
+
+  async take(key: string): Promise<Verdict> {
+    try {
+      await this.limiter.consume(key);
+      return ALLOWED;
+    } catch (rejection) {
+      // The library rejects with a RateLimiterRes when over budget; anything else is a bug, not a verdict.
+      if (rejection instanceof RateLimiterRes) return { allowed: false, retryAfterSeconds: seconds(rejection.msBeforeNext) };
+      throw rejection;
+    }
+  }
+}
+
+/**
+ * Keys whose failed-authentication budget is spent, remembered in this
+ * process until their window ends. A blocked caller then costs neither a
+ * database lookup nor a Redis round trip, and a caller whose credentials work
+ * costs nothing at all: only failures are counted.
+ */
+class BlockList {
+  private readonly until = new Map<string, number>();
+
+  /** Bounded, so a flood of addresses (IPv6 makes them cheap) cannot grow it without end. */
+  constructor(private readonly capacity = 10_000) {}
+
+  retryAfter(key: string, now: number): number | null {
+    const until = this.until.get(key);
+    if (until === undefined) return null;
+    if (until <= now) {
+      this.until.delete(key);
+      return null;
+    }
+    return seconds(until - now);
+  }
+
+  add(key: string, until: number): void {
+    this.until.delete(key);
+    if (this.until.size >= this.capacity) {
+      // Maps iterate in insertion order: drop the oldest block.
+      const oldest = this.until.keys().next();
+      if (!oldest.done) this.until.delete(oldest.value);
+    }
+    this.until.set(key, until);
+  }
+}
+
+export interface RateLimitsOptions {
+  readonly limits: RateLimitsConfig;
+  /**
+   * Null: counters live in this process (one instance). Set: every instance
+   * counts in the same Redis keys, so the budget is shared; if Redis fails,
+   * each instance falls back to its own in-memory counters rather than
+   * letting everything through or failing the request.
+   */
+  readonly redis: Redis | null;
+  /** Prefix of the Redis keys, so deployments (and tests) sharing a Redis do not share budgets. */
+  readonly keyPrefix: string;
+  readonly logger: Logger;
+}
+
+/**
+ * Every rate limit of the service, in one place:
+ *
+ * - token changes (generate, regenerate, revoke) per user: also bounds the
+ *   emails those changes send;
+ * - failed authentications (bearer on `/graphql` and graphql-ws, Basic on
+ *   `/oauth/introspect`) per client address (an IPv6 client per /64);
+ * - introspections per client id, and `/oauth/revoke` calls per client IP.
+ */
+export class RateLimits {
+  private readonly tokenChanges: Budget;
+  private readonly authFailures: Budget;
+  private readonly introspections: Budget;
+  private readonly revocations: Budget;
+  private readonly blocked = new BlockList();
+
+  constructor(options: RateLimitsOptions) {
+    const { limits, redis, keyPrefix, logger } = options;
+    const budget = (name: string, limit: RateLimit): Budget => {
+      const shape = { points: limit.points, duration: limit.duration.ms / 1000 };
+      const memory = new RateLimiterMemory({ ...shape, keyPrefix: name });
+      if (!redis) return new Budget(memory);
+      const shared = new RateLimiterRedis({
+        ...shape,
+        storeClient: redis,
+        keyPrefix: `${keyPrefix}rate:${name}`,
+        // Fail over to memory at once instead of queueing behind a dead connection.
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: memory,
+      });
+      return new Budget(shared);
+    };
+    this.tokenChanges = budget('token-changes', limits.tokenChanges);
+    this.authFailures = budget('auth-failures', limits.authFailures);
+    this.introspections = budget('introspection', limits.introspection);
+    this.revocations = budget('revoke', limits.revoke);
+    if (redis) {
+      redis.on('error', (error: Error) => logger.warn({ err: error }, 'rate limits: redis unavailable, counting in memory'));
+    }
+  }
+
+  /** Throws RATE_LIMITED once the user has spent their token changes for the window. */
+  async takeTokenChange(userId: string): Promise<void> {
+    const verdict = await this.tokenChanges.take(userId);
+    if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
+  }
+
+  takeIntrospection(clientId: string): Promise<Verdict> {
+    return this.introspections.take(clientId);
+  }
+
+  takeRevocation(ip: string): Promise<Verdict> {
+    return this.revocations.take(addressKey(ip));
+  }
+
+  /** Seconds until `ip` may try a credential again; null when it may now. Synchronous: no I/O. */
+  authBlocked(ip: string): number | null {
+    return this.blocked.retryAfter(addressKey(ip), Date.now());
+  }
+
+  /**
+   * Counts a failed authentication from `ip`. Once over budget (in any
+   * instance, when the budget is shared) the address is blocked here until
+   * the window ends, and the verdict says so.
+   */
+  async authFailed(ip: string): Promise<Verdict> {
+    const key = addressKey(ip);
+    const verdict = await this.authFailures.take(key);
+    if (!verdict.allowed) this.blocked.add(key, Date.now() + verdict.retryAfterSeconds * 1000);
+    return verdict;
+  }
+}

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { subscribe } from '../support/ws-client.js';
+import {
+  deadPort,
+  expect429,
+  expectRateLimited,
+  GENERATE,
+  meWith,
+  REDIS_URL,
+  REGENERATE,
+  uniquePrefix,
+  unknownToken,
+} from './rate-limit-helpers.js';
+
+/** Two instances on one PostgreSQL database and one Redis: one budget, whichever instance is asked. */
+describe('rate limits shared through Redis', () => {
+  let db: TestDatabase;
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const shared = {
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: uniquePrefix(),
+      RATE_LIMIT_TOKEN_CHANGES: '3/PT1H',
+      RATE_LIMIT_AUTH_FAILURES: '3/PT1M',
+    };
+    a = await startTestApp(shared);
+    b = await startTestApp(shared);
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await db?.drop();
+  });
+
+  it("spend one user's token changes across both instances", async () => {
+    const carol = await a.session('carol@globex.example.com');
+    expect((await a.gql(GENERATE, { auth: carol })).body.errors).toBeUndefined();
+    expect((await b.gql(REGENERATE, { auth: carol })).body.errors).toBeUndefined();
+    expect((await a.gql(REGENERATE, { auth: carol })).body.errors).toBeUndefined();
+    // Each instance alone has seen at most two: only a shared budget refuses this one.
+    expectRateLimited(await b.gql(REGENERATE, { auth: carol }));
+    expectRateLimited(await a.gql(REGENERATE, { auth: carol }));
+  });
+
+  it('count failed authentications from one address across both instances', async () => {
+    for (const app of [a, a, b]) expect((await meWith(app, `Bearer ${unknownToken()}`)).status).toBe(401);
+    // B has seen one failure itself; the budget of three is spent, so this one is refused.
+    await expect429(await meWith(b, `Bearer ${unknownToken()}`), 60);
+    await expect429(await meWith(b, `Bearer ${await b.session('bob@example.com')}`), 60);
+    const socket = subscribe(a.url, unknownToken(), 'subscription { apiTokenEvents { id } }');
+    expect(await socket.closed).toBe(4429);
+    await socket.dispose();
+  });
+});
+
+describe('rate limits when Redis is down', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      REDIS_URL: `redis://127.0.0.1:${await deadPort()}`,
+      REDIS_KEY_PREFIX: uniquePrefix(),
+      RATE_LIMIT_TOKEN_CHANGES: '2/PT1H',
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('fall back to counting in memory: neither unlimited nor an internal error', async () => {
+    const alice = await t.session('alice@example.com');
+    expect((await t.gql(GENERATE, { auth: alice })).body.errors).toBeUndefined();
+    expect((await t.gql(REGENERATE, { auth: alice })).body.errors).toBeUndefined();
+    expectRateLimited(await t.gql(REGENERATE, { auth: alice }));
+  });
+
+  it('make /readyz answer 503 with nothing but the status', async () => {
+    const response = await fetch(new URL('/readyz', t.url));
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ status: 'unavailable' });
+  });
+});
