@@ -4,11 +4,11 @@ import type { Changes } from '../audit/changes.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import { onUniqueViolation } from '../db/unique.js';
-import { BadUserInputError, NoSuchRecordError } from '../errors.js';
+import { BadUserInputError, DuplicateError, NoSuchRecordError } from '../errors.js';
 import type { TokenService } from '../tokens/token.service.js';
-import { validEmail, validName, validRole, validUnitIds } from './validate.js';
+import { validEmail, validExternalId, validName, validRole, validUnitIds } from './validate.js';
 import { findManagedUser, requireAdmin } from './scope.js';
-import type { CreateUserInput, UpdateUserInput } from './admin.inputs.js';
+import type { NewUserData, UserChangesData } from './user-data.js';
 import { BusinessUnit } from '../users/business-unit.entity.js';
 import { Organization } from '../users/organization.entity.js';
 import { Role } from '../users/role.js';
@@ -19,6 +19,11 @@ import { User } from '../users/user.entity.js';
  * users. Each change is one transaction with its audit record. Role, unit and
  * status changes need nothing else: every request resolves its principal
  * from the database, so they apply from the next request on, in every region.
+ *
+ * Methods take plain data and report client errors on plain attribute names
+ * (`email`, `businessUnitIds`, `id`): the GraphQL resolvers and the SCIM
+ * routes both call them, and each says where the attribute sits in its own
+ * request.
  */
 export class AdminService {
   constructor(
@@ -48,18 +53,19 @@ export class AdminService {
     );
   }
 
-  async createUser(principal: Principal, input: CreateUserInput): Promise<User> {
+  async createUser(principal: Principal, data: NewUserData): Promise<User> {
     requireAdmin(principal);
-    const email = validEmail(input.email, 'input.email');
-    const name = validName(input.name, 'input.name');
-    const role = validRole(input.role ?? Role.USER, 'input.role');
-    const unitIds = validUnitIds(input.businessUnitIds ?? [], 'input.businessUnitIds');
-    return this.unique('input.email', 'A user with this email already exists.', () =>
+    const email = validEmail(data.email, 'email');
+    const name = validName(data.name, 'name');
+    const role = validRole(data.role ?? Role.USER, 'role');
+    const unitIds = validUnitIds(data.businessUnitIds ?? [], 'businessUnitIds');
+    const externalId = data.externalId == null ? null : validExternalId(data.externalId, 'externalId');
+    return this.unique('email', 'A user with this email already exists.', () =>
       this.changes.run(async (tx) => {
         const now = this.clock.now();
-        const units = await this.ownUnits(tx.em, principal, unitIds, 'input.businessUnitIds');
+        const units = await this.ownUnits(tx.em, principal, unitIds, 'businessUnitIds');
         const organization = tx.em.getReference(Organization, principal.organizationId);
-        const user = tx.em.create(User, { organization, email, name, role, createdAt: now });
+        const user = tx.em.create(User, { organization, email, name, role, externalId, createdAt: now });
         user.businessUnits.set(units);
         await tx.em.flush();
         await tx.record({ action: 'USER_CREATED', actor: actorOf(principal), occurredAt: now, subject: subjectOf(user) });
@@ -69,44 +75,56 @@ export class AdminService {
   }
 
   /** Changes only the fields given; records what changed, or nothing when nothing did. */
-  async updateUser(principal: Principal, id: string, input: UpdateUserInput): Promise<User> {
+  async updateUser(principal: Principal, id: string, data: UserChangesData): Promise<User> {
     requireAdmin(principal);
-    const role = input.role == null ? null : validRole(input.role, 'input.role');
-    const name = input.name == null ? null : validName(input.name, 'input.name');
-    const unitIds = input.businessUnitIds == null ? null : validUnitIds(input.businessUnitIds, 'input.businessUnitIds');
-    return this.changes.run(async (tx) => {
-      const user = await findManagedUser(tx.em, principal, id, 'id');
-      const changed: string[] = [];
-      if (role !== null && role !== user.role) {
-        // An admin who demotes themselves could leave the organisation without one.
-        if (user.id === principal.userId) throw new BadUserInputError('You cannot change your own role.', 'input.role');
-        changed.push(`role ${user.role} -> ${role}`);
-        user.role = role;
-      }
-      if (name !== null && name !== user.name) {
-        changed.push(`name "${user.name}" -> "${name}"`);
-        user.name = name;
-      }
-      if (unitIds !== null) {
-        const units = await this.ownUnits(tx.em, principal, unitIds, 'input.businessUnitIds');
-        const before = unitNames(user.businessUnits.getItems());
-        const after = unitNames(units);
-        if (before !== after) {
-          changed.push(`business units [${before}] -> [${after}]`);
-          user.businessUnits.set(units);
+    const email = data.email == null ? null : validEmail(data.email, 'email');
+    const role = data.role == null ? null : validRole(data.role, 'role');
+    const name = data.name == null ? null : validName(data.name, 'name');
+    const unitIds = data.businessUnitIds == null ? null : validUnitIds(data.businessUnitIds, 'businessUnitIds');
+    const externalId = data.externalId == null ? undefined : validExternalId(data.externalId, 'externalId');
+    return this.unique('email', 'A user with this email already exists.', () =>
+      this.changes.run(async (tx) => {
+        const user = await findManagedUser(tx.em, principal, id, 'id');
+        const changed: string[] = [];
+        if (email !== null && email !== user.email) {
+          changed.push(`email ${user.email} -> ${email}`);
+          user.email = email;
         }
-      }
-      if (changed.length === 0) return user;
-      await tx.em.flush();
-      await tx.record({
-        action: 'USER_UPDATED',
-        actor: actorOf(principal),
-        occurredAt: this.clock.now(),
-        subject: subjectOf(user),
-        reason: changed.join('; '),
-      });
-      return user;
-    });
+        if (role !== null && role !== user.role) {
+          // An admin who demotes themselves could leave the organisation without one.
+          if (user.id === principal.userId) throw new BadUserInputError('You cannot change your own role.', 'role');
+          changed.push(`role ${user.role} -> ${role}`);
+          user.role = role;
+        }
+        if (name !== null && name !== user.name) {
+          changed.push(`name "${user.name}" -> "${name}"`);
+          user.name = name;
+        }
+        if (externalId !== undefined && externalId !== user.externalId) {
+          changed.push('external id');
+          user.externalId = externalId;
+        }
+        if (unitIds !== null) {
+          const units = await this.ownUnits(tx.em, principal, unitIds, 'businessUnitIds');
+          const before = unitNames(user.businessUnits.getItems());
+          const after = unitNames(units);
+          if (before !== after) {
+            changed.push(`business units [${before}] -> [${after}]`);
+            user.businessUnits.set(units);
+          }
+        }
+        if (changed.length === 0) return user;
+        await tx.em.flush();
+        await tx.record({
+          action: 'USER_UPDATED',
+          actor: actorOf(principal),
+          occurredAt: this.clock.now(),
+          subject: subjectOf(user),
+          reason: changed.join('; '),
+        });
+        return user;
+      }),
+    );
   }
 
   /**
@@ -129,6 +147,22 @@ export class AdminService {
     });
   }
 
+  /**
+   * Lets a deactivated user sign in again. Their old token stays gone: it was
+   * revoked (deleted) at deactivation, and revocation is irreversible.
+   */
+  async reactivateUser(principal: Principal, id: string): Promise<User> {
+    requireAdmin(principal);
+    return this.changes.run(async (tx) => {
+      const user = await findManagedUser(tx.em, principal, id, 'id');
+      if (user.active) return user;
+      user.active = true;
+      await tx.em.flush();
+      await tx.record({ action: 'USER_REACTIVATED', actor: actorOf(principal), occurredAt: this.clock.now(), subject: subjectOf(user) });
+      return user;
+    });
+  }
+
   /** Units of the caller's organisation; an id of another organisation is answered like an unknown one. */
   private async ownUnits(em: EntityManager, principal: Principal, ids: readonly string[], field: string) {
     if (ids.length === 0) return [];
@@ -139,7 +173,7 @@ export class AdminService {
 
   /** A duplicate name or email is the client's mistake, reported on its field. */
   private unique<T>(field: string, message: string, work: () => Promise<T>): Promise<T> {
-    return onUniqueViolation(work, () => new BadUserInputError(message, field));
+    return onUniqueViolation(work, () => new DuplicateError(message, field));
   }
 
 }

@@ -48,3 +48,14 @@ export function validUnitIds(ids: readonly string[], field: string): string[] {
   if (!unique.every(isUuid)) throw new NoSuchRecordError('business unit', field);
   return unique;
 }
+
+const MAX_EXTERNAL_ID = 200;
+
+/** An identity provider's own id for a user; `''` (after trimming) clears it. */
+export function validExternalId(externalId: string, field: string): string | null {
+  const value = externalId.trim();
+  if (value.length > MAX_EXTERNAL_ID) {
+    throw new BadUserInputError(`An external id can have at most ${MAX_EXTERNAL_ID} characters.`, field);
+  }
+  return value === '' ? null : value;
+}
