@@ -20,6 +20,8 @@ import { createLogger } from './logger.js';
 import { createMail, type Mail } from './mail/mail.js';
 import { TokenService } from './tokens/token.service.js';
 import { createAdminServices } from './admin/admin-services.js';
+import { ScimCredentials } from './scim/scim-credentials.js';
+import { scimRoutes } from './scim/scim.routes.js';
 import { seedDemo } from './users/seed.js';
 import { UserService } from './users/user.service.js';
 
@@ -41,6 +43,8 @@ export interface Running {
   readonly sweeper: Sweeper;
   readonly http: FastifyInstance;
   readonly mail: Mail;
+  /** Each organisation's SCIM bearer token. */
+  readonly scim: ScimCredentials;
 }
 
 export interface App {
@@ -106,6 +110,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         },
       });
       closers.unshift(() => http.close());
+      const scim = new ScimCredentials(orm, changes, clock);
+      await http.register(scimRoutes, { prefix: '/scim/v2', orm, admin: services.admin, credentials: scim, logger });
       const websockets = createWebSocketServer({ server: http.server, schema, authenticator, services, hub: events, logger });
       closers.unshift(() => websockets.close());
       await http.listen({ host: config.host, port: config.port });
@@ -116,7 +122,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       const address = http.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-      running = { url: `http://${host}:${port}/graphql`, port, orm, services, sessions, events, sweeper, http, mail };
+      running = { url: `http://${host}:${port}/graphql`, port, orm, services, sessions, events, sweeper, http, mail, scim };
       return running;
     } catch (error) {
       await stop();
