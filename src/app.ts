@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AuditLog } from './audit/audit-log.js';
 import { Changes } from './audit/changes.js';
-import { Authenticator } from './auth/authenticator.js';
 import { SessionVerifier, sessionSecret } from './auth/session.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -16,7 +15,10 @@ import type { Services } from './auth/context.js';
 import { buildAppSchema } from './schema.js';
 import { createHttpServer } from './http/server.js';
 import { createWebSocketServer } from './http/websocket.js';
-import { createLogger } from './logger.js';
+import { createLogger, prettyLogs } from './logger.js';
+import { countingHub, MeasuredAuthenticator } from './metrics/instrumented.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { metricsRoute } from './metrics/metrics.routes.js';
 import { createMail, type Mail } from './mail/mail.js';
 import { TokenService } from './tokens/token.service.js';
 import { createAdminServices } from './admin/admin-services.js';
@@ -45,6 +47,8 @@ export interface Running {
   readonly mail: Mail;
   /** Each organisation's SCIM bearer token. */
   readonly scim: ScimCredentials;
+  /** This app's own metrics registry (served on `/metrics` when METRICS_TOKEN is set). */
+  readonly metrics: Metrics;
 }
 
 export interface App {
@@ -66,7 +70,7 @@ export async function prepareDatabase(config: Config, clock: Clock, logger: Logg
 /** Builds the service. Nothing happens until `start()`: no ports, timers or connections. */
 export function createApp(config: Config, deps: AppDeps = {}): App {
   const clock = deps.clock ?? systemClock;
-  const logger = deps.logger ?? createLogger(config.logLevel);
+  const logger = deps.logger ?? createLogger(config.logLevel, { pretty: prettyLogs(config) });
   let running: Running | null = null;
   const closers: (() => Promise<unknown>)[] = [];
 
@@ -75,10 +79,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     try {
       const orm = await prepareDatabase(config, clock, logger);
       closers.unshift(() => orm.close());
-      const events = config.redisUrl ? redisHub(config.redisUrl, logger) : inProcessHub(logger);
-      closers.unshift(() => events.close());
+      const metrics = createMetrics();
+      const hub = config.redisUrl ? redisHub(config.redisUrl, logger, () => metrics.eventPublishFailures.inc()) : inProcessHub(logger);
+      closers.unshift(() => hub.close());
+      const events = countingHub(hub, metrics);
       const audit = new AuditLog(config.region);
-      const mail = createMail({ config, orm, audit, clock, logger });
+      const mail = createMail({ config, orm, audit, clock, logger, metrics });
       closers.unshift(() => mail.stop());
       const changes = new Changes(orm, audit, (recorded) => {
         publishTokenEvents(events, recorded);
@@ -96,7 +102,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         admin: createAdminServices(orm, changes, clock, tokens),
       };
       const schema = await buildAppSchema();
-      const authenticator = new Authenticator(sessions, tokens, users);
+      const authenticator = new MeasuredAuthenticator(metrics, sessions, tokens, users);
 
       const { app: http } = await createHttpServer({
         config,
@@ -104,6 +110,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         schema,
         authenticator,
         services,
+        metrics,
         ready: async () => {
           await orm.em.getConnection().execute('select 1');
           return { region: config.region, mail: await mail.status() };
@@ -111,18 +118,32 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       });
       closers.unshift(() => http.close());
       const scim = new ScimCredentials(orm, changes, clock);
-      await http.register(scimRoutes, { prefix: '/scim/v2', orm, admin: services.admin, credentials: scim, logger });
+      await http.register(scimRoutes, {
+        prefix: '/scim/v2',
+        orm,
+        admin: services.admin,
+        credentials: scim,
+        logger,
+        onOperation: (resource, method, status) => metrics.scimOperations.inc({ resource, method, status: String(status) }),
+      });
+      if (config.metricsToken) await http.register(metricsRoute, { metrics, token: config.metricsToken });
       const websockets = createWebSocketServer({ server: http.server, schema, authenticator, services, hub: events, logger });
       closers.unshift(() => websockets.close());
       await http.listen({ host: config.host, port: config.port });
       mail.start();
-      const sweeper = new Sweeper({ changes, tokens, clock, config, logger, lockRows: databaseKind(config.databaseUrl) === 'postgresql' });
+      const sweeper = new Sweeper({ changes, tokens, clock, config, logger, metrics, lockRows: databaseKind(config.databaseUrl) === 'postgresql' });
+      metrics.observe({
+        sockets: () => websockets.stats(),
+        outbox: () => mail.status(),
+        lastSweepAt: () => sweeper.lastCompletedAt,
+        now: () => clock.now(),
+      });
       if (deps.autoSweep !== false) sweeper.start();
       closers.unshift(() => sweeper.stop());
       const address = http.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-      running = { url: `http://${host}:${port}/graphql`, port, orm, services, sessions, events, sweeper, http, mail, scim };
+      running = { url: `http://${host}:${port}/graphql`, port, orm, services, sessions, events, sweeper, http, mail, scim, metrics };
       return running;
     } catch (error) {
       await stop();

@@ -38,6 +38,10 @@ export interface Config {
    * outside production a development client is then generated.
    */
   readonly introspectionClients: readonly IntrospectionClientConfig[];
+  /** Bearer token a Prometheus scraper sends to `GET /metrics`; null: the route is not served. */
+  readonly metricsToken: string | null;
+  /** `pretty` (pino-pretty) or `json`; null: pretty on a terminal outside production, JSON otherwise. */
+  readonly logFormat: 'json' | 'pretty' | null;
 }
 
 export interface IntrospectionClientConfig {
@@ -138,6 +142,10 @@ const EnvSchema = z.object({
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),
   INTROSPECTION_CLIENTS: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  METRICS_TOKEN: optionalText.refine((v) => v === null || (v.length >= 16 && !/\s/.test(v)), {
+    message: 'METRICS_TOKEN must be at least 16 characters without spaces',
+  }),
+  LOG_FORMAT: z.enum(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' }).optional(),
 });
 
 /**
@@ -195,6 +203,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
     introspectionClients,
+    metricsToken: e.METRICS_TOKEN,
+    logFormat: e.LOG_FORMAT ?? null,
   };
 }
 

@@ -94,7 +94,7 @@ function withTimeout(promise: Promise<unknown>, ms: number, message: string): Pr
  * Redis to confirm the subscription, so a replay that starts after it cannot
  * miss an event published in between.
  */
-export function redisHub(url: string, logger: Logger): TokenEventHub {
+export function redisHub(url: string, logger: Logger, onPublishFailure: () => void = () => undefined): TokenEventHub {
   const publisher = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const subscriber = new Redis(url, { lazyConnect: false });
   const channels = new Channels();
@@ -113,7 +113,10 @@ export function redisHub(url: string, logger: Logger): TokenEventHub {
     publish(event) {
       publisher
         .publish(channelOf(event.userId), JSON.stringify(event))
-        .catch((error: unknown) => logger.error({ err: error, eventId: event.id }, 'could not publish token event'));
+        .catch((error: unknown) => {
+          onPublishFailure();
+          logger.error({ err: error, eventId: event.id }, 'could not publish token event');
+        });
     },
     listen(userId, listener) {
       const channel = channelOf(userId);

@@ -11,6 +11,8 @@ import type { GraphQLContext, Services } from '../auth/context.js';
 import { oauthRoutes } from '../oauth/oauth.routes.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
 import { fieldLimitRule } from './field-limit.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { requestSignals } from './request-signals.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,6 +26,8 @@ export interface HttpServerOptions {
   readonly schema: GraphQLSchema;
   readonly authenticator: Authenticator;
   readonly services: Services;
+  /** Request counts and latency; absent: none are recorded. */
+  readonly metrics?: Metrics;
   /** Resolves when the service can take traffic; rejects with the reason when not. */
   readonly ready: () => Promise<Record<string, unknown>>;
 }
@@ -37,7 +41,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
+    // One line per request, written by requestSignals when the response is done.
+    disableRequestLogging: true,
   });
+  requestSignals(app, options.metrics ?? null);
   app.setErrorHandler(httpErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.decorateRequest('principal', null);

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { messageIdDomain } from './delivery-rules.js';
 import { MailWorker } from './mail-worker.js';
 import { outboxCounts, queueMailFor, type OutboxCounts } from './outbox.js';
@@ -26,10 +27,11 @@ export interface MailDeps {
   readonly audit: AuditLog;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics?: Pick<Metrics, 'mailDeliveries'>;
 }
 
 /** Registers the outbox hook on `audit` and builds the (not yet started) worker. */
-export function createMail({ config, orm, audit, clock, logger }: MailDeps): Mail {
+export function createMail({ config, orm, audit, clock, logger, metrics }: MailDeps): Mail {
   audit.onRecord(queueMailFor(config));
   const transport = createMailTransport({ smtpUrl: config.smtpUrl, dataDir: config.dataDir, logger });
   const worker = new MailWorker({
@@ -41,6 +43,7 @@ export function createMail({ config, orm, audit, clock, logger }: MailDeps): Mai
     messageIdDomain: messageIdDomain(config.mailFrom, config.appUrl),
     pollIntervalMs: config.mailPollInterval.ms,
     maxAttempts: config.mailMaxAttempts,
+    ...(metrics ? { metrics } : {}),
   });
   return {
     start: () => worker.start(),
