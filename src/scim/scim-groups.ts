@@ -10,7 +10,7 @@ import { GROUP_SCHEMA, MAX_PAGE, listResponse } from './discovery.js';
 import { parseEqualityFilter } from './filter.js';
 import { ScimError, invalidValue } from './scim-errors.js';
 import { patchOperations } from './user-resource.js';
-import { attributeOf, bodyObject, isObject, paging, stringValue, type Json } from './values.js';
+import { attributeOf, bodyObject, filterParameter, isObject, paging, stringValue, type Json } from './values.js';
 
 const FILTERABLE = ['displayName', 'id'];
 const MEMBER_FILTER = /^members\s*\[\s*value\s+eq\s+"([^"]*)"\s*\]$/i;
@@ -37,8 +37,9 @@ export class ScimGroups {
   async list(principal: Principal, query: Json, base: string, withMembers: boolean): Promise<Json> {
     const { startIndex, count } = paging(query, MAX_PAGE);
     const where: Record<string, unknown>[] = [{ organization: principal.organizationId }];
-    if (typeof query['filter'] === 'string' && query['filter'].trim() !== '') {
-      const { attribute, value } = parseEqualityFilter(query['filter'], FILTERABLE);
+    const filter = filterParameter(query);
+    if (filter !== null) {
+      const { attribute, value } = parseEqualityFilter(filter, FILTERABLE);
       if (attribute === 'id' && !isUuid(value)) return listResponse([], 0, startIndex);
       where.push(attribute === 'id' ? { id: value } : { name: value.trim() });
     }

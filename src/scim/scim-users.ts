@@ -8,7 +8,7 @@ import { MAX_PAGE, listResponse } from './discovery.js';
 import { parseEqualityFilter } from './filter.js';
 import { ScimError } from './scim-errors.js';
 import { nameOf, userFromBody, userPatch, userResource, type UserFields } from './user-resource.js';
-import { bodyObject, paging, type Json } from './values.js';
+import { bodyObject, filterParameter, paging, type Json } from './values.js';
 
 const FILTERABLE = ['userName', 'externalId', 'id', 'emails.value', 'emails[type eq "work"].value'];
 
@@ -30,8 +30,9 @@ export class ScimUsers {
   async list(principal: Principal, query: Json, base: string): Promise<Json> {
     const { startIndex, count } = paging(query, MAX_PAGE);
     const where: FilterQuery<User>[] = [managedUsers(principal)];
-    if (typeof query['filter'] === 'string' && query['filter'].trim() !== '') {
-      const { attribute, value } = parseEqualityFilter(query['filter'], FILTERABLE);
+    const filter = filterParameter(query);
+    if (filter !== null) {
+      const { attribute, value } = parseEqualityFilter(filter, FILTERABLE);
       // An id that is not even a UUID names nobody: an empty list, not an error.
       if (attribute === 'id' && !isUuid(value)) return listResponse([], 0, startIndex);
       if (attribute === 'externalId') where.push({ externalId: value });

@@ -1,4 +1,4 @@
-import { invalidSyntax, invalidValue } from './scim-errors.js';
+import { invalidFilter, invalidSyntax, invalidValue } from './scim-errors.js';
 
 export type Json = Record<string, unknown>;
 
@@ -36,6 +36,14 @@ export function attributeOf(object: Json, name: string): unknown {
   const lower = name.toLowerCase();
   for (const [key, value] of Object.entries(object)) if (key.toLowerCase() === lower) return value;
   return undefined;
+}
+
+/** The `filter` query parameter: null when absent or blank; given twice, it is refused rather than ignored. */
+export function filterParameter(query: Json): string | null {
+  const filter = query['filter'];
+  if (filter === undefined) return null;
+  if (typeof filter !== 'string') throw invalidFilter('Give one filter.');
+  return filter.trim() === '' ? null : filter;
 }
 
 /** `startIndex` and `count` of a list request (RFC 7644 §3.4.2.4): 1-based; out-of-range values are clamped. */

@@ -84,6 +84,9 @@ describe('SCIM /Users', () => {
     expect(byName.body).toMatchObject({ totalResults: 1, Resources: [{ id, userName: email }] });
     const byExternal = await acme('GET', `/Users?filter=${encodeURIComponent('externalId eq "00u1okta"')}`);
     expect(byExternal.body).toMatchObject({ totalResults: 1, Resources: [{ id }] });
+    // Entra ID may match on the work email instead.
+    const byEmail = await acme('GET', `/Users?filter=${encodeURIComponent(`emails[type eq "work"].value eq "${email}"`)}`);
+    expect(byEmail.body).toMatchObject({ totalResults: 1, Resources: [{ id }] });
     const one = await acme('GET', `/Users/${id}`);
     expect(one.body).toMatchObject({ id, userName: email });
 
@@ -223,6 +226,7 @@ describe('SCIM /Users', () => {
     for (const filter of ['userName co "a"', 'userName eq "a" and active eq true', 'title eq "x"', 'userName eq', 'userName eq 5']) {
       expectScimError(await acme('GET', `/Users?filter=${encodeURIComponent(filter)}`), 400, 'invalidFilter');
     }
+    expectScimError(await acme('GET', `/Users?filter=${encodeURIComponent('userName eq "a"')}&filter=x`), 400, 'invalidFilter');
     expectScimError(await acme('GET', '/Users?count=ten'), 400, 'invalidValue');
   });
 
