@@ -1,6 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -42,7 +42,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
     // One line per request, written by requestSignals when the response is done.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   requestSignals(app, options.metrics ?? null);
   app.setErrorHandler(httpErrorHandler);
