@@ -2,7 +2,7 @@ import { subjectOf } from '../audit/audit-log.js';
 import type { Changes } from '../audit/changes.js';
 import type { Actor } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
-import { onUniqueViolation } from '../db/unique.js';
+import { retryOnUniqueViolation } from '../db/unique.js';
 import { Organization } from '../users/organization.entity.js';
 import { Role } from '../users/role.js';
 import { User } from '../users/user.entity.js';
@@ -63,10 +63,5 @@ export async function bootstrapOrganization(
       return { kind: created ? 'created' : 'admin-added', organizationId: organization.id, adminId: admin.id };
     });
   // Two runs at once: the loser of the unique index finds the winner's rows on its second try.
-  return onUniqueViolation(attempt, () => new RetryableConflict()).catch((error: unknown) => {
-    if (error instanceof RetryableConflict) return attempt();
-    throw error;
-  });
+  return retryOnUniqueViolation(attempt);
 }
-
-class RetryableConflict extends Error {}

@@ -3,7 +3,7 @@ import { subjectOf } from '../audit/audit-log.js';
 import type { Changes, Tx } from '../audit/changes.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
-import { onUniqueViolation } from '../db/unique.js';
+import { onUniqueViolation, retryOnUniqueViolation } from '../db/unique.js';
 import { BadUserInputError, DuplicateError, NoSuchRecordError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { BusinessUnit } from '../users/business-unit.entity.js';
@@ -79,7 +79,7 @@ export class BusinessUnitService {
     const add = validUnitMembers(change.add);
     const remove = validUnitMembers(change.remove);
     const set = change.set === undefined ? null : validUnitMembers(change.set);
-    return this.changes.run(async (tx) => {
+    const work = () => this.changes.run(async (tx) => {
       const unit = await ownUnit(tx.em, principal, id);
       const current = await tx.em.find(User, { businessUnits: unit.id }, { populate: ['businessUnits'] });
       const target = new Set(set ?? current.map((user) => user.id));
@@ -90,6 +90,8 @@ export class BusinessUnitService {
       await this.recordMembership(tx, principal, unit, [...current, ...joiners], [...target]);
       return unit;
     });
+    // Two requests adding the same member at once: the loser's insert hits the pivot's key; its retry finds the member.
+    return retryOnUniqueViolation(work);
   }
 
   /** Users the caller manages, all of `ids` or a NoSuchRecordError on `members`. */
