@@ -23,6 +23,7 @@ import { createMail, type Mail } from './mail/mail.js';
 import { TokenService } from './tokens/token.service.js';
 import { createAdminServices } from './admin/admin-services.js';
 import { ScimCredentials } from './scim/scim-credentials.js';
+import { ScimRateLimit } from './scim/scim-rate-limit.js';
 import { scimRoutes } from './scim/scim.routes.js';
 import { seedDemo } from './users/seed.js';
 import { UserService } from './users/user.service.js';
@@ -123,6 +124,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         orm,
         admin: services.admin,
         credentials: scim,
+        rateLimit: new ScimRateLimit(config.scimRateLimit),
         logger,
         onOperation: (resource, method, status) => metrics.scimOperations.inc({ resource, method, status: String(status) }),
       });

@@ -40,6 +40,8 @@ export interface Config {
   readonly introspectionClients: readonly IntrospectionClientConfig[];
   /** Bearer token a Prometheus scraper sends to `GET /metrics`; null: the route is not served. */
   readonly metricsToken: string | null;
+  /** SCIM requests per minute per organisation and instance; bursts up to the same number. */
+  readonly scimRateLimit: number;
   /** `pretty` (pino-pretty) or `json`; null: pretty on a terminal outside production, JSON otherwise. */
   readonly logFormat: 'json' | 'pretty' | null;
 }
@@ -146,6 +148,12 @@ const EnvSchema = z.object({
     message: 'METRICS_TOKEN must be at least 16 characters without spaces',
   }),
   LOG_FORMAT: z.enum(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' }).optional(),
+  SCIM_RATE_LIMIT: z.coerce
+    .number({ message: 'SCIM_RATE_LIMIT must be a number' })
+    .int('SCIM_RATE_LIMIT must be a whole number')
+    .min(1, 'SCIM_RATE_LIMIT must be between 1 and 100000')
+    .max(100_000, 'SCIM_RATE_LIMIT must be between 1 and 100000')
+    .default(600),
 });
 
 /**
@@ -205,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspectionClients,
     metricsToken: e.METRICS_TOKEN,
     logFormat: e.LOG_FORMAT ?? null,
+    scimRateLimit: e.SCIM_RATE_LIMIT,
   };
 }
 
