@@ -32,6 +32,8 @@ export function parseEqualityFilter(filter: string, attributes: readonly string[
     throw invalidFilter('The filter value is not a valid string.');
   }
   if (typeof value !== 'string') throw invalidFilter('The filter value must be a string.');
+  // No stored value has one, and PostgreSQL refuses NUL in a text comparison.
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw invalidFilter('The filter value cannot contain control characters.');
   return { attribute, value };
 }
 

@@ -7,7 +7,7 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 import { PATCH_OP, scimClient, scimToken } from './scim-client.js';
 
 /** What an identity provider's retries and parallel workers do, on PostgreSQL where requests really overlap. */
-describe('SCIM under concurrency (PostgreSQL)', () => {
+describe('SCIM on PostgreSQL', () => {
   let db: TestDatabase;
   let t: TestApp;
   let acme: ReturnType<typeof scimClient>;
@@ -39,5 +39,25 @@ describe('SCIM under concurrency (PostgreSQL)', () => {
     expect((await acme('GET', `/Groups/${id}`)).body).toMatchObject({ members: [{ value: alice }] });
     const added = await t.running.orm.em.fork().count(AuditEvent, { subjectUserId: alice, reason: 'added to business unit "Racing"' });
     expect(added).toBe(1);
+  });
+
+  it('answers NUL bytes and other control characters with 400, not a database error', async () => {
+    for (const filter of ['userName eq "a\\u0000b"', 'externalId eq "\\u0000"']) {
+      const res = await acme('GET', `/Users?filter=${encodeURIComponent(filter)}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body?.['scimType']).toBe('invalidFilter');
+    }
+    const group = await acme('GET', `/Groups?filter=${encodeURIComponent('displayName eq "\\u0000"')}`);
+    expect(group.body?.['scimType']).toBe('invalidFilter');
+    for (const body of [
+      { userName: 'nul\u0000@acme.example' },
+      { userName: 'ok@acme.example', name: { formatted: 'Nul\u0000Name' } },
+      { userName: 'ok@acme.example', externalId: 'x\u0000' },
+    ]) {
+      const res = await acme('POST', '/Users', body);
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body?.['scimType']).toBe('invalidValue');
+    }
+    expect((await acme('POST', '/Groups', { displayName: 'Nul\u0000Group' })).status).toBe(400);
   });
 });
