@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
+import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
 import { auditRows, generateToken, userId } from '../admin/admin-helpers.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { EVENT_FIELDS, latestEventId, subscribe } from '../support/ws-client.js';
@@ -132,6 +133,12 @@ describe('SCIM /Users', () => {
       ['USER_DEACTIVATED', 'scim'],
       ['REVOKED', 'scim'],
     ]);
+    // Bob is told, and told who did it; the mail is queued with the revocation itself.
+    const mail = await t.running.orm.em
+      .fork()
+      .findOneOrFail(OutboxMessage, { recipient: 'bob@example.com', kind: 'REVOKED' }, { orderBy: { id: 'desc' } });
+    expect(mail.text).toMatch(/Revoked by:\s+your organisation’s identity provider \(directory sync\)/);
+    expect(mail.text).not.toContain(token.secret);
   });
 
   it('deactivates and re-activates on Entra ID’s PATCH ("Replace", "False"/"True"); re-activation brings no token back', async () => {
