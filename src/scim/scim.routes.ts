@@ -67,7 +67,8 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
   if (options.onOperation) {
     const record = options.onOperation;
     app.addHook('onResponse', async (request, reply) => {
-      const resource = /^\/scim\/v2\/(\w+)/.exec(request.url)?.[1] ?? 'unknown';
+      // From the matched route, never the raw URL: made-up paths must not mint new label values.
+      const resource = /^\/scim\/v2\/(\w+)/.exec(request.routeOptions.url ?? '')?.[1] ?? 'unknown';
       record(resource, request.method, reply.statusCode);
     });
   }

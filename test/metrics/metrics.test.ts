@@ -124,6 +124,12 @@ describe('GET /metrics', () => {
     const after = (await scrape(t)).samples;
     expect(valueOf(after, 'api_tokens_scim_operations_total', { resource: 'Users', method: 'GET', status: '200' })).toBe(1);
     expect(valueOf(after, 'api_tokens_scim_operations_total', { resource: 'Users', method: 'GET', status: '404' })).toBe(1);
+    // Made-up paths count as one `unknown` resource, whoever sends them.
+    await directory('GET', '/Made-up-1');
+    await scimClient(t, null)('GET', '/Made-up-2');
+    const unknown = (await scrape(t)).samples;
+    expect(valueOf(unknown, 'api_tokens_scim_operations_total', { resource: 'unknown' })).toBe(2);
+    expect(unknown.some((sample) => sample.labels['resource']?.startsWith('Made'))).toBe(false);
   });
 });
 
