@@ -77,54 +77,58 @@ export class AdminService {
   /** Changes only the fields given; records what changed, or nothing when nothing did. */
   async updateUser(principal: Principal, id: string, data: UserChangesData): Promise<User> {
     requireAdmin(principal);
-    const email = data.email == null ? null : validEmail(data.email, 'email');
-    const role = data.role == null ? null : validRole(data.role, 'role');
-    const name = data.name == null ? null : validName(data.name, 'name');
-    const unitIds = data.businessUnitIds == null ? null : validUnitIds(data.businessUnitIds, 'businessUnitIds');
-    const externalId = data.externalId == null ? undefined : validExternalId(data.externalId, 'externalId');
-    return this.unique('email', 'A user with this email already exists.', () =>
-      this.changes.run(async (tx) => {
-        const user = await findManagedUser(tx.em, principal, id, 'id');
-        const changed: string[] = [];
-        if (email !== null && email !== user.email) {
-          changed.push(`email ${user.email} -> ${email}`);
-          user.email = email;
+    const changes: ValidChanges = {
+      email: data.email == null ? null : validEmail(data.email, 'email'),
+      role: data.role == null ? null : validRole(data.role, 'role'),
+      name: data.name == null ? null : validName(data.name, 'name'),
+      unitIds: data.businessUnitIds == null ? null : validUnitIds(data.businessUnitIds, 'businessUnitIds'),
+      externalId: data.externalId == null ? undefined : validExternalId(data.externalId, 'externalId'),
+    };
+    return this.unique('email', 'A user with this email already exists.', () => this.update(principal, id, changes));
+  }
+
+  private update(principal: Principal, id: string, { email, role, name, unitIds, externalId }: ValidChanges): Promise<User> {
+    return this.changes.run(async (tx) => {
+      const user = await findManagedUser(tx.em, principal, id, 'id');
+      const changed: string[] = [];
+      if (email !== null && email !== user.email) {
+        changed.push(`email ${user.email} -> ${email}`);
+        user.email = email;
+      }
+      if (role !== null && role !== user.role) {
+        // An admin who demotes themselves could leave the organisation without one.
+        if (user.id === principal.userId) throw new BadUserInputError('You cannot change your own role.', 'role');
+        changed.push(`role ${user.role} -> ${role}`);
+        user.role = role;
+      }
+      if (name !== null && name !== user.name) {
+        changed.push(`name "${user.name}" -> "${name}"`);
+        user.name = name;
+      }
+      if (externalId !== undefined && externalId !== user.externalId) {
+        changed.push('external id');
+        user.externalId = externalId;
+      }
+      if (unitIds !== null) {
+        const units = await this.ownUnits(tx.em, principal, unitIds, 'businessUnitIds');
+        const before = unitNames(user.businessUnits.getItems());
+        const after = unitNames(units);
+        if (before !== after) {
+          changed.push(`business units [${before}] -> [${after}]`);
+          user.businessUnits.set(units);
         }
-        if (role !== null && role !== user.role) {
-          // An admin who demotes themselves could leave the organisation without one.
-          if (user.id === principal.userId) throw new BadUserInputError('You cannot change your own role.', 'role');
-          changed.push(`role ${user.role} -> ${role}`);
-          user.role = role;
-        }
-        if (name !== null && name !== user.name) {
-          changed.push(`name "${user.name}" -> "${name}"`);
-          user.name = name;
-        }
-        if (externalId !== undefined && externalId !== user.externalId) {
-          changed.push('external id');
-          user.externalId = externalId;
-        }
-        if (unitIds !== null) {
-          const units = await this.ownUnits(tx.em, principal, unitIds, 'businessUnitIds');
-          const before = unitNames(user.businessUnits.getItems());
-          const after = unitNames(units);
-          if (before !== after) {
-            changed.push(`business units [${before}] -> [${after}]`);
-            user.businessUnits.set(units);
-          }
-        }
-        if (changed.length === 0) return user;
-        await tx.em.flush();
-        await tx.record({
-          action: 'USER_UPDATED',
-          actor: actorOf(principal),
-          occurredAt: this.clock.now(),
-          subject: subjectOf(user),
-          reason: changed.join('; '),
-        });
-        return user;
-      }),
-    );
+      }
+      if (changed.length === 0) return user;
+      await tx.em.flush();
+      await tx.record({
+        action: 'USER_UPDATED',
+        actor: actorOf(principal),
+        occurredAt: this.clock.now(),
+        subject: subjectOf(user),
+        reason: changed.join('; '),
+      });
+      return user;
+    });
   }
 
   /**
@@ -176,6 +180,15 @@ export class AdminService {
     return onUniqueViolation(work, () => new DuplicateError(message, field));
   }
 
+}
+
+/** Validated changes; null (or undefined for `externalId`, where null clears) leaves a field as it is. */
+interface ValidChanges {
+  readonly email: string | null;
+  readonly role: Role | null;
+  readonly name: string | null;
+  readonly unitIds: readonly string[] | null;
+  readonly externalId: string | null | undefined;
 }
 
 function unitNames(units: readonly BusinessUnit[]): string {
