@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import { AuditLog } from '../audit/audit-log.js';
 import { Changes } from '../audit/changes.js';
 import { bootstrapOrganization } from '../admin/bootstrap.js';
-import { prepareDatabase } from '../app.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { openDatabase } from '../db/orm.js';
 import { BadUserInputError } from '../errors.js';
 import { ScimCredentials } from '../scim/scim-credentials.js';
 
@@ -99,7 +99,8 @@ export async function runAdminCommand(argv: readonly string[], io: CliIo): Promi
     io.out(USAGE);
     return 0;
   }
-  const orm = await prepareDatabase(io.config, io.clock, io.logger);
+  // Migrates, never seeds: run against production with NODE_ENV forgotten, it must not plant the demo users.
+  const orm = await openDatabase(io.config.databaseUrl, io.logger);
   try {
     // No events to publish: an organisation or a SCIM token is nobody's token event.
     const changes = new Changes(orm, new AuditLog(io.config.region), () => undefined);

@@ -51,7 +51,7 @@ describe('admin CLI arguments', () => {
   });
 });
 
-describe('admin CLI commands on an empty production database', () => {
+describe('admin CLI commands on an empty database', () => {
   let dataDir: string;
   let config: Config;
   let out: string[];
@@ -69,7 +69,8 @@ describe('admin CLI commands on an empty production database', () => {
   };
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'api-tokens-admin-cli-'));
-    config = loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, SESSION_SECRET: TEST_SESSION_SECRET, LOG_LEVEL: 'silent' });
+    // Development posture on purpose: the CLI must not seed the demo data even then.
+    config = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir, SESSION_SECRET: TEST_SESSION_SECRET, LOG_LEVEL: 'silent' });
   });
   afterAll(async () => {
     await rm(dataDir, { recursive: true, force: true });
