@@ -9,7 +9,7 @@ import { User } from '../users/user.entity.js';
 import { GROUP_SCHEMA, MAX_PAGE, listResponse } from './discovery.js';
 import { parseEqualityFilter } from './filter.js';
 import { ScimError, invalidValue } from './scim-errors.js';
-import { patchOperations } from './user-resource.js';
+import { patchOperations } from './patch.js';
 import { attributeOf, bodyObject, filterParameter, isObject, paging, stringValue, type Json } from './values.js';
 
 const FILTERABLE = ['displayName', 'id'];

@@ -1,7 +1,8 @@
 import { Role } from '../users/role.js';
 import type { User } from '../users/user.entity.js';
 import { ROLE_EXTENSION, USER_SCHEMA } from './discovery.js';
-import { ScimError, invalidSyntax, invalidValue } from './scim-errors.js';
+import { patchOperations } from './patch.js';
+import { ScimError, invalidValue } from './scim-errors.js';
 import { attributeOf, booleanValue, isObject, stringValue, type Json } from './values.js';
 
 /** A user as SCIM shows it. `user.businessUnits` must be loaded. */
@@ -121,8 +122,6 @@ export function userFromBody(body: Json): UserFields {
   return fields;
 }
 
-type PatchOp = 'add' | 'replace' | 'remove';
-
 /**
  * The changes of a PatchOp request (RFC 7644 §3.5.2), in the forms Okta
  * (`{"op":"replace","value":{"active":false}}`, no path) and Entra ID
@@ -143,30 +142,4 @@ export function userPatch(body: Json): UserFields {
     }
   }
   return fields;
-}
-
-export interface Operation {
-  readonly op: PatchOp;
-  readonly path: string | null;
-  readonly value: unknown;
-}
-
-/** The `Operations` of a PatchOp body; the op is case-insensitive, as Entra ID capitalises it. */
-export function patchOperations(body: Json): Operation[] {
-  const operations = attributeOf(body, 'Operations');
-  if (!Array.isArray(operations) || operations.length === 0) {
-    throw invalidSyntax('A PATCH body needs a non-empty "Operations" array.');
-  }
-  return operations.map((raw: unknown) => {
-    if (!isObject(raw)) throw invalidSyntax('Each operation must be an object.');
-    const op = typeof raw['op'] === 'string' ? raw['op'].toLowerCase() : '';
-    if (op !== 'add' && op !== 'replace' && op !== 'remove') {
-      throw invalidSyntax('Each operation needs an "op" of add, replace or remove.');
-    }
-    const path = raw['path'];
-    if (path !== undefined && (typeof path !== 'string' || path.trim() === '')) {
-      throw new ScimError(400, 'invalidPath', '"path" must be a non-empty string.');
-    }
-    return { op, path: typeof path === 'string' ? path : null, value: raw['value'] };
-  });
 }
