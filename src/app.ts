@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AuditLog } from './audit/audit-log.js';
 import { Changes } from './audit/changes.js';
-import { Authenticator } from './auth/authenticator.js';
 import { SessionVerifier, sessionSecret } from './auth/session.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -19,11 +18,17 @@ import { clientIpOf } from './http/client-ip.js';
 import { RateLimits } from './http/rate-limits.js';
 import { createHttpServer } from './http/server.js';
 import { createWebSocketServer } from './http/websocket.js';
-import { createLogger } from './logger.js';
+import { createLogger, prettyLogs } from './logger.js';
+import { countingHub, MeasuredAuthenticator } from './metrics/instrumented.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { metricsRoute } from './metrics/metrics.routes.js';
 import { createMail, type Mail } from './mail/mail.js';
 import { queueMailFor } from './mail/outbox.js';
 import { TokenService } from './tokens/token.service.js';
 import { createAdminServices } from './admin/admin-services.js';
+import { ScimCredentials } from './scim/scim-credentials.js';
+import { ScimRateLimit } from './scim/scim-rate-limit.js';
+import { scimRoutes } from './scim/scim.routes.js';
 import { seedDemo } from './users/seed.js';
 import { UserService } from './users/user.service.js';
 
@@ -60,6 +65,10 @@ export interface Running {
   readonly sweeper: Sweeper;
   readonly http: FastifyInstance;
   readonly mail: Mail;
+  /** Each organisation's SCIM bearer token. */
+  readonly scim: ScimCredentials;
+  /** This app's own metrics registry (served on `/metrics` when METRICS_TOKEN is set). */
+  readonly metrics: Metrics;
 }
 
 export interface App {
@@ -107,7 +116,7 @@ async function connected(redis: Redis, logger: Logger): Promise<void> {
 /** Builds the service. Nothing happens until `start()`: no ports, timers or connections. */
 export function createApp(config: Config, deps: AppDeps = {}): App {
   const clock = deps.clock ?? systemClock;
-  const logger = deps.logger ?? createLogger(config.logLevel);
+  const logger = deps.logger ?? createLogger(config.logLevel, { pretty: prettyLogs(config) });
   let running: Running | null = null;
   const closers: (() => Promise<unknown>)[] = [];
 
@@ -116,10 +125,15 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     try {
       const orm = await prepareDatabase(config, clock, logger);
       closers.unshift(() => orm.close());
-      const events = config.redisUrl
-        ? redisHub(config.redisUrl, logger, { readyTimeoutMs: deps.timeouts?.eventsReadyMs })
+      const metrics = createMetrics();
+      const hub = config.redisUrl
+        ? redisHub(config.redisUrl, logger, {
+            readyTimeoutMs: deps.timeouts?.eventsReadyMs,
+            onPublishFailure: () => metrics.eventPublishFailures.inc(),
+          })
         : inProcessHub(logger);
-      closers.unshift(() => events.close());
+      closers.unshift(() => hub.close());
+      const events = countingHub(hub, metrics);
       const redis = config.redisUrl ? sharedRedis(config.redisUrl) : null;
       if (redis) {
         closers.unshift(() => (redis.status === 'ready' ? redis.quit() : Promise.resolve(redis.disconnect())));
@@ -128,7 +142,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       const limits = new RateLimits({ limits: config.rateLimits, redis, keyPrefix: config.redisKeyPrefix, logger });
       // The outbox hook writes each event's email in the event's own transaction.
       const audit = new AuditLog(config.region, [queueMailFor(config)]);
-      const mail = createMail({ config, orm, clock, logger });
+      const mail = createMail({ config, orm, clock, logger, metrics });
       closers.unshift(() => mail.stop());
       const changes = new Changes(orm, audit, (recorded) => {
         publishTokenEvents(events, recorded);
@@ -147,7 +161,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         limits,
       };
       const schema = await buildAppSchema();
-      const authenticator = new Authenticator(sessions, tokens, users);
+      const authenticator = new MeasuredAuthenticator(metrics, sessions, tokens, users);
 
       const { app: http, close: closeHttp } = await createHttpServer({
         config,
@@ -156,6 +170,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         authenticator,
         services,
         limits,
+        metrics,
         readiness: {
           checks: {
             database: () => orm.em.getConnection().execute('select 1'),
@@ -165,6 +180,17 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         },
       });
       closers.unshift(closeHttp);
+      const scim = new ScimCredentials(orm, changes, clock);
+      await http.register(scimRoutes, {
+        prefix: '/scim/v2',
+        orm,
+        admin: services.admin,
+        credentials: scim,
+        rateLimit: new ScimRateLimit(config.scimRateLimit),
+        logger,
+        onOperation: (resource, method, status) => metrics.scimOperations.inc({ resource, method, status: String(status) }),
+      });
+      if (config.metricsToken) await http.register(metricsRoute, { metrics, token: config.metricsToken });
       const websockets = createWebSocketServer({
         server: http.server,
         schema,
@@ -179,13 +205,19 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       closers.unshift(() => websockets.close());
       await http.listen({ host: config.host, port: config.port });
       mail.start();
-      const sweeper = new Sweeper({ changes, tokens, clock, config, logger, lockRows: locksRows(config.databaseUrl) });
+      const sweeper = new Sweeper({ changes, tokens, clock, config, logger, metrics, lockRows: locksRows(config.databaseUrl) });
+      metrics.observe({
+        sockets: () => websockets.stats(),
+        outbox: () => mail.status(),
+        lastSweepAt: () => sweeper.lastCompletedAt,
+        now: () => clock.now(),
+      });
       if (deps.autoSweep !== false) sweeper.start();
       closers.unshift(() => sweeper.stop());
       const address = http.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-      running = { url: `http://${host}:${port}/graphql`, port, orm, services, sessions, events, sweeper, http, mail };
+      running = { url: `http://${host}:${port}/graphql`, port, orm, services, sessions, events, sweeper, http, mail, scim, metrics };
       return running;
     } catch (error) {
       await stop();

@@ -44,7 +44,11 @@ export interface Config {
   readonly redisKeyPrefix: string;
   /** Origins a browser may call the API from (CORS). Empty: none but the service's own. */
   readonly corsOrigins: readonly string[];
-  /** Bearer token that unlocks operational details (`/readyz`). Null: details only in logs. */
+  /**
+   * Bearer token a Prometheus scraper sends to `GET /metrics`, which also
+   * unlocks operational details on `/readyz`. Null: `/metrics` is not served
+   * and `/readyz` details go only to the logs.
+   */
   readonly metricsToken: string | null;
   /**
    * Which proxies to believe about the client's address (`X-Forwarded-For`),
@@ -52,6 +56,10 @@ export interface Config {
    * Per-IP limits are only as good as this.
    */
   readonly trustProxy: boolean | readonly string[];
+  /** SCIM requests per minute per organisation and instance; bursts up to the same number. */
+  readonly scimRateLimit: number;
+  /** `pretty` (pino-pretty) or `json`; null: pretty on a terminal outside production, JSON otherwise. */
+  readonly logFormat: 'json' | 'pretty' | null;
 }
 
 /** At most `points` in any `duration` window. */
@@ -194,11 +202,18 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'REDIS_KEY_PREFIX must be 1-64 letters, digits or : . _ -')
     .default('api-tokens:'),
   CORS_ORIGINS: optionalText,
-  METRICS_TOKEN: optionalText.refine((v) => v === null || v.length >= 32, {
-    message: 'METRICS_TOKEN must be at least 32 characters',
+  METRICS_TOKEN: optionalText.refine((v) => v === null || (v.length >= 32 && !/\s/.test(v)), {
+    message: 'METRICS_TOKEN must be at least 32 characters without spaces',
   }),
   TRUST_PROXY: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' }).optional(),
+  SCIM_RATE_LIMIT: z.coerce
+    .number({ message: 'SCIM_RATE_LIMIT must be a number' })
+    .int('SCIM_RATE_LIMIT must be a whole number')
+    .min(1, 'SCIM_RATE_LIMIT must be between 1 and 100000')
+    .max(100_000, 'SCIM_RATE_LIMIT must be between 1 and 100000')
+    .default(600),
 });
 
 /**
@@ -272,6 +287,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins,
     metricsToken: e.METRICS_TOKEN,
     trustProxy,
+    logFormat: e.LOG_FORMAT ?? null,
+    scimRateLimit: e.SCIM_RATE_LIMIT,
   };
 }
 

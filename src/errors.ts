@@ -99,3 +99,20 @@ export class RateLimitedError extends AppError {
     super('RATE_LIMITED', `Too many requests; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
   }
 }
+
+/**
+ * A value that must be unique (an email, a business unit name) is taken. A
+ * BAD_USER_INPUT in GraphQL; its own class so SCIM can answer 409 `uniqueness`.
+ */
+export class DuplicateError extends BadUserInputError {}
+
+/**
+ * Reports a client error on `field` instead: services name plain attribute
+ * names (`email`), and each API layer says where that attribute sits in its
+ * own request (`input.email` in GraphQL). The error is thrown fresh per call,
+ * so renaming it in place changes nobody else's copy.
+ */
+export function reportOn<E extends BadUserInputError>(error: E, field: string): E {
+  error.extensions['field'] = field;
+  return error;
+}

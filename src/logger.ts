@@ -1,12 +1,35 @@
-import { pino, type Logger } from 'pino';
+import { pino, type Logger, type TransportSingleOptions } from 'pino';
+
+export interface LoggerOptions {
+  /** Human-readable lines through pino-pretty instead of JSON (see `prettyLogs`). */
+  readonly pretty?: boolean;
+}
+
+/**
+ * Pretty when asked for (`LOG_FORMAT=pretty`), or by default on a terminal
+ * outside production; JSON otherwise, for log shippers.
+ */
+export function prettyLogs(
+  config: { readonly env: string; readonly logFormat: 'json' | 'pretty' | null },
+  isTTY = process.stdout.isTTY === true,
+): boolean {
+  if (config.logFormat !== null) return config.logFormat === 'pretty';
+  return isTTY && config.env !== 'production';
+}
+
+const PRETTY: TransportSingleOptions = {
+  target: 'pino-pretty',
+  options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+};
 
 /**
  * The service's logger. Credentials are redacted wherever they could appear,
  * as a second line of defence: no code path is meant to log them at all.
  */
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, options: LoggerOptions = {}): Logger {
   return pino({
     level,
+    ...(options.pretty ? { transport: PRETTY } : {}),
     redact: {
       paths: [
         'req.headers.authorization',

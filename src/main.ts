@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, prettyLogs } from './logger.js';
 
 /** Longer than the HTTP close grace period (10 s), so requests in flight get theirs. */
 const SHUTDOWN_TIMEOUT_MS = 25_000;
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { pretty: prettyLogs(config) });
   const app = createApp(config, { logger });
   const running = await app.start();
   logger.info(

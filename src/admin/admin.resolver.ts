@@ -2,6 +2,7 @@ import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import { requirePrincipal, type GraphQLContext } from '../auth/context.js';
 import { RevokedApiToken } from '../tokens/api-token.types.js';
 import { CreateUserInput, UpdateUserInput } from './admin.inputs.js';
+import { onInputArgument } from './graphql-fields.js';
 import { BusinessUnitView, UserView } from '../users/user.types.js';
 
 /** Admin and support mutations; the rules live in AdminService and TokenControls. */
@@ -15,7 +16,12 @@ export class AdminResolver {
 
   @Mutation(() => UserView, { description: 'ADMIN: adds a user to your organisation.' })
   async createUser(@Ctx() ctx: GraphQLContext, @Arg('input') input: CreateUserInput): Promise<UserView> {
-    return UserView.of(await ctx.services.admin.users.createUser(requirePrincipal(ctx), input));
+    const principal = requirePrincipal(ctx);
+    const { email, name, role, businessUnitIds } = input;
+    const user = await onInputArgument(['email', 'name', 'role', 'businessUnitIds'], () =>
+      ctx.services.admin.users.createUser(principal, { email, name, role, businessUnitIds }),
+    );
+    return UserView.of(user);
   }
 
   @Mutation(() => UserView, {
@@ -26,7 +32,12 @@ export class AdminResolver {
     @Arg('id', () => ID) id: string,
     @Arg('input') input: UpdateUserInput,
   ): Promise<UserView> {
-    return UserView.of(await ctx.services.admin.users.updateUser(requirePrincipal(ctx), id, input));
+    const principal = requirePrincipal(ctx);
+    const { name, role, businessUnitIds } = input;
+    const user = await onInputArgument(['name', 'role', 'businessUnitIds'], () =>
+      ctx.services.admin.users.updateUser(principal, id, { name, role, businessUnitIds }),
+    );
+    return UserView.of(user);
   }
 
   @Mutation(() => UserView, {

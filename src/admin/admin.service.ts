@@ -3,11 +3,11 @@ import type { Changes } from '../audit/changes.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import { onUniqueViolation } from '../db/unique.js';
-import { BadUserInputError } from '../errors.js';
+import { BadUserInputError, DuplicateError } from '../errors.js';
 import type { TokenService } from '../tokens/token.service.js';
-import { validEmail, validName, validRole, validUnitIds } from './validate.js';
+import { validEmail, validExternalId, validName, validRole, validUnitIds } from './validate.js';
 import { assignableUnits, findManagedUser, requireAdmin } from './scope.js';
-import type { CreateUserInput, UpdateUserInput } from './admin.inputs.js';
+import type { NewUserData, UserChangesData } from './user-data.js';
 import { BusinessUnit } from '../users/business-unit.entity.js';
 import { Organization } from '../users/organization.entity.js';
 import { Role } from '../users/role.js';
@@ -18,6 +18,11 @@ import { User } from '../users/user.entity.js';
  * users. Each change is one transaction with its audit record. Role, unit and
  * status changes need nothing else: every request resolves its principal
  * from the database, so they apply from the next request on, in every region.
+ *
+ * Methods take plain data and report client errors on plain attribute names
+ * (`email`, `businessUnitIds`, `id`): the GraphQL resolvers and the SCIM
+ * routes both call them, and each says where the attribute sits in its own
+ * request.
  */
 export class AdminService {
   constructor(
@@ -47,20 +52,21 @@ export class AdminService {
     );
   }
 
-  async createUser(principal: Principal, input: CreateUserInput): Promise<User> {
+  async createUser(principal: Principal, data: NewUserData): Promise<User> {
     requireAdmin(principal);
-    const email = validEmail(input.email, 'input.email');
-    const name = validName(input.name, 'input.name');
-    const role = validRole(input.role ?? Role.USER, 'input.role');
-    const unitIds = validUnitIds(input.businessUnitIds ?? [], 'input.businessUnitIds');
+    const email = validEmail(data.email, 'email');
+    const name = validName(data.name, 'name');
+    const role = validRole(data.role ?? Role.USER, 'role');
+    const unitIds = validUnitIds(data.businessUnitIds ?? [], 'businessUnitIds');
+    const externalId = data.externalId == null ? null : validExternalId(data.externalId, 'externalId');
     // Emails are unique across the service, so a taken one must be refused; the
     // message says neither that the address exists nor in which organisation.
-    return this.unique('input.email', 'Could not create a user with this email address.', () =>
+    return this.unique('email', 'Could not create a user with this email address.', () =>
       this.changes.run(async (tx) => {
         const now = this.clock.now();
-        const units = await assignableUnits(tx.em, principal, unitIds, [], 'input.businessUnitIds');
+        const units = await assignableUnits(tx.em, principal, unitIds, [], 'businessUnitIds');
         const organization = tx.em.getReference(Organization, principal.organizationId);
-        const user = tx.em.create(User, { organization, email, name, role, createdAt: now });
+        const user = tx.em.create(User, { organization, email, name, role, externalId, createdAt: now });
         user.businessUnits.set(units);
         await tx.em.flush();
         await tx.record({ action: 'USER_CREATED', actor: actorOf(principal), occurredAt: now, subject: subjectOf(user) });
@@ -70,17 +76,29 @@ export class AdminService {
   }
 
   /** Changes only the fields given; records what changed, or nothing when nothing did. */
-  async updateUser(principal: Principal, id: string, input: UpdateUserInput): Promise<User> {
+  async updateUser(principal: Principal, id: string, data: UserChangesData): Promise<User> {
     requireAdmin(principal);
-    const role = input.role == null ? null : validRole(input.role, 'input.role');
-    const name = input.name == null ? null : validName(input.name, 'input.name');
-    const unitIds = input.businessUnitIds == null ? null : validUnitIds(input.businessUnitIds, 'input.businessUnitIds');
+    const changes: ValidChanges = {
+      email: data.email == null ? null : validEmail(data.email, 'email'),
+      role: data.role == null ? null : validRole(data.role, 'role'),
+      name: data.name == null ? null : validName(data.name, 'name'),
+      unitIds: data.businessUnitIds == null ? null : validUnitIds(data.businessUnitIds, 'businessUnitIds'),
+      externalId: data.externalId == null ? undefined : validExternalId(data.externalId, 'externalId'),
+    };
+    return this.unique('email', 'A user with this email already exists.', () => this.update(principal, id, changes));
+  }
+
+  private update(principal: Principal, id: string, { email, role, name, unitIds, externalId }: ValidChanges): Promise<User> {
     return this.changes.run(async (tx) => {
       const user = await findManagedUser(tx.em, principal, id, 'id');
       const changed: string[] = [];
+      if (email !== null && email !== user.email) {
+        changed.push(`email ${user.email} -> ${email}`);
+        user.email = email;
+      }
       if (role !== null && role !== user.role) {
         // An admin who demotes themselves could leave the organisation without one.
-        if (user.id === principal.userId) throw new BadUserInputError('You cannot change your own role.', 'input.role');
+        if (user.id === principal.userId) throw new BadUserInputError('You cannot change your own role.', 'role');
         changed.push(`role ${user.role} -> ${role}`);
         user.role = role;
       }
@@ -88,14 +106,18 @@ export class AdminService {
         changed.push(`name "${user.name}" -> "${name}"`);
         user.name = name;
       }
+      if (externalId !== undefined && externalId !== user.externalId) {
+        changed.push('external id');
+        user.externalId = externalId;
+      }
       if (unitIds !== null) {
         const current = user.businessUnits.getItems().map((unit) => unit.id);
         const same = current.length === unitIds.length && unitIds.every((id) => current.includes(id));
         // An admin's units are their scope: changing their own would widen it.
         if (!same && user.id === principal.userId) {
-          throw new BadUserInputError('You cannot change your own business units.', 'input.businessUnitIds');
+          throw new BadUserInputError('You cannot change your own business units.', 'businessUnitIds');
         }
-        const units = await assignableUnits(tx.em, principal, unitIds, current, 'input.businessUnitIds');
+        const units = await assignableUnits(tx.em, principal, unitIds, current, 'businessUnitIds');
         const before = unitNames(user.businessUnits.getItems());
         const after = unitNames(units);
         if (before !== after) {
@@ -136,11 +158,36 @@ export class AdminService {
     });
   }
 
-  /** A duplicate name or email is the client's mistake, reported on its field. */
-  private unique<T>(field: string, message: string, work: () => Promise<T>): Promise<T> {
-    return onUniqueViolation(work, () => new BadUserInputError(message, field));
+  /**
+   * Lets a deactivated user sign in again. Their old token stays gone: it was
+   * revoked (deleted) at deactivation, and revocation is irreversible.
+   */
+  async reactivateUser(principal: Principal, id: string): Promise<User> {
+    requireAdmin(principal);
+    return this.changes.run(async (tx) => {
+      const user = await findManagedUser(tx.em, principal, id, 'id');
+      if (user.active) return user;
+      user.active = true;
+      await tx.em.flush();
+      await tx.record({ action: 'USER_REACTIVATED', actor: actorOf(principal), occurredAt: this.clock.now(), subject: subjectOf(user) });
+      return user;
+    });
   }
 
+  /** A duplicate name or email is the client's mistake, reported on its field. */
+  private unique<T>(field: string, message: string, work: () => Promise<T>): Promise<T> {
+    return onUniqueViolation(work, () => new DuplicateError(message, field));
+  }
+
+}
+
+/** Validated changes; null (or undefined for `externalId`, where null clears) leaves a field as it is. */
+interface ValidChanges {
+  readonly email: string | null;
+  readonly role: Role | null;
+  readonly name: string | null;
+  readonly unitIds: readonly string[] | null;
+  readonly externalId: string | null | undefined;
 }
 
 function unitNames(units: readonly BusinessUnit[]): string {

@@ -12,13 +12,28 @@ export const TOKEN_EVENT_KINDS = [
 export type TokenEventKind = (typeof TOKEN_EVENT_KINDS)[number];
 
 /** Administrative actions that are audited but are not token events. */
-export const ADMIN_ACTIONS = ['USER_CREATED', 'USER_UPDATED', 'USER_DEACTIVATED', 'BUSINESS_UNIT_CREATED'] as const;
+export const ADMIN_ACTIONS = [
+  'USER_CREATED',
+  'USER_UPDATED',
+  'USER_DEACTIVATED',
+  'USER_REACTIVATED',
+  'BUSINESS_UNIT_CREATED',
+  'BUSINESS_UNIT_UPDATED',
+  'BUSINESS_UNIT_DELETED',
+  'ORGANIZATION_CREATED',
+  'SCIM_TOKEN_ISSUED',
+  'SCIM_TOKEN_ROTATED',
+  'SCIM_TOKEN_REVOKED',
+] as const;
 export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
 export type AuditAction = TokenEventKind | AdminAction;
 
-/** Who caused an event: a signed-in person, a request made with the token itself, or the service. */
-export type ActorKind = 'session' | 'token' | 'system';
+/**
+ * Who caused an event: a signed-in person, a request made with the token
+ * itself, the service, or an organisation's identity provider over SCIM.
+ */
+export type ActorKind = 'session' | 'token' | 'system' | 'scim';
 
 /**
  * The append-only audit trail, and the store behind subscription replay.

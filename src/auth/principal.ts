@@ -12,8 +12,12 @@ export interface Principal {
   readonly role: Role;
   readonly organizationId: string;
   readonly businessUnitIds: readonly string[];
-  /** How the caller authenticated. */
-  readonly via: 'session' | 'token';
+  /**
+   * How the caller authenticated. `scim` is an organisation's directory
+   * client (its identity provider): it acts as that organisation's admin and
+   * is no user, so its `userId` is empty and matches nobody.
+   */
+  readonly via: 'session' | 'token' | 'scim';
   /** Set when `via` is `token`: the token that authenticated this request. */
   readonly tokenId: string | null;
 }
@@ -29,5 +33,6 @@ export interface Actor {
 export const SYSTEM_ACTOR: Actor = { kind: 'system', userId: null, label: 'system' };
 
 export function actorOf(principal: Principal): Actor {
+  if (principal.via === 'scim') return { kind: 'scim', userId: null, label: principal.email };
   return { kind: principal.via, userId: principal.userId, label: principal.email };
 }

@@ -1,9 +1,10 @@
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import { OutboxMessage } from '../mail/outbox-message.entity.js';
+import { ScimToken } from '../scim/scim-token.entity.js';
 import { ApiToken } from '../tokens/api-token.entity.js';
 import { BusinessUnit } from '../users/business-unit.entity.js';
 import { Organization } from '../users/organization.entity.js';
 import { User } from '../users/user.entity.js';
 
 /** Every entity, listed explicitly so discovery never scans the disk. */
-export const entities = [Organization, BusinessUnit, User, ApiToken, AuditEvent, OutboxMessage];
+export const entities = [Organization, BusinessUnit, User, ApiToken, AuditEvent, OutboxMessage, ScimToken];

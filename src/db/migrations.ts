@@ -4,6 +4,8 @@ import { Migration20261128010000_outbox as PostgresOutbox } from '../../migratio
 import { Migration20261128000000_initial as SqliteInitial } from '../../migrations/sqlite/Migration20261128000000_initial.js';
 import { Migration20261128010000_outbox as SqliteOutbox } from '../../migrations/sqlite/Migration20261128010000_outbox.js';
 import { Migration20261128020000_outbox_event_index as SqliteOutboxEventIndex } from '../../migrations/sqlite/Migration20261128020000_outbox_event_index.js';
+import { Migration20261128020000_scim as PostgresScim } from '../../migrations/postgresql/Migration20261128020000_scim.js';
+import { Migration20261128020000_scim as SqliteScim } from '../../migrations/sqlite/Migration20261128020000_scim.js';
 
 /**
  * Applied in this order; append new migrations (`npm run migration:create`
@@ -14,9 +16,11 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261128000000_initial', class: SqliteInitial },
   { name: 'Migration20261128010000_outbox', class: SqliteOutbox },
   { name: 'Migration20261128020000_outbox_event_index', class: SqliteOutboxEventIndex },
+  { name: 'Migration20261128020000_scim', class: SqliteScim },
 ];
 
 export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261128000000_initial', class: PostgresInitial },
   { name: 'Migration20261128010000_outbox', class: PostgresOutbox },
+  { name: 'Migration20261128020000_scim', class: PostgresScim },
 ];

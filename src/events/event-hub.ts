@@ -98,7 +98,9 @@ export function redisHub(
   {
     /** With Redis unreachable, a subscriber fails after this long instead of waiting for ever. */
     readyTimeoutMs = 5_000,
-  }: { readonly readyTimeoutMs?: number | undefined } = {},
+    /** Called when a publish fails, for the metrics. */
+    onPublishFailure = () => undefined,
+  }: { readonly readyTimeoutMs?: number | undefined; readonly onPublishFailure?: () => void } = {},
 ): TokenEventHub {
   const publisher = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const subscriber = new Redis(url, { lazyConnect: false });
@@ -118,7 +120,10 @@ export function redisHub(
     publish(event) {
       publisher
         .publish(channelOf(event.userId), JSON.stringify(event))
-        .catch((error: unknown) => logger.error({ err: error, eventId: event.id }, 'could not publish token event'));
+        .catch((error: unknown) => {
+          onPublishFailure();
+          logger.error({ err: error, eventId: event.id }, 'could not publish token event');
+        });
     },
     listen(userId, listener) {
       const channel = channelOf(userId);

@@ -6,6 +6,7 @@ import type { Changes, Tx } from '../audit/changes.js';
 import { SYSTEM_ACTOR } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { ApiToken } from '../tokens/api-token.entity.js';
 import type { TokenService } from '../tokens/token.service.js';
 import { dueWarning } from './rules.js';
@@ -25,6 +26,7 @@ export interface SweeperOptions {
   readonly batchSize?: number;
   /** Claim rows with row locks (PostgreSQL); SQLite has none and needs none. */
   readonly lockRows: boolean;
+  readonly metrics?: Pick<Metrics, 'sweeps' | 'tokensExpired' | 'expiryWarnings'>;
 }
 
 export interface SweepResult {
@@ -47,6 +49,8 @@ export class Sweeper {
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<unknown> | null = null;
   private stopped = false;
+  /** When the last sweep completed (for the sweep-lag metric); null before the first. */
+  lastCompletedAt: Date | null = null;
 
   constructor(private readonly options: SweeperOptions) {
     this.batchSize = options.batchSize ?? 500;
@@ -65,14 +69,21 @@ export class Sweeper {
 
   /** One full pass: expire what is due, then warn what is due. */
   async sweep(): Promise<SweepResult> {
-    const expired = await this.drain(() => this.expireBatch());
-    let warned = 0;
-    // Smallest threshold first: a token that crossed several gets only the nearest.
-    for (const threshold of [...this.options.config.expiryWarnings].reverse()) {
-      warned += await this.drain(() => this.warnBatch(threshold.ms));
+    try {
+      const expired = await this.drain(() => this.expireBatch());
+      let warned = 0;
+      // Smallest threshold first: a token that crossed several gets only the nearest.
+      for (const threshold of [...this.options.config.expiryWarnings].reverse()) {
+        warned += await this.drain(() => this.warnBatch(threshold.ms));
+      }
+      if (warned || expired) this.options.logger.info({ warned, expired }, 'expiry sweep');
+      this.lastCompletedAt = this.options.clock.now();
+      this.options.metrics?.sweeps.inc({ outcome: 'ok' });
+      return { warned, expired };
+    } catch (error) {
+      this.options.metrics?.sweeps.inc({ outcome: 'failed' });
+      throw error;
     }
-    if (warned || expired) this.options.logger.info({ warned, expired }, 'expiry sweep');
-    return { warned, expired };
   }
 
   private schedule(delay: number): void {
@@ -115,15 +126,24 @@ export class Sweeper {
     });
   }
 
-  private expireBatch(): Promise<BatchResult> {
+  private async expireBatch(): Promise<BatchResult> {
     const { changes, tokens, clock } = this.options;
-    return changes.run(async (tx) => {
+    const result = await changes.run(async (tx) => {
       const due = await this.claim(tx, { expiresAt: { $lte: clock.now() } });
       return { found: due.length, done: await tokens.expireMany(tx, due) };
     });
+    // Counted after commit: a rolled-back batch expired nothing.
+    this.options.metrics?.tokensExpired.inc(result.done);
+    return result;
   }
 
-  private warnBatch(thresholdMs: number): Promise<BatchResult> {
+  private async warnBatch(thresholdMs: number): Promise<BatchResult> {
+    const result = await this.warnBatchWithin(thresholdMs);
+    this.options.metrics?.expiryWarnings.inc(result.done);
+    return result;
+  }
+
+  private warnBatchWithin(thresholdMs: number): Promise<BatchResult> {
     const { changes, clock, config } = this.options;
     return changes.run(async (tx) => {
       const now = clock.now();

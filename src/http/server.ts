@@ -1,6 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -15,6 +15,8 @@ import { limitFailedAuthentications } from './rate-limit-hooks.js';
 import type { RateLimits } from './rate-limits.js';
 import { registerReadiness, type ReadinessCheck } from './readiness.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { requestSignals } from './request-signals.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,6 +36,8 @@ export interface HttpServerOptions {
     readonly checks: Readonly<Record<string, ReadinessCheck>>;
     readonly details: () => Promise<Record<string, unknown>>;
   };
+  /** Request counts and latency; absent: none are recorded. */
+  readonly metrics?: Metrics;
 }
 
 /** The longest `close()` waits for requests in flight before it cuts their connections. */
@@ -55,7 +59,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     // connection is served rather than refused with a 503: the database stays
     // open until the HTTP server has closed.
     return503OnClosing: false,
+    // One line per request, written by requestSignals when the response is done.
+    logController: new LogController({ disableRequestLogging: true }),
   });
+  requestSignals(app, options.metrics ?? null);
   app.setErrorHandler(httpErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.decorateRequest('principal', null);

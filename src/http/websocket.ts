@@ -92,7 +92,11 @@ function closeRateLimited(socket: WebSocket): false {
  * loses API access, and every socket of a deactivated user is closed, on
  * whichever instance that happened.
  */
-export function createWebSocketServer(options: WebSocketOptions): { close(): Promise<void> } {
+export function createWebSocketServer(options: WebSocketOptions): {
+  close(): Promise<void>;
+  /** Open sockets and their live subscriptions, read by the metrics at scrape time. */
+  stats(): { sockets: number; subscriptions: number };
+} {
   const {
     server,
     schema,
@@ -108,6 +112,7 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
     keepAliveMs = 12_000,
   } = options;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload, handleProtocols });
+  const acknowledged = new Set<{ readonly subscriptions: Record<string, unknown> }>();
 
   /** A bad credential is null (close 4403); anything else, such as the database down, is thrown (4500). */
   const authenticate = (credential: string): Promise<Principal | null> =>
@@ -143,7 +148,9 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
       await ctx.extra.watch.ready;
       // A revocation or deactivation that landed between the first check and
       // the listener would never reach this socket: check once more.
-      return (await authenticate(credential)) !== null;
+      const stillValid = (await authenticate(credential)) !== null;
+      if (stillValid) acknowledged.add(ctx);
+      return stillValid;
     },
     onNext: (ctx, _id, _payload, _args, result) => {
       const { principal, socket } = ctx.extra;
@@ -152,7 +159,10 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
         setImmediate(() => closeForbidden(socket, 'API token no longer valid'));
       }
     },
-    onClose: (ctx) => ctx.extra.watch?.stop(),
+    onClose: (ctx) => {
+      ctx.extra.watch?.stop();
+      acknowledged.delete(ctx);
+    },
   });
 
   // graphql-ws's own `use/ws` adapter, with client mistakes (an oversized
@@ -196,6 +206,10 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
   wss.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
 
   return {
+    stats: () => ({
+      sockets: wss.clients.size,
+      subscriptions: [...acknowledged].reduce((sum, ctx) => sum + Object.keys(ctx.subscriptions).length, 0),
+    }),
     async close() {
       for (const client of wss.clients) client.close(1001, 'Going away');
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { describeError, messageIdFor, retryDelay, type RetryPolicy } from './delivery-rules.js';
 import { OutboxMessage } from './outbox-message.entity.js';
 import { MAX_SEND_MS, type MailTransport } from './transport.js';
@@ -29,6 +30,7 @@ export interface MailWorkerOptions {
   readonly retry?: RetryPolicy;
   /** Source of jitter, in [0, 1). */
   readonly random?: () => number;
+  readonly metrics?: Pick<Metrics, 'mailDeliveries'>;
 }
 
 interface Claimed {
@@ -162,16 +164,19 @@ export class MailWorker {
       const log = { outboxId: row.id, kind: row.kind, attempt, maxAttempts: this.options.maxAttempts, error: lastError };
       if (attempt >= this.options.maxAttempts) {
         await em.nativeUpdate(OutboxMessage, mine, { status: 'FAILED', lockedUntil: null, lastError });
+        this.options.metrics?.mailDeliveries.inc({ outcome: 'failed' });
         logger.error(log, `mail delivery failed for outbox row ${row.id}; giving up after ${attempt} attempts`);
       } else {
         const delay = retryDelay(attempt, this.options.retry, this.options.random);
         const nextAttemptAt = new Date(clock.now().getTime() + delay);
         await em.nativeUpdate(OutboxMessage, mine, { nextAttemptAt, lockedUntil: null, lastError });
+        this.options.metrics?.mailDeliveries.inc({ outcome: 'retry' });
         logger.warn({ ...log, nextAttemptAt }, `mail delivery failed for outbox row ${row.id}; will retry`);
       }
       return;
     }
     // If this fails, the row is sent again once the claim runs out, with the same Message-ID.
+    this.options.metrics?.mailDeliveries.inc({ outcome: 'sent' });
     await em.nativeUpdate(OutboxMessage, mine, { status: 'SENT', sentAt: clock.now(), lockedUntil: null });
     logger.debug({ outboxId: row.id, kind: row.kind, attempt, transport: transport.kind }, 'mail sent');
   }

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { messageIdDomain } from './delivery-rules.js';
 import { MailWorker } from './mail-worker.js';
 import { outboxCounts, type OutboxCounts } from './outbox.js';
@@ -24,13 +25,14 @@ export interface MailDeps {
   readonly orm: MikroORM;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics?: Pick<Metrics, 'mailDeliveries'>;
 }
 
 /**
  * Builds the transport and the (not yet started) worker. The outbox rows come
  * from `queueMailFor(config)`, an audit hook the composition root gives the AuditLog.
  */
-export function createMail({ config, orm, clock, logger }: MailDeps): Mail {
+export function createMail({ config, orm, clock, logger, metrics }: MailDeps): Mail {
   const transport = createMailTransport({ smtpUrl: config.smtpUrl, dataDir: config.dataDir, logger });
   const worker = new MailWorker({
     orm,
@@ -41,6 +43,7 @@ export function createMail({ config, orm, clock, logger }: MailDeps): Mail {
     messageIdDomain: messageIdDomain(config.mailFrom, config.appUrl),
     pollIntervalMs: config.mailPollInterval.ms,
     maxAttempts: config.mailMaxAttempts,
+    ...(metrics ? { metrics } : {}),
   });
   return {
     start: () => worker.start(),

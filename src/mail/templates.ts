@@ -144,6 +144,8 @@ function describeActor(event: Pick<MailEvent, 'actorKind' | 'actorUserId' | 'act
       return 'a request made with the token itself';
     case 'system':
       return 'the service';
+    case 'scim':
+      return 'your organisation’s identity provider (directory sync)';
     case 'session':
       return event.actorUserId !== null && event.actorUserId === event.subjectUserId
         ? `you (signed in as ${event.actorLabel})`

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Collection, Entity, Enum, ManyToMany, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Collection, Entity, Enum, Index, ManyToMany, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { BusinessUnit } from './business-unit.entity.js';
 import { Organization } from './organization.entity.js';
 import { Role } from './role.js';
 
 @Entity({ tableName: 'users' })
+@Index({ properties: ['organization', 'externalId'] })
 export class User {
-  [OptionalProps]?: 'active' | 'apiTokensEnabled' | 'apiTokensDisabledReason';
+  [OptionalProps]?: 'active' | 'apiTokensEnabled' | 'apiTokensDisabledReason' | 'externalId';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -40,4 +41,11 @@ export class User {
 
   @Property({ type: 'datetime' })
   createdAt!: Date;
+
+  /**
+   * The identity provider's id for this user (SCIM `externalId`), so a
+   * directory can look up the users it created (`filter=externalId eq "…"`).
+   */
+  @Property({ type: 'string', length: 200, nullable: true })
+  externalId: string | null = null;
 }

@@ -1,0 +1,48 @@
+import { Authenticator } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../errors.js';
+import type { TokenEventHub } from '../events/event-hub.js';
+import { isWellFormedToken, looksLikeApiToken } from '../tokens/token-format.js';
+import type { Metrics } from './metrics.js';
+
+/**
+ * The authenticator, counting each check by credential kind and result,
+ * without a line of metrics inside the authentication code itself. Results:
+ * `ok`; `malformed` (an API token whose checksum fails: never reached the
+ * database); `rejected` (unknown, revoked, expired, or its user inactive);
+ * `error` (the check itself failed, e.g. the database was down).
+ */
+export class MeasuredAuthenticator extends Authenticator {
+  constructor(
+    private readonly metrics: Pick<Metrics, 'authentications'>,
+    ...rest: ConstructorParameters<typeof Authenticator>
+  ) {
+    super(...rest);
+  }
+
+  override async authenticate(authorization: string | undefined): Promise<Principal | null> {
+    const credential = /^Bearer +(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    const kind = authorization === undefined || authorization.trim() === '' ? 'none' : credential && looksLikeApiToken(credential) ? 'api_token' : 'session';
+    try {
+      const principal = await super.authenticate(authorization);
+      this.metrics.authentications.inc({ kind, result: 'ok' });
+      return principal;
+    } catch (error) {
+      const malformed = kind === 'api_token' && credential !== undefined && !isWellFormedToken(credential);
+      this.metrics.authentications.inc({ kind, result: error instanceof AppError ? (malformed ? 'malformed' : 'rejected') : 'error' });
+      throw error;
+    }
+  }
+}
+
+/** The event hub, counting what is published on it. */
+export function countingHub(hub: TokenEventHub, metrics: Pick<Metrics, 'eventsPublished'>): TokenEventHub {
+  return {
+    publish(event) {
+      metrics.eventsPublished.inc({ kind: event.kind });
+      hub.publish(event);
+    },
+    listen: (userId, listener) => hub.listen(userId, listener),
+    close: () => hub.close(),
+  };
+}

@@ -1,0 +1,33 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Metrics } from './metrics.js';
+
+export interface MetricsRouteOptions {
+  readonly metrics: Metrics;
+  /** `METRICS_TOKEN`; the route is not served at all without one. */
+  readonly token: string;
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * `GET /metrics` in Prometheus text format, for a scraper that sends
+ * `Authorization: Bearer <METRICS_TOKEN>`. Compared as digests in constant
+ * time, so the answer's timing says nothing about the token.
+ */
+export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOptions): Promise<void> {
+  const expected = digest(options.token);
+  app.get('/metrics', async (request, reply) => {
+    const given = /^Bearer +(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (!given || !timingSafeEqual(digest(given), expected)) {
+      return reply
+        .status(401)
+        .header('www-authenticate', 'Bearer realm="metrics"')
+        .send({ errors: [{ message: 'Send Authorization: Bearer <METRICS_TOKEN>.', extensions: { code: 'UNAUTHENTICATED' } }] });
+    }
+    return reply
+      .header('content-type', options.metrics.registry.contentType)
+      .header('cache-control', 'no-store')
+      .send(await options.metrics.registry.metrics());
+  });
+}

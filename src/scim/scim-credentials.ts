@@ -1,0 +1,99 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { Changes } from '../audit/changes.js';
+import { SYSTEM_ACTOR, type Principal } from '../auth/principal.js';
+import type { Clock } from '../clock.js';
+import { Organization } from '../users/organization.entity.js';
+import { Role } from '../users/role.js';
+import { ScimToken } from './scim-token.entity.js';
+import { createScimSecret, digestScimToken, isWellFormedScimToken } from './scim-token-format.js';
+
+/** The organisation a SCIM request acts for. */
+export interface ScimTenant {
+  readonly organizationId: string;
+  readonly organizationName: string;
+}
+
+/** Issuing, rotating, revoking and checking each organisation's one SCIM bearer token. */
+export class ScimCredentials {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly changes: Changes,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * A new token for the organisation, replacing its previous one in the same
+   * transaction (the old secret stops working at commit). The secret is
+   * returned once; only its digest is stored. Null when there is no such
+   * organisation.
+   */
+  async issue(organizationName: string): Promise<{ secret: string; rotated: boolean } | null> {
+    return this.changes.run(async (tx) => {
+      const organization = await tx.em.findOne(Organization, { name: organizationName });
+      if (!organization) return null;
+      const { secret, digest } = createScimSecret();
+      const now = this.clock.now();
+      // Upsert on the unique organisation: two concurrent rotations leave one token, the later one.
+      const existing = await tx.em.findOne(ScimToken, { organization: organization.id });
+      if (existing) {
+        existing.digest = digest;
+        existing.createdAt = now;
+      } else {
+        tx.em.create(ScimToken, { organization, digest, createdAt: now });
+      }
+      await tx.em.flush();
+      await tx.record({
+        action: existing ? 'SCIM_TOKEN_ROTATED' : 'SCIM_TOKEN_ISSUED',
+        actor: SYSTEM_ACTOR,
+        occurredAt: now,
+        organizationId: organization.id,
+        reason: 'admin CLI',
+      });
+      return { secret, rotated: existing !== null };
+    });
+  }
+
+  /** Removes the organisation's token; false when it had none, null when there is no such organisation. */
+  async revoke(organizationName: string): Promise<boolean | null> {
+    return this.changes.run(async (tx) => {
+      const organization = await tx.em.findOne(Organization, { name: organizationName });
+      if (!organization) return null;
+      const deleted = await tx.em.nativeDelete(ScimToken, { organization: organization.id });
+      if (deleted === 0) return false;
+      await tx.record({
+        action: 'SCIM_TOKEN_REVOKED',
+        actor: SYSTEM_ACTOR,
+        occurredAt: this.clock.now(),
+        organizationId: organization.id,
+        reason: 'admin CLI',
+      });
+      return true;
+    });
+  }
+
+  /** The tenant of a SCIM bearer token, or null for anything else. Malformed tokens never reach the database. */
+  async authenticate(secret: string): Promise<ScimTenant | null> {
+    if (!isWellFormedScimToken(secret)) return null;
+    const token = await this.orm.em
+      .fork()
+      .findOne(ScimToken, { digest: digestScimToken(secret) }, { populate: ['organization'] });
+    return token ? { organizationId: token.organization.id, organizationName: token.organization.name } : null;
+  }
+}
+
+/**
+ * The directory client as a principal: its organisation's admin, and no user
+ * (so it matches no user id, and its audit actor is `scim`).
+ */
+export function scimPrincipal(tenant: ScimTenant): Principal {
+  return {
+    userId: '',
+    email: 'scim',
+    name: `SCIM (${tenant.organizationName})`,
+    role: Role.ADMIN,
+    organizationId: tenant.organizationId,
+    businessUnitIds: [],
+    via: 'scim',
+    tokenId: null,
+  };
+}

@@ -1,0 +1,104 @@
+import type { EntityManager, FilterQuery, MikroORM } from '@mikro-orm/core';
+import type { AdminServices } from '../admin/admin-services.js';
+import { findManagedUser, managedUsers } from '../admin/scope.js';
+import type { Principal } from '../auth/principal.js';
+import { isUuid } from '../ids.js';
+import { User } from '../users/user.entity.js';
+import { MAX_PAGE, listResponse } from './discovery.js';
+import { parseEqualityFilter } from './filter.js';
+import { ScimError } from './scim-errors.js';
+import { nameOf, userFromBody, userPatch, userResource, type UserFields } from './user-resource.js';
+import { bodyObject, filterParameter, paging, type Json } from './values.js';
+
+const FILTERABLE = ['userName', 'externalId', 'id', 'emails.value', 'emails[type eq "work"].value'];
+
+/**
+ * `/Users`: reads go straight to the organisation's users; every change goes
+ * through the admin services, so it is audited, revokes tokens, closes
+ * sockets, sends mail and publishes events exactly as an admin's change does.
+ */
+export class ScimUsers {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly admin: AdminServices,
+  ) {}
+
+  async get(principal: Principal, id: string, base: string): Promise<Json> {
+    return userResource(await this.load(this.orm.em.fork(), principal, id), base);
+  }
+
+  async list(principal: Principal, query: Json, base: string): Promise<Json> {
+    const { startIndex, count } = paging(query, MAX_PAGE);
+    const where: FilterQuery<User>[] = [managedUsers(principal)];
+    const filter = filterParameter(query);
+    if (filter !== null) {
+      const { attribute, value } = parseEqualityFilter(filter, FILTERABLE);
+      // An id that is not even a UUID names nobody: an empty list, not an error.
+      if (attribute === 'id' && !isUuid(value)) return listResponse([], 0, startIndex);
+      if (attribute === 'externalId') where.push({ externalId: value });
+      else if (attribute === 'id') where.push({ id: value });
+      else where.push({ email: value.trim().toLowerCase() });
+    }
+    const em = this.orm.em.fork();
+    const [users, total] = await em.findAndCount(
+      User,
+      { $and: where },
+      { populate: ['businessUnits'], orderBy: { createdAt: 'asc', id: 'asc' }, offset: startIndex - 1, limit: count },
+    );
+    return listResponse(count === 0 ? [] : users.map((user) => userResource(user, base)), total, startIndex);
+  }
+
+  async create(principal: Principal, body: unknown, base: string): Promise<Json> {
+    const fields = userFromBody(bodyObject(body));
+    const email = fields.email ?? '';
+    const user = await this.admin.users.createUser(principal, {
+      email,
+      name: nameOf(fields) ?? email,
+      role: fields.role ?? null,
+      externalId: fields.externalId ?? null,
+    });
+    if (fields.active === false) await this.admin.users.deactivateUser(principal, user.id);
+    return this.get(principal, user.id, base);
+  }
+
+  /** PUT replaces what SCIM may set. The role stays when the extension is absent: not every directory maps it. */
+  async replace(principal: Principal, id: string, body: unknown, base: string): Promise<Json> {
+    const object = bodyObject(body);
+    if (typeof object['id'] === 'string' && object['id'] !== id) throw new ScimError(400, 'mutability', 'id cannot be changed.');
+    await this.load(this.orm.em.fork(), principal, id);
+    const fields = userFromBody(object);
+    await this.apply(principal, id, { ...fields, externalId: fields.externalId ?? '' });
+    return this.get(principal, id, base);
+  }
+
+  async patch(principal: Principal, id: string, body: unknown, base: string): Promise<Json> {
+    await this.load(this.orm.em.fork(), principal, id);
+    await this.apply(principal, id, userPatch(bodyObject(body)));
+    return this.get(principal, id, base);
+  }
+
+  /** Deactivates (users are never deleted: their audit trail stays, and a directory may re-activate them). */
+  async delete(principal: Principal, id: string): Promise<void> {
+    await this.admin.users.deactivateUser(principal, id);
+  }
+
+  /**
+   * Attribute changes first, then the status: a refused change (a taken
+   * userName) leaves the user as they were. Re-activation brings no token
+   * back: it was revoked, irreversibly, at deactivation.
+   */
+  private async apply(principal: Principal, id: string, fields: UserFields): Promise<void> {
+    await this.admin.users.updateUser(principal, id, {
+      email: fields.email ?? null,
+      name: nameOf(fields) ?? null,
+      role: fields.role ?? null,
+      externalId: fields.externalId ?? null,
+    });
+    if (fields.active === false) await this.admin.users.deactivateUser(principal, id);
+    if (fields.active === true) await this.admin.users.reactivateUser(principal, id);
+  }
+
+  private load(em: EntityManager, principal: Principal, id: string): Promise<User> {
+    return findManagedUser(em, principal, id, 'id');
+  }
+}
