@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DAY_MS, parseDuration, type Duration } from './duration.js';
+import type { OperationLimits } from './http/operation-limits.js';
 
 /** The service's whole configuration, validated once at start. */
 export interface Config {
@@ -38,6 +39,16 @@ export interface Config {
    * outside production a development client is then generated.
    */
   readonly introspectionClients: readonly IntrospectionClientConfig[];
+  /** What one GraphQL operation may ask for, over HTTP and graphql-ws. */
+  readonly operationLimits: OperationLimits;
+  readonly websocket: WebSocketLimits;
+}
+
+export interface WebSocketLimits {
+  /** Operations (subscriptions, and queries still running) one socket may have at once. */
+  readonly maxSubscriptionsPerSocket: number;
+  /** The same, over all of one user's sockets on this instance. */
+  readonly maxSubscriptionsPerUser: number;
 }
 
 export interface IntrospectionClientConfig {
@@ -51,6 +62,8 @@ export interface SessionConfig {
   readonly jwksUrl: string | null;
   readonly issuer: string | null;
   readonly audience: string | null;
+  /** Longest lifetime (`exp - iat`) a session JWT may have. */
+  readonly maxAge: Duration;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +103,18 @@ const url = (name: string, protocols: readonly string[]) =>
     },
     { message: `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
+
+/** A whole number within bounds, named in the message when it is not. */
+const count = (name: string, min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ message: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(min, `${name} must be between ${min} and ${max}`)
+    .max(max, `${name} must be between ${min} and ${max}`)
+    .default(fallback);
+
+const flag = (name: string) =>
+  z.enum(['true', 'false'], { message: `${name} must be true or false` }).optional();
 
 const list = (text: string) =>
   text
@@ -138,6 +163,16 @@ const EnvSchema = z.object({
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),
   INTROSPECTION_CLIENTS: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SESSION_MAX_AGE: duration('SESSION_MAX_AGE').default({ iso: 'PT12H', ms: 12 * 60 * 60_000 }),
+  // Our data types nest at most 6 deep; 15 is what GraphiQL's introspection query needs.
+  GRAPHQL_MAX_DEPTH: count('GRAPHQL_MAX_DEPTH', 1, 100, 15),
+  GRAPHQL_MAX_ALIASES: count('GRAPHQL_MAX_ALIASES', 0, 1_000, 15),
+  GRAPHQL_MAX_DIRECTIVES: count('GRAPHQL_MAX_DIRECTIVES', 0, 1_000, 50),
+  GRAPHQL_MAX_TOKENS: count('GRAPHQL_MAX_TOKENS', 100, 100_000, 1_000),
+  GRAPHQL_MAX_COST: count('GRAPHQL_MAX_COST', 1, 10_000_000, 5_000),
+  GRAPHQL_INTROSPECTION: flag('GRAPHQL_INTROSPECTION'),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: count('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 1, 1_000, 10),
+  WS_MAX_SUBSCRIPTIONS_PER_USER: count('WS_MAX_SUBSCRIPTIONS_PER_USER', 1, 100_000, 100),
 });
 
 /**
@@ -181,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jwksUrl: e.SESSION_JWKS_URL,
       issuer: e.SESSION_ISSUER,
       audience: e.SESSION_AUDIENCE,
+      maxAge: e.SESSION_MAX_AGE,
     },
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
@@ -195,6 +231,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
     introspectionClients,
+    operationLimits: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxCost: e.GRAPHQL_MAX_COST,
+      introspection: e.GRAPHQL_INTROSPECTION === undefined ? e.NODE_ENV !== 'production' : e.GRAPHQL_INTROSPECTION === 'true',
+      // Suggestions spell out field names that introspection would otherwise hide.
+      hideSuggestions: e.NODE_ENV === 'production',
+    },
+    websocket: {
+      maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      maxSubscriptionsPerUser: e.WS_MAX_SUBSCRIPTIONS_PER_USER,
+    },
   };
 }
 

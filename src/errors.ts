@@ -89,3 +89,19 @@ export class ApiTokensDisabledError extends AppError {
     );
   }
 }
+
+/**
+ * Too many live operations on one socket, or for one user on this instance.
+ * The socket stays open: completing an operation makes room for another.
+ */
+export class TooManySubscriptionsError extends AppError {
+  constructor(scope: 'socket' | 'user', max: number) {
+    super(
+      'RATE_LIMITED',
+      scope === 'socket'
+        ? `This socket already has ${max} operations running; complete one before starting another.`
+        : `You already have ${max} operations running on this server; complete one before starting another.`,
+      { limit: max },
+    );
+  }
+}

@@ -6,16 +6,23 @@ import { AppError } from '../errors.js';
 
 const INTERNAL = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } } as const;
 
+/** graphql's "Did you mean …?" tail, on validation and on variable errors alike. */
+const SUGGESTION = / ?Did you mean .+\?$/;
+
 /**
  * Client errors keep their message and code. Anything else is logged and
  * masked: an internal message may quote SQL, and is of no use to a client.
+ * With `hideSuggestions`, "Did you mean" goes too: Apollo drops it from
+ * validation errors only, not from a variable's enum value.
  */
-export function formatGraphQLError(logger: Logger) {
+export function formatGraphQLError(logger: Logger, options: { hideSuggestions?: boolean } = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof AppError) return formatted;
     const code = formatted.extensions?.['code'];
-    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
+      return options.hideSuggestions ? { ...formatted, message: formatted.message.replace(SUGGESTION, '') } : formatted;
+    }
     logger.error({ err: original }, 'internal error in GraphQL operation');
     return INTERNAL;
   };

@@ -10,7 +10,7 @@ import { AppError } from '../errors.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
 import { oauthRoutes } from '../oauth/oauth.routes.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
-import { fieldLimitRule } from './field-limit.js';
+import { operationLimitRules, operationParseOptions } from './operation-limits.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -59,9 +59,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     plugins: [fastifyApolloDrainPlugin(app)],
-    formatError: formatGraphQLError(logger),
-    validationRules: [fieldLimitRule()],
-    introspection: config.env !== 'production',
+    formatError: formatGraphQLError(logger, config.operationLimits),
+    // The same limits as graphql-ws (see operation-limits.ts); introspection is one of them.
+    validationRules: operationLimitRules(config.operationLimits),
+    parseOptions: operationParseOptions(config.operationLimits),
+    validationOptions: { hideSuggestions: config.operationLimits.hideSuggestions },
+    introspection: true,
     includeStacktraceInErrorResponses: false,
   });
   await apollo.start();

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
-import { specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
@@ -9,7 +9,9 @@ import type { Principal } from '../auth/principal.js';
 import type { TokenEventHub, Listening } from '../events/event-hub.js';
 import { AppError } from '../errors.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
-import { fieldLimitRule } from './field-limit.js';
+import { checkOperation } from './operation-limits.js';
+import { SubscriptionLimits } from './socket-limits.js';
+import { isClientMessage } from './ws-messages.js';
 
 export interface WebSocketOptions {
   readonly server: Server;
@@ -46,6 +48,7 @@ interface SocketExtra {
   readonly request: IncomingMessage;
   principal?: Principal;
   watch?: Listening;
+  untrack?: () => void;
   [key: PropertyKey]: unknown;
 }
 
@@ -91,6 +94,9 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
     closeGraceMs = 500,
     keepAliveMs = 12_000,
   } = options;
+  // The same operation limits as over HTTP, and a cap on what runs at once.
+  const limits = services.config.operationLimits;
+  const subscriptionLimits = new SubscriptionLimits(services.config.websocket);
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload, handleProtocols });
 
   /** A bad credential is null (close 4403); anything else, such as the database down, is thrown (4500). */
@@ -103,8 +109,21 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
   const protocol = makeServer<Record<string, unknown>, SocketExtra>({
     schema,
     connectionInitWaitTimeout,
-    // graphql-ws validates on its own: the same limits as HTTP must apply here.
-    validate: (schemaToCheck, document) => validate(schemaToCheck, document, [...specifiedRules, fieldLimitRule()]),
+    // graphql-ws would parse and validate on its own, without limits, and throw (4500) on a syntax
+    // error: parse and validate here, with the limits HTTP applies, and answer refusals with `error`.
+    onSubscribe: (ctx, _id, payload) => {
+      const refusal = ctx.extra.principal ? subscriptionLimits.refusal(ctx.extra.principal.userId, ctx) : null;
+      if (refusal) return [refusal];
+      const { document, errors } = checkOperation(limits, schema, payload.query);
+      if (errors) return errors;
+      return {
+        schema,
+        document,
+        operationName: payload.operationName ?? null,
+        variableValues: payload.variables ?? null,
+        hideSuggestions: limits.hideSuggestions,
+      };
+    },
     context: (ctx): GraphQLContext => ({ principal: ctx.extra.principal ?? null, services }),
     onConnect: async (ctx) => {
       const authorization = ctx.connectionParams?.['authorization'];
@@ -112,6 +131,7 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
       const principal = await authenticate(credential);
       if (!principal) return false;
       ctx.extra.principal = principal;
+      ctx.extra.untrack = subscriptionLimits.track(principal.userId, ctx);
       const socket = ctx.extra.socket;
       ctx.extra.watch = hub.listen(principal.userId, (event) => {
         if (endsAccess(event, principal)) {
@@ -130,7 +150,10 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
         setImmediate(() => closeForbidden(socket, 'API token no longer valid'));
       }
     },
-    onClose: (ctx) => ctx.extra.watch?.stop(),
+    onClose: (ctx) => {
+      ctx.extra.watch?.stop();
+      ctx.extra.untrack?.();
+    },
   });
 
   // graphql-ws's own `use/ws` adapter, with client mistakes (an oversized
@@ -158,7 +181,11 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', (data) => {
-            handle(String(data)).catch((error: unknown) => {
+            const text = String(data);
+            // graphql-ws throws on a message only a server may send (`next`, `error`, ...), which would
+            // read as our failure (4500); it is the client's, as graphql-ws's own check of a frame is.
+            if (!isClientMessage(text)) return socket.close(CloseCode.BadRequest, 'Invalid message received');
+            handle(text).catch((error: unknown) => {
               logger.error({ err: error }, 'graphql-ws message handling failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
             });
