@@ -79,7 +79,7 @@ const duration = (name: string) =>
     if (!parsed) {
       ctx.addIssue({
         code: 'custom',
-        message: `${name} must be a positive ISO-8601 duration such as P180D or PT20S (years and months are not accepted), got "${text}"`,
+        message: `${name} must be a positive ISO-8601 duration such as P180D or PT20S, at most P36500D (years and months are not accepted), got "${text}"`,
       });
       return z.NEVER;
     }

@@ -105,3 +105,28 @@ export class TooManySubscriptionsError extends AppError {
     );
   }
 }
+
+/**
+ * A request refused at the HTTP layer before any GraphQL runs, with its HTTP
+ * status and a stable code; outside the closed set above because no resolver
+ * raises it.
+ */
+export class HttpRequestError extends GraphQLError {
+  constructor(
+    readonly code: 'BAD_REQUEST' | 'TOKEN_IN_URL',
+    readonly status: number,
+    message: string,
+    headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message, { extensions: { code, http: { status, headers: new Map(Object.entries(headers)) } } });
+  }
+}
+
+/** Subscriptions need a socket; over HTTP one would run once as a query and fail inside. */
+export class SubscriptionOverHttpError extends HttpRequestError {
+  constructor() {
+    super('BAD_REQUEST', 405, 'Subscriptions are served over graphql-ws (ws:// or wss:// on this same path), not over HTTP.', {
+      allow: 'GET, POST',
+    });
+  }
+}

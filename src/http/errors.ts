@@ -1,5 +1,5 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
@@ -23,9 +23,19 @@ export function formatGraphQLError(logger: Logger, options: { hideSuggestions?: 
     if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
       return options.hideSuggestions ? { ...formatted, message: formatted.message.replace(SUGGESTION, '') } : formatted;
     }
+    // Apollo refuses some requests (a persisted query whose hash does not match, an unknown
+    // persisted-query version) with a 4xx and no code: the client's mistake, not ours.
+    if (isClientHttpError(original)) return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_REQUEST' } };
     logger.error({ err: original }, 'internal error in GraphQL operation');
     return INTERNAL;
   };
+}
+
+/** A GraphQL error that Apollo answers with a 4xx status (`extensions.http.status`). */
+function isClientHttpError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError)) return false;
+  const status = (error.extensions['http'] as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 /** HTTP codes that Fastify raises before GraphQL runs, mapped to stable GraphQL error codes. */
@@ -55,5 +65,6 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): v
       .send({ errors: [{ message: `${request.method} is not supported on /graphql; use POST or GET.`, extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
     return;
   }
-  void reply.status(404).send({ errors: [{ message: `Nothing at ${request.method} ${request.url}.`, extensions: { code: 'NOT_FOUND' } }] });
+  // The URL is not echoed: it may carry a credential, and a reflected URL is how injection starts.
+  void reply.status(404).send({ errors: [{ message: 'Nothing is served at this address.', extensions: { code: 'NOT_FOUND' } }] });
 }

@@ -11,6 +11,7 @@ import type { GraphQLContext, Services } from '../auth/context.js';
 import { oauthRoutes } from '../oauth/oauth.routes.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
 import { operationLimitRules, operationParseOptions } from './operation-limits.js';
+import { subscriptionsOverHttpPlugin } from './subscriptions-over-http.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -58,7 +59,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    plugins: [fastifyApolloDrainPlugin(app)],
+    plugins: [fastifyApolloDrainPlugin(app), subscriptionsOverHttpPlugin()],
     formatError: formatGraphQLError(logger, config.operationLimits),
     // The same limits as graphql-ws (see operation-limits.ts); introspection is one of them.
     validationRules: operationLimitRules(config.operationLimits),
