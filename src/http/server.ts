@@ -12,6 +12,7 @@ import { oauthRoutes } from '../oauth/oauth.routes.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
 import { operationLimitRules, operationParseOptions } from './operation-limits.js';
 import { subscriptionsOverHttpPlugin } from './subscriptions-over-http.js';
+import { childLoggerWithSafeUrls, refuseTokensInUrls } from './url-secrets.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,7 +39,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
+    // A URL may carry a credential (which is then refused): never log one that might.
+    childLoggerFactory: childLoggerWithSafeUrls,
   });
+  app.addHook('onRequest', refuseTokensInUrls);
   app.setErrorHandler(httpErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.decorateRequest('principal', null);
