@@ -28,14 +28,14 @@ describe('operation limits (development)', () => {
       for (const res of [first, second]) {
         expect(res.status).toBe(400);
         expect(errorCode(res)).toBe('GRAPHQL_VALIDATION_FAILED');
-        expect(res.body.errors?.[0]?.message).toMatch(/^Query Cost limit of 5000 exceeded/);
+        expect(res.body.errors?.[0]?.message).toMatch(/^Query Cost limit of 20000 exceeded/);
       }
 
       const socket = await rawSocket(t.url, session);
       const answer = await firstAnswer(socket, '1', doublingFragments(depth));
       expect(answer.type).toBe('error');
       expect(codes(answer)[0]).toBe('GRAPHQL_VALIDATION_FAILED');
-      expect(messages(answer.payload)).toContain('Query Cost limit of 5000 exceeded');
+      expect(messages(answer.payload)).toContain('Query Cost limit of 20000 exceeded');
       // The socket is still usable.
       expect((await firstAnswer(socket, '2', '{ me { email } }')).payload).toEqual({ data: { me: { email: 'alice@example.com' } } });
       await socket.close();

@@ -33,7 +33,7 @@ describe('operation limits', () => {
       maxAliases: 15,
       maxDirectives: 50,
       maxTokens: 1000,
-      maxCost: 5000,
+      maxCost: 20_000,
       introspection: true,
       hideSuggestions: false,
     });
@@ -49,8 +49,8 @@ describe('operation limits', () => {
 
   it.each([27, 40])('refuses %i levels of doubling fragments by their cost, without expanding them', (depth) => {
     expect(refusals(doublingFragments(depth))).toEqual([
-      expect.stringMatching(/^GRAPHQL_VALIDATION_FAILED: Query Cost limit of 5000 exceeded, found \d/),
-      expect.stringMatching(/^GRAPHQL_VALIDATION_FAILED: Query Cost limit of 105000 exceeded/),
+      expect.stringMatching(/^GRAPHQL_VALIDATION_FAILED: Query Cost limit of 20000 exceeded, found \d/),
+      expect.stringMatching(/^GRAPHQL_VALIDATION_FAILED: Query Cost limit of 120000 exceeded/),
     ]);
   });
 
@@ -88,7 +88,9 @@ describe('operation limits', () => {
   });
 
   it('limits cost, with `first` as a multiplier', () => {
-    const page = (first: number) => `{ apiTokens(first: ${first}) { edges { node { id user { email businessUnits { name } } } } } }`;
+    const page = (first: number) =>
+      `{ apiTokens(first: ${first}) { edges { cursor node { id hint createdAt expiresAt lastUsedAt lastUsedRegion user { id email name role active apiTokensEnabled businessUnits { id name } } } } pageInfo { hasNextPage endCursor } } }`;
+    // The largest page the service serves, with every field, passes the default.
     expect(refusals(page(100))).toEqual([]);
     expect(refusals(page(100), { maxCost: 1000 })).toEqual([
       expect.stringMatching(/^GRAPHQL_VALIDATION_FAILED: Query Cost limit of 1000 exceeded, found \d/),
@@ -101,7 +103,7 @@ describe('operation limits', () => {
     const twice = FULL_INTROSPECTION.replace('__schema {', 'a: __schema { queryType { name } } b: __schema {');
     expect(refusals(`${twice.replace('query IntrospectionQuery {', 'query IntrospectionQuery { c: __schema { ...Everything }')}
       fragment Everything on __Schema { types { ...FullType } directives { name args { ...InputValue } } }`)).toEqual([
-      expect.stringMatching(/Query Cost limit of 105000 exceeded/),
+      expect.stringMatching(/Query Cost limit of 120000 exceeded/),
     ]);
   });
 
