@@ -91,7 +91,8 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
 /**
  * The checks graphql-ws needs to refuse what Apollo refuses over HTTP: parse
  * with the token limit (a syntax error is an answer, not a thrown exception),
- * then graphql's rules plus the limits. Null when the operation may run.
+ * then graphql's rules plus the limits. Either the document, ready to run, or
+ * the errors to send back.
  */
 export function checkOperation(
   limits: OperationLimits,

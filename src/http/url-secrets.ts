@@ -26,12 +26,18 @@ function split(url: string): { path: string; query: string | null } {
   return at === -1 ? { path: url, query: null } : { path: url.slice(0, at), query: url.slice(at + 1) };
 }
 
+/** The name of a credential parameter in the query string of `/graphql` or `/oauth/*`, if there is one. */
+export function credentialInUrl(url: string): string | null {
+  const { path, query } = split(url);
+  if (query === null || !(path === '/graphql' || path.startsWith('/oauth/'))) return null;
+  return refusedParameter(path, new URLSearchParams(query));
+}
+
 /** Fastify `onRequest` hook: 400 TOKEN_IN_URL, before any body is read or credential checked. */
 export async function refuseTokensInUrls(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const { path, query } = split(request.url);
-  if (query === null || !(path === '/graphql' || path.startsWith('/oauth/'))) return;
-  const name = refusedParameter(path, new URLSearchParams(query));
+  const name = credentialInUrl(request.url);
   if (name === null) return;
+  const { path } = split(request.url);
   if (path.startsWith('/oauth/')) {
     return reply.status(400).send({
       error: 'invalid_request',

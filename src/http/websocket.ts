@@ -11,6 +11,7 @@ import { AppError } from '../errors.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
 import { checkOperation } from './operation-limits.js';
 import { SubscriptionLimits } from './socket-limits.js';
+import { credentialInUrl } from './url-secrets.js';
 import { isClientMessage } from './ws-messages.js';
 
 export interface WebSocketOptions {
@@ -97,7 +98,15 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
   // The same operation limits as over HTTP, and a cap on what runs at once.
   const limits = services.config.operationLimits;
   const subscriptionLimits = new SubscriptionLimits(services.config.websocket);
-  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload, handleProtocols });
+  const wss = new WebSocketServer({
+    server,
+    path: '/graphql',
+    maxPayload,
+    handleProtocols,
+    // Credentials go in connection_init; one in the URL is refused before the socket opens.
+    verifyClient: ({ req }, done) =>
+      credentialInUrl(req.url ?? '') === null ? done(true) : done(false, 400, 'Send the credential in connection_init, not in the URL'),
+  });
 
   /** A bad credential is null (close 4403); anything else, such as the database down, is thrown (4500). */
   const authenticate = (credential: string): Promise<Principal | null> =>

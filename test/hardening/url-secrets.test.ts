@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { loggableUrl } from '../../src/http/url-secrets.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { LogCapture } from './log-capture.js';
@@ -60,6 +61,18 @@ describe('credentials in URLs', () => {
     // Refused before anything ran: the token still works.
     const me = await t.gql<{ me: { email: string } }>('{ me { email } }', { auth: secret });
     expect(me.body.data?.me.email).toBe('alice@example.com');
+  });
+
+  it('refuses a graphql-ws handshake with access_token in the URL', async () => {
+    const socket = new WebSocket(`${t.url.replace(/^http/, 'ws')}?access_token=${secret}`, 'graphql-transport-ws');
+    // Ending a refused handshake makes ws report an error; the status is what this test reads.
+    socket.on('error', () => undefined);
+    const status = await new Promise<number>((resolve) => {
+      socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      socket.once('open', () => resolve(101));
+    });
+    socket.terminate();
+    expect(status).toBe(400);
   });
 
   it('does not echo a token in a 404 or 405', async () => {
