@@ -86,6 +86,13 @@ const duration = (name: string) =>
     return parsed;
   });
 
+/** The longest delay a timer can take: Node fires longer ones after 1 ms, which would turn a poll into a busy loop. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration used as a timer's delay: at most 24 days. */
+const interval = (name: string) =>
+  duration(name).refine((parsed) => parsed.ms <= MAX_TIMER_MS, { message: `${name} must be at most P24D` });
+
 const optionalText = z
   .string()
   .optional()
@@ -144,7 +151,7 @@ const EnvSchema = z.object({
   SESSION_AUDIENCE: optionalText,
   SMTP_URL: url('SMTP_URL', ['smtp:', 'smtps:']),
   MAIL_FROM: z.string().default('API Tokens <no-reply@localhost>'),
-  MAIL_POLL_INTERVAL: duration('MAIL_POLL_INTERVAL').default({ iso: 'PT5S', ms: 5_000 }),
+  MAIL_POLL_INTERVAL: interval('MAIL_POLL_INTERVAL').default({ iso: 'PT5S', ms: 5_000 }),
   MAIL_MAX_ATTEMPTS: z.coerce
     .number({ message: 'MAIL_MAX_ATTEMPTS must be a number' })
     .int('MAIL_MAX_ATTEMPTS must be a whole number')
@@ -159,7 +166,7 @@ const EnvSchema = z.object({
   REGIONS: optionalText,
   TOKEN_LIFETIME: duration('TOKEN_LIFETIME').default({ iso: 'P180D', ms: 180 * DAY_MS }),
   EXPIRY_WARNINGS: z.string().default(DEFAULT_EXPIRY_WARNINGS),
-  SWEEP_INTERVAL: duration('SWEEP_INTERVAL').default({ iso: 'PT1M', ms: 60_000 }),
+  SWEEP_INTERVAL: interval('SWEEP_INTERVAL').default({ iso: 'PT1M', ms: 60_000 }),
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),
   INTROSPECTION_CLIENTS: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -55,6 +55,9 @@ describe('hardening settings', () => {
     ['WS_MAX_SUBSCRIPTIONS_PER_SOCKET', '0', 'WS_MAX_SUBSCRIPTIONS_PER_SOCKET must be between 1 and 1000'],
     ['WS_MAX_SUBSCRIPTIONS_PER_USER', 'many', 'WS_MAX_SUBSCRIPTIONS_PER_USER must be a number'],
     ['SESSION_MAX_AGE', 'P999999999D', 'SESSION_MAX_AGE must be a positive ISO-8601 duration'],
+    // Past 2^31-1 ms, Node fires a timer after 1 ms: the sweeper would run in a busy loop.
+    ['SWEEP_INTERVAL', 'P25D', 'SWEEP_INTERVAL must be at most P24D'],
+    ['MAIL_POLL_INTERVAL', 'P30D', 'MAIL_POLL_INTERVAL must be at most P24D'],
   ])('refuses %s=%s by name', (name, value, message) => {
     expect(problems({ [name]: value })).toEqual([expect.stringContaining(message)]);
   });
