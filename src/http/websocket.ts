@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import type { TokenEventHub, Listening } from '../events/event-hub.js';
 import { AppError } from '../errors.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
+import { formatGraphQLError } from './errors.js';
 import { checkOperation } from './operation-limits.js';
 import { SubscriptionLimits } from './socket-limits.js';
 import { credentialInUrl } from './url-secrets.js';
@@ -98,6 +99,7 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
   // The same operation limits as over HTTP, and a cap on what runs at once.
   const limits = services.config.operationLimits;
   const subscriptionLimits = new SubscriptionLimits(services.config.websocket);
+  const formatError = formatGraphQLError(logger, limits);
   const wss = new WebSocketServer({
     server,
     path: '/graphql',
@@ -158,7 +160,17 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
       if (principal && carriesEnd(result as ExecutionResult, principal)) {
         setImmediate(() => closeForbidden(socket, 'API token no longer valid'));
       }
+      // Apollo masks and logs internal errors over HTTP; graphql-ws would send them as they are.
+      return result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined;
     },
+    // Refusals (ours carry a code) and a stream that failed midway (an internal error: masked and logged).
+    onError: (_ctx, _id, _payload, errors) =>
+      errors.map((error) =>
+        error.originalError || error.extensions['code'] !== undefined
+          ? formatError(error.toJSON(), error)
+          : // graphql-ws's own refusal, "Unable to identify operation": a client's mistake, coded as Apollo codes it.
+            { ...error.toJSON(), extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } },
+      ),
     onClose: (ctx) => {
       ctx.extra.watch?.stop();
       ctx.extra.untrack?.();

@@ -83,6 +83,14 @@ describe('client mistakes are client errors', () => {
     await socket.close();
   });
 
+  it('graphql-ws answers an operationName that names no operation with OPERATION_RESOLUTION_FAILURE', async () => {
+    const socket = await rawSocket(t.url, admin);
+    socket.send({ id: '1', type: 'subscribe', payload: { query: 'query A { me { email } }', operationName: 'B' } });
+    const answer = await socket.waitFor((m) => m.id === '1' && m.type === 'error');
+    expect(codes(answer)).toEqual(['OPERATION_RESOLUTION_FAILURE']);
+    await socket.close();
+  });
+
   it('an unknown path is 404 without echoing the URL', async () => {
     const response = await fetch(new URL('/nowhere/own_marker?x=own_marker2', t.url));
     expect(response.status).toBe(404);
