@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AuditLog } from './audit/audit-log.js';
 import { Changes } from './audit/changes.js';
-import { SessionVerifier, sessionSecret } from './auth/session.js';
+import { SessionVerifier, sessionConfigWarnings, sessionSecret } from './auth/session.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { locksRows, openDatabase } from './db/orm.js';
@@ -151,6 +151,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       const users = new UserService(orm);
       const tokens = new TokenService(orm, changes, clock, config);
       const sessions = new SessionVerifier(sessionSecret(config), config.session);
+      for (const warning of sessionConfigWarnings(config)) logger.warn(warning);
       const services: Services = {
         config,
         clock,

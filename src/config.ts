@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DAY_MS, parseDuration, type Duration } from './duration.js';
+import type { OperationLimits } from './http/operation-limits.js';
 
 /** The service's whole configuration, validated once at start. */
 export interface Config {
@@ -60,6 +61,9 @@ export interface Config {
   readonly scimRateLimit: number;
   /** `pretty` (pino-pretty) or `json`; null: pretty on a terminal outside production, JSON otherwise. */
   readonly logFormat: 'json' | 'pretty' | null;
+  /** What one GraphQL operation may ask for, over HTTP and graphql-ws. */
+  readonly operationLimits: OperationLimits;
+  readonly websocket: WebSocketLimits;
 }
 
 /** At most `points` in any `duration` window. */
@@ -79,6 +83,13 @@ export interface RateLimitsConfig {
   readonly revoke: RateLimit;
 }
 
+export interface WebSocketLimits {
+  /** Operations (subscriptions, and queries still running) one socket may have at once. */
+  readonly maxSubscriptionsPerSocket: number;
+  /** The same, over all of one user's sockets on this instance. */
+  readonly maxSubscriptionsPerUser: number;
+}
+
 export interface IntrospectionClientConfig {
   readonly id: string;
   readonly secret: string;
@@ -90,6 +101,8 @@ export interface SessionConfig {
   readonly jwksUrl: string | null;
   readonly issuer: string | null;
   readonly audience: string | null;
+  /** Longest lifetime (`exp - iat`) a session JWT may have. */
+  readonly maxAge: Duration;
 }
 
 export class ConfigError extends Error {
@@ -105,12 +118,19 @@ const duration = (name: string) =>
     if (!parsed) {
       ctx.addIssue({
         code: 'custom',
-        message: `${name} must be a positive ISO-8601 duration such as P180D or PT20S (years and months are not accepted), got "${text}"`,
+        message: `${name} must be a positive ISO-8601 duration such as P180D or PT20S, at most P36500D (years and months are not accepted), got "${text}"`,
       });
       return z.NEVER;
     }
     return parsed;
   });
+
+/** The longest delay a timer can take: Node fires longer ones after 1 ms, which would turn a poll into a busy loop. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration used as a timer's delay: at most 24 days. */
+const interval = (name: string) =>
+  duration(name).refine((parsed) => parsed.ms <= MAX_TIMER_MS, { message: `${name} must be at most P24D` });
 
 const optionalText = z
   .string()
@@ -147,6 +167,17 @@ const rateLimit = (name: string) =>
   });
 
 const limitDefault = (points: number, iso: string, ms: number): RateLimit => ({ points, duration: { iso, ms } });
+/** A whole number within bounds, named in the message when it is not. */
+const count = (name: string, min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ message: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(min, `${name} must be between ${min} and ${max}`)
+    .max(max, `${name} must be between ${min} and ${max}`)
+    .default(fallback);
+
+const flag = (name: string) =>
+  z.enum(['true', 'false'], { message: `${name} must be true or false` }).optional();
 
 const list = (text: string) =>
   text
@@ -178,7 +209,7 @@ const EnvSchema = z.object({
   SESSION_AUDIENCE: optionalText,
   SMTP_URL: url('SMTP_URL', ['smtp:', 'smtps:']),
   MAIL_FROM: z.string().default('API Tokens <no-reply@localhost>'),
-  MAIL_POLL_INTERVAL: duration('MAIL_POLL_INTERVAL').default({ iso: 'PT5S', ms: 5_000 }),
+  MAIL_POLL_INTERVAL: interval('MAIL_POLL_INTERVAL').default({ iso: 'PT5S', ms: 5_000 }),
   MAIL_MAX_ATTEMPTS: z.coerce
     .number({ message: 'MAIL_MAX_ATTEMPTS must be a number' })
     .int('MAIL_MAX_ATTEMPTS must be a whole number')
@@ -190,7 +221,7 @@ const EnvSchema = z.object({
   REGIONS: optionalText,
   TOKEN_LIFETIME: duration('TOKEN_LIFETIME').default({ iso: 'P180D', ms: 180 * DAY_MS }),
   EXPIRY_WARNINGS: z.string().default(DEFAULT_EXPIRY_WARNINGS),
-  SWEEP_INTERVAL: duration('SWEEP_INTERVAL').default({ iso: 'PT1M', ms: 60_000 }),
+  SWEEP_INTERVAL: interval('SWEEP_INTERVAL').default({ iso: 'PT1M', ms: 60_000 }),
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),
   INTROSPECTION_CLIENTS: optionalText,
   RATE_LIMIT_TOKEN_CHANGES: rateLimit('RATE_LIMIT_TOKEN_CHANGES').default(limitDefault(10, 'PT1H', 3_600_000)),
@@ -214,6 +245,17 @@ const EnvSchema = z.object({
     .min(1, 'SCIM_RATE_LIMIT must be between 1 and 100000')
     .max(100_000, 'SCIM_RATE_LIMIT must be between 1 and 100000')
     .default(600),
+  SESSION_MAX_AGE: duration('SESSION_MAX_AGE').default({ iso: 'PT12H', ms: 12 * 60 * 60_000 }),
+  // Our data types nest at most 6 deep; 15 is what GraphiQL's introspection query needs.
+  GRAPHQL_MAX_DEPTH: count('GRAPHQL_MAX_DEPTH', 1, 100, 15),
+  GRAPHQL_MAX_ALIASES: count('GRAPHQL_MAX_ALIASES', 0, 1_000, 15),
+  GRAPHQL_MAX_DIRECTIVES: count('GRAPHQL_MAX_DIRECTIVES', 0, 1_000, 50),
+  GRAPHQL_MAX_TOKENS: count('GRAPHQL_MAX_TOKENS', 100, 100_000, 1_000),
+  // A full page (first: 100) of apiTokens with every field costs about 10,200.
+  GRAPHQL_MAX_COST: count('GRAPHQL_MAX_COST', 1, 10_000_000, 20_000),
+  GRAPHQL_INTROSPECTION: flag('GRAPHQL_INTROSPECTION'),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: count('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 1, 1_000, 10),
+  WS_MAX_SUBSCRIPTIONS_PER_USER: count('WS_MAX_SUBSCRIPTIONS_PER_USER', 1, 100_000, 100),
 });
 
 /**
@@ -263,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jwksUrl: e.SESSION_JWKS_URL,
       issuer: e.SESSION_ISSUER,
       audience: e.SESSION_AUDIENCE,
+      maxAge: e.SESSION_MAX_AGE,
     },
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
@@ -289,6 +332,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy,
     logFormat: e.LOG_FORMAT ?? null,
     scimRateLimit: e.SCIM_RATE_LIMIT,
+    operationLimits: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxCost: e.GRAPHQL_MAX_COST,
+      introspection: e.GRAPHQL_INTROSPECTION === undefined ? e.NODE_ENV !== 'production' : e.GRAPHQL_INTROSPECTION === 'true',
+      // Suggestions spell out field names that introspection would otherwise hide.
+      hideSuggestions: e.NODE_ENV === 'production',
+    },
+    websocket: {
+      maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      maxSubscriptionsPerUser: e.WS_MAX_SUBSCRIPTIONS_PER_USER,
+    },
   };
 }
 

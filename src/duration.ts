@@ -20,7 +20,15 @@ const HOUR = 60 * MINUTE;
 /** Milliseconds in a day. */
 export const DAY_MS = 24 * HOUR;
 
-/** Parses a duration; returns null for anything that is not a positive duration. */
+/**
+ * The longest duration accepted: 100 years of days. Anything longer means
+ * nothing for a token and, added to a date, leaves JavaScript's date range
+ * (a `Date` of NaN that reached SQL as `NaN`); a digit string long enough
+ * even reaches Infinity.
+ */
+export const MAX_DURATION_MS = 36_500 * DAY_MS;
+
+/** Parses a duration; returns null for anything that is not a positive duration of at most `MAX_DURATION_MS`. */
 export function parseDuration(text: string): Duration | null {
   const iso = text.trim().toUpperCase();
   const match = PATTERN.exec(iso);
@@ -32,7 +40,7 @@ export function parseDuration(text: string): Duration | null {
     Number(hours ?? 0) * HOUR +
     Number(minutes ?? 0) * MINUTE +
     Math.round(Number(seconds ?? 0) * SECOND);
-  return ms > 0 ? { iso, ms } : null;
+  return ms > 0 && ms <= MAX_DURATION_MS ? { iso, ms } : null;
 }
 
 /** Whole days in `ms`, rounded up: 6 days and 1 second left is "7 days left". */

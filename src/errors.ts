@@ -101,6 +101,22 @@ export class RateLimitedError extends AppError {
 }
 
 /**
+ * Too many live operations on one socket, or for one user on this instance.
+ * The socket stays open: completing an operation makes room for another.
+ */
+export class TooManySubscriptionsError extends AppError {
+  constructor(scope: 'socket' | 'user', max: number) {
+    super(
+      'RATE_LIMITED',
+      scope === 'socket'
+        ? `This socket already has ${max} operations running; complete one before starting another.`
+        : `You already have ${max} operations running on this server; complete one before starting another.`,
+      { limit: max },
+    );
+  }
+}
+
+/**
  * A value that must be unique (an email, a business unit name) is taken. A
  * BAD_USER_INPUT in GraphQL; its own class so SCIM can answer 409 `uniqueness`.
  */
@@ -115,4 +131,29 @@ export class DuplicateError extends BadUserInputError {}
 export function reportOn<E extends BadUserInputError>(error: E, field: string): E {
   error.extensions['field'] = field;
   return error;
+}
+
+/**
+ * A request refused at the HTTP layer before any GraphQL runs, with its HTTP
+ * status and a stable code; outside the closed set above because no resolver
+ * raises it.
+ */
+export class HttpRequestError extends GraphQLError {
+  constructor(
+    readonly code: 'BAD_REQUEST' | 'TOKEN_IN_URL',
+    readonly status: number,
+    message: string,
+    headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message, { extensions: { code, http: { status, headers: new Map(Object.entries(headers)) } } });
+  }
+}
+
+/** Subscriptions need a socket; over HTTP one would run once as a query and fail inside. */
+export class SubscriptionOverHttpError extends HttpRequestError {
+  constructor() {
+    super('BAD_REQUEST', 405, 'Subscriptions are served over graphql-ws (ws:// or wss:// on this same path), not over HTTP.', {
+      allow: 'GET, POST',
+    });
+  }
 }

@@ -3,7 +3,8 @@ import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jo
 import type { Config } from '../config.js';
 import { devSecret } from '../dev-secret.js';
 
-const SESSION_LIFETIME = '12h';
+/** Seconds of clock difference tolerated between the identity provider and this service. */
+const CLOCK_TOLERANCE_S = 30;
 
 /**
  * Verifies session JWTs from the identity provider: by a shared HS256 secret,
@@ -21,10 +22,21 @@ export class SessionVerifier {
     else throw new Error('A session secret or JWKS URL is required');
   }
 
-  /** The user id (`sub`) of a valid session, or null for anything else. */
+  /**
+   * The user id (`sub`) of a valid session, or null for anything else. A
+   * session must say when it was issued and when it expires (one without
+   * `exp` would never expire), may live at most `SESSION_MAX_AGE` (checked
+   * both as `exp - iat` and as the age since `iat`, so a long-lived session is
+   * refused even while fresh), and must carry `SESSION_ISSUER` /
+   * `SESSION_AUDIENCE` when they are set.
+   */
   async verify(jwt: string): Promise<string | null> {
+    const maxAgeS = Math.floor(this.config.maxAge.ms / 1000);
     try {
       const options = {
+        requiredClaims: ['exp', 'iat', 'sub'],
+        maxTokenAge: maxAgeS,
+        clockTolerance: CLOCK_TOLERANCE_S,
         ...(this.config.issuer ? { issuer: this.config.issuer } : {}),
         ...(this.config.audience ? { audience: this.config.audience } : {}),
       };
@@ -32,7 +44,9 @@ export class SessionVerifier {
         this.key instanceof Uint8Array
           ? await jwtVerify(jwt, this.key, { ...options, algorithms: ['HS256'] })
           : await jwtVerify(jwt, this.key, options);
-      return typeof payload.sub === 'string' ? payload.sub : null;
+      const { exp, iat, sub } = payload;
+      if (exp === undefined || iat === undefined || exp - iat > maxAgeS) return null;
+      return typeof sub === 'string' ? sub : null;
     } catch {
       return null;
     }
@@ -45,7 +59,8 @@ export class SessionVerifier {
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(user.id)
       .setIssuedAt()
-      .setExpirationTime(SESSION_LIFETIME);
+      // As long as verification allows: the CLI's sessions pass the rules this service enforces.
+      .setExpirationTime(`${Math.floor(this.config.maxAge.ms / 1000)}s`);
     if (this.config.issuer) jwt = jwt.setIssuer(this.config.issuer);
     if (this.config.audience) jwt = jwt.setAudience(this.config.audience);
     return jwt.sign(this.secret);
@@ -62,4 +77,19 @@ export function sessionSecret(config: Config): Uint8Array | null {
   if (config.session.jwksUrl) return null;
   const { value } = devSecret(config.dataDir, 'session-secret', () => randomBytes(32).toString('base64url'));
   return new TextEncoder().encode(value);
+}
+
+/**
+ * What production should be told at start about its session settings: without
+ * an issuer and audience, any JWT signed with the same key (by another service
+ * sharing the secret or the identity provider) is accepted as a session here.
+ */
+export function sessionConfigWarnings(config: Config): string[] {
+  if (config.env !== 'production') return [];
+  const missing = [config.session.issuer ? null : 'SESSION_ISSUER', config.session.audience ? null : 'SESSION_AUDIENCE'].filter(
+    (name): name is string => name !== null,
+  );
+  return missing.length
+    ? [`${missing.join(' and ')} not set: session JWTs are accepted from any issuer and for any audience that shares the signing key`]
+    : [];
 }

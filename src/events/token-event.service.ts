@@ -2,12 +2,13 @@ import type { MikroORM } from '@mikro-orm/core';
 import { AuditEvent, TOKEN_EVENT_KINDS } from '../audit/audit-event.entity.js';
 import { BadUserInputError } from '../errors.js';
 import type { TokenEventHub } from './event-hub.js';
-import { EventStream } from './event-stream.js';
+import { ReplayStream } from './replay-stream.js';
 import { isTokenEvent, isTokenEventMessage, toTokenEventMessage, type TokenEventMessage } from './token-event.js';
 
-const REPLAY_PAGE = 500;
-/** More missed events than this and the client should page the audit trail instead. */
-const MAX_BUFFERED = 10_000;
+/** Stored events are read this many at a time, one page per subscription in memory at most. */
+const REPLAY_PAGE = 200;
+/** A consumer this many live events behind is cut off rather than let memory grow. */
+const MAX_BUFFERED = 1_000;
 
 /** A user's token events: stored ones replayed from the audit trail, then live ones from the hub. */
 export class TokenEventService {
@@ -17,43 +18,27 @@ export class TokenEventService {
   ) {}
 
   /**
-   * Replays the user's events after `after` (none when null), then continues
-   * live. The hub listener is in place before the replay query runs, and every
-   * event is delivered only if its id is above the last delivered one: no gap
-   * and no duplicate at the seam.
+   * Replays the user's events after `after` (none when null), page by page as
+   * the consumer takes them, then continues live. The hub listener is in place
+   * before the first page is read: no gap and no duplicate at the seam.
    */
-  async stream(userId: string, after: string | null): Promise<EventStream<TokenEventMessage>> {
+  async stream(userId: string, after: string | null): Promise<AsyncIterableIterator<TokenEventMessage>> {
     const afterId = after === null ? null : parseEventId(after);
-    let lastId = afterId ?? 0;
-    let replaying = true;
-    const held: TokenEventMessage[] = [];
-    const listening = this.hub.listen(userId, (message) => {
-      if (!isTokenEventMessage(message)) return;
-      if (replaying) held.push(message);
-      else deliver(message);
+    const stream = new ReplayStream((id) => this.after(userId, id), afterId, {
+      pageSize: REPLAY_PAGE,
+      maxBuffered: MAX_BUFFERED,
+      onClose: () => listening.stop(),
     });
-    const stream = new EventStream<TokenEventMessage>(() => listening.stop(), MAX_BUFFERED);
-    const deliver = (event: TokenEventMessage) => {
-      const id = Number(event.id);
-      if (id <= lastId) return;
-      lastId = id;
-      stream.push(event);
-    };
+    const listening = this.hub.listen(userId, (message) => {
+      if (isTokenEventMessage(message)) stream.push(message);
+    });
     try {
       await listening.ready;
-      if (afterId !== null) {
-        for (let page = await this.after(userId, afterId); page.length > 0; page = await this.after(userId, lastId)) {
-          page.forEach(deliver);
-          if (page.length < REPLAY_PAGE) break;
-        }
-      }
     } catch (error) {
       await stream.return();
       throw error;
     }
-    replaying = false;
-    held.sort((a, b) => Number(a.id) - Number(b.id)).forEach(deliver);
-    return stream;
+    return stream.start();
   }
 
   private async after(userId: string, afterId: number): Promise<TokenEventMessage[]> {

@@ -1,24 +1,41 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
 
 const INTERNAL = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } } as const;
 
+/** graphql's "Did you mean …?" tail, on validation and on variable errors alike. */
+const SUGGESTION = / ?Did you mean .+\?$/;
+
 /**
  * Client errors keep their message and code. Anything else is logged and
  * masked: an internal message may quote SQL, and is of no use to a client.
+ * With `hideSuggestions`, "Did you mean" goes too: Apollo drops it from
+ * validation errors only, not from a variable's enum value.
  */
-export function formatGraphQLError(logger: Logger) {
+export function formatGraphQLError(logger: Logger, options: { hideSuggestions?: boolean } = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof AppError) return formatted;
     const code = formatted.extensions?.['code'];
-    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
+      return options.hideSuggestions ? { ...formatted, message: formatted.message.replace(SUGGESTION, '') } : formatted;
+    }
+    // Apollo refuses some requests (a persisted query whose hash does not match, an unknown
+    // persisted-query version) with a 4xx and no code: the client's mistake, not ours.
+    if (isClientHttpError(original)) return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_REQUEST' } };
     logger.error({ err: original }, 'internal error in GraphQL operation');
     return INTERNAL;
   };
+}
+
+/** A GraphQL error that Apollo answers with a 4xx status (`extensions.http.status`). */
+function isClientHttpError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError)) return false;
+  const status = (error.extensions['http'] as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 /** HTTP codes that Fastify raises before GraphQL runs, mapped to stable GraphQL error codes. */
@@ -48,5 +65,6 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): v
       .send({ errors: [{ message: `${request.method} is not supported on /graphql; use POST or GET.`, extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
     return;
   }
-  void reply.status(404).send({ errors: [{ message: `Nothing at ${request.method} ${request.url}.`, extensions: { code: 'NOT_FOUND' } }] });
+  // The URL is not echoed: it may carry a credential, and a reflected URL is how injection starts.
+  void reply.status(404).send({ errors: [{ message: 'Nothing is served at this address.', extensions: { code: 'NOT_FOUND' } }] });
 }

@@ -10,13 +10,15 @@ import { AppError } from '../errors.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
 import { oauthRoutes } from '../oauth/oauth.routes.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
-import { fieldLimitRule } from './field-limit.js';
 import { limitFailedAuthentications } from './rate-limit-hooks.js';
 import type { RateLimits } from './rate-limits.js';
 import { registerReadiness, type ReadinessCheck } from './readiness.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { requestSignals } from './request-signals.js';
+import { operationLimitRules, operationParseOptions } from './operation-limits.js';
+import { subscriptionsOverHttpPlugin } from './subscriptions-over-http.js';
+import { childLoggerWithSafeUrls, refuseTokensInUrls } from './url-secrets.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -61,7 +63,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     return503OnClosing: false,
     // One line per request, written by requestSignals when the response is done.
     logController: new LogController({ disableRequestLogging: true }),
+    // A URL may carry a credential (which is then refused): never log one that might.
+    childLoggerFactory: childLoggerWithSafeUrls,
   });
+  app.addHook('onRequest', refuseTokensInUrls);
   requestSignals(app, options.metrics ?? null);
   app.setErrorHandler(httpErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -93,10 +98,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    plugins: [fastifyApolloDrainPlugin(app)],
-    formatError: formatGraphQLError(logger),
-    validationRules: [fieldLimitRule()],
-    introspection: config.env !== 'production',
+    plugins: [fastifyApolloDrainPlugin(app), subscriptionsOverHttpPlugin()],
+    formatError: formatGraphQLError(logger, config.operationLimits),
+    // The same limits as graphql-ws (see operation-limits.ts); introspection is one of them.
+    validationRules: operationLimitRules(config.operationLimits),
+    parseOptions: operationParseOptions(config.operationLimits),
+    validationOptions: { hideSuggestions: config.operationLimits.hideSuggestions },
+    introspection: true,
     includeStacktraceInErrorResponses: false,
     // The app owns shutdown (src/main.ts): Apollo's own signal handler would
     // stop it and re-raise the signal while requests are still in flight.

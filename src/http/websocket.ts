@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
-import { specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
@@ -9,8 +9,12 @@ import type { Principal } from '../auth/principal.js';
 import type { TokenEventHub, Listening } from '../events/event-hub.js';
 import { AppError } from '../errors.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
-import { fieldLimitRule } from './field-limit.js';
 import type { RateLimits } from './rate-limits.js';
+import { formatGraphQLError } from './errors.js';
+import { checkOperation } from './operation-limits.js';
+import { SubscriptionLimits } from './socket-limits.js';
+import { credentialInUrl } from './url-secrets.js';
+import { isClientMessage } from './ws-messages.js';
 
 export interface WebSocketOptions {
   readonly server: Server;
@@ -51,6 +55,7 @@ interface SocketExtra {
   readonly request: IncomingMessage;
   principal?: Principal;
   watch?: Listening;
+  untrack?: () => void;
   [key: PropertyKey]: unknown;
 }
 
@@ -111,7 +116,19 @@ export function createWebSocketServer(options: WebSocketOptions): {
     closeGraceMs = 500,
     keepAliveMs = 12_000,
   } = options;
-  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload, handleProtocols });
+  // The same operation limits as over HTTP, and a cap on what runs at once.
+  const operationLimits = services.config.operationLimits;
+  const subscriptionLimits = new SubscriptionLimits(services.config.websocket);
+  const formatError = formatGraphQLError(logger, operationLimits);
+  const wss = new WebSocketServer({
+    server,
+    path: '/graphql',
+    maxPayload,
+    handleProtocols,
+    // Credentials go in connection_init; one in the URL is refused before the socket opens.
+    verifyClient: ({ req }, done) =>
+      credentialInUrl(req.url ?? '') === null ? done(true) : done(false, 400, 'Send the credential in connection_init, not in the URL'),
+  });
   const acknowledged = new Set<{ readonly subscriptions: Record<string, unknown> }>();
 
   /** A bad credential is null (close 4403); anything else, such as the database down, is thrown (4500). */
@@ -124,8 +141,21 @@ export function createWebSocketServer(options: WebSocketOptions): {
   const protocol = makeServer<Record<string, unknown>, SocketExtra>({
     schema,
     connectionInitWaitTimeout,
-    // graphql-ws validates on its own: the same limits as HTTP must apply here.
-    validate: (schemaToCheck, document) => validate(schemaToCheck, document, [...specifiedRules, fieldLimitRule()]),
+    // graphql-ws would parse and validate on its own, without limits, and throw (4500) on a syntax
+    // error: parse and validate here, with the limits HTTP applies, and answer refusals with `error`.
+    onSubscribe: (ctx, _id, payload) => {
+      const refusal = ctx.extra.principal ? subscriptionLimits.refusal(ctx.extra.principal.userId, ctx) : null;
+      if (refusal) return [refusal];
+      const { document, errors } = checkOperation(operationLimits, schema, payload.query);
+      if (errors) return errors;
+      return {
+        schema,
+        document,
+        operationName: payload.operationName ?? null,
+        variableValues: payload.variables ?? null,
+        hideSuggestions: operationLimits.hideSuggestions,
+      };
+    },
     context: (ctx): GraphQLContext => ({ principal: ctx.extra.principal ?? null, services }),
     onConnect: async (ctx) => {
       const authorization = ctx.connectionParams?.['authorization'];
@@ -139,6 +169,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
         return verdict?.allowed === false ? closeRateLimited(ctx.extra.socket) : false;
       }
       ctx.extra.principal = principal;
+      ctx.extra.untrack = subscriptionLimits.track(principal.userId, ctx);
       const socket = ctx.extra.socket;
       ctx.extra.watch = hub.listen(principal.userId, (event) => {
         if (endsAccess(event, principal)) {
@@ -158,9 +189,20 @@ export function createWebSocketServer(options: WebSocketOptions): {
       if (principal && carriesEnd(result as ExecutionResult, principal)) {
         setImmediate(() => closeForbidden(socket, 'API token no longer valid'));
       }
+      // Apollo masks and logs internal errors over HTTP; graphql-ws would send them as they are.
+      return result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined;
     },
+    // Refusals (ours carry a code) and a stream that failed midway (an internal error: masked and logged).
+    onError: (_ctx, _id, _payload, errors) =>
+      errors.map((error) =>
+        error.originalError || error.extensions['code'] !== undefined
+          ? formatError(error.toJSON(), error)
+          : // graphql-ws's own refusal, "Unable to identify operation": a client's mistake, coded as Apollo codes it.
+            { ...error.toJSON(), extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } },
+      ),
     onClose: (ctx) => {
       ctx.extra.watch?.stop();
+      ctx.extra.untrack?.();
       acknowledged.delete(ctx);
     },
   });
@@ -190,7 +232,11 @@ export function createWebSocketServer(options: WebSocketOptions): {
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', (data) => {
-            handle(String(data)).catch((error: unknown) => {
+            const text = String(data);
+            // graphql-ws throws on a message only a server may send (`next`, `error`, ...), which would
+            // read as our failure (4500); it is the client's, as graphql-ws's own check of a frame is.
+            if (!isClientMessage(text)) return socket.close(CloseCode.BadRequest, 'Invalid message received');
+            handle(text).catch((error: unknown) => {
               logger.error({ err: error }, 'graphql-ws message handling failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
             });

@@ -16,9 +16,12 @@ interface Run {
   readonly stderr: string;
 }
 
+/** The server and the CLI share these: the CLI's sessions must pass the server's rules. */
+const SESSION_RULES = { SESSION_ISSUER: 'https://idp.example.com', SESSION_AUDIENCE: 'api-tokens', SESSION_MAX_AGE: 'PT2H' };
+
 /** `npm run -s session -- <email>` exactly as the README tells a developer to run it. */
 function session(email: string, dataDir: string): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...SESSION_RULES };
   for (const name of ['SESSION_SECRET', 'SESSION_JWKS_URL', 'DATABASE_URL', 'PORT']) delete env[name];
   return new Promise((resolve, reject) => {
     const child = spawn('npm', ['run', '-s', 'session', '--', email], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -37,7 +40,7 @@ describe('the session CLI', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'api-tokens-cli-'));
     // As in development: no SESSION_SECRET, so the server and the CLI share the one kept under DATA_DIR.
-    t = await startTestApp({ SESSION_SECRET: '', NODE_ENV: 'development' }, { dataDir });
+    t = await startTestApp({ SESSION_SECRET: '', NODE_ENV: 'development', ...SESSION_RULES }, { dataDir });
   });
   afterAll(async () => {
     await t.stop();
@@ -54,6 +57,9 @@ describe('the session CLI', () => {
 
       const res = await t.gql<{ me: { email: string } }>('{ me { email } }', { auth: run.stdout.trim() });
       expect(res.body.data?.me.email).toBe('alice@example.com');
+      const claims = JSON.parse(Buffer.from(run.stdout.split('.')[1] ?? '', 'base64url').toString()) as Record<string, number | string>;
+      expect(claims).toMatchObject({ iss: SESSION_RULES.SESSION_ISSUER, aud: SESSION_RULES.SESSION_AUDIENCE });
+      expect(Number(claims['exp']) - Number(claims['iat'])).toBe(2 * 3_600);
     },
     CLI_TIMEOUT,
   );

@@ -31,6 +31,15 @@ describe('parseDuration', () => {
   );
 });
 
+describe('parseDuration bounds', () => {
+  it('accepts up to 100 years of days and refuses longer ones, however they are written', () => {
+    expect(parseDuration('P36500D')?.ms).toBe(36_500 * DAY);
+    for (const text of ['P36501D', 'P999999999D', 'PT999999999999H', `P${'9'.repeat(400)}D`, 'P5215W', `PT${'9'.repeat(30)}S`]) {
+      expect(parseDuration(text), text).toBeNull();
+    }
+  });
+});
+
 describe('daysLeft', () => {
   it('rounds up to whole days and never goes below zero', () => {
     expect(daysLeft(6 * DAY + SECOND)).toBe(7);

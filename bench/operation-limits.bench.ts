@@ -1,0 +1,23 @@
+import { bench, describe } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { checkOperation } from '../src/http/operation-limits.js';
+import { buildAppSchema } from '../src/schema.js';
+import { doublingFragments } from '../test/hardening/doubling.js';
+
+/**
+ * Parse and validate, with every operation limit, a document whose fragments
+ * each spread the next twice. With the old hand-written field counter the time
+ * doubled with each level (see REPORT.md); it should now grow with the
+ * document's length only.
+ */
+const schema = await buildAppSchema();
+const limits = loadConfig({}).operationLimits;
+
+describe('validation of doubling fragments (all limits)', () => {
+  for (const depth of [16, 22, 27, 40]) {
+    const query = doublingFragments(depth);
+    bench(`${depth} levels`, () => {
+      if (!checkOperation(limits, schema, query).errors) throw new Error('accepted a doubling document');
+    });
+  }
+});
