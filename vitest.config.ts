@@ -13,6 +13,8 @@ export default defineConfig({
   },
   test: {
     setupFiles: ['reflect-metadata'],
+    // Builds the profile page (web/) into dist/web once, for the browser tests.
+    globalSetup: ['test/browser/global-setup.ts'],
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,

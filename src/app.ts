@@ -15,6 +15,7 @@ import { Sweeper } from './expiry/sweeper.js';
 import type { Services } from './http/context.js';
 import { buildAppSchema } from './http/schema.js';
 import { createHttpServer } from './http/server.js';
+import { registerWeb } from './http/web.js';
 import { createWebSocketServer } from './http/websocket.js';
 import { createLogger } from './logger.js';
 import { createMail, type Mail } from './mail/mail.js';
@@ -106,6 +107,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         },
       });
       closers.unshift(() => http.close());
+      await registerWeb(http, { config, sessions, users });
       const websockets = createWebSocketServer({ server: http.server, schema, authenticator, services, hub: events, logger });
       closers.unshift(() => websockets.close());
       await http.listen({ host: config.host, port: config.port });

@@ -10,6 +10,8 @@ import { AppError } from '../errors.js';
 import type { GraphQLContext, Services } from './context.js';
 import { oauthRoutes } from '../oauth/oauth.routes.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
+import { graphQLResponseType } from './accept.js';
+import { explorerPlugin } from './graphiql.js';
 import { fieldLimitRule } from './field-limit.js';
 
 declare module 'fastify' {
@@ -52,13 +54,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
       if (!(error instanceof AppError)) throw error;
       const http = error.extensions['http'] as { status?: number; headers?: Map<string, string> } | undefined;
       for (const [name, value] of http?.headers ?? []) void reply.header(name, value);
-      return reply.status(http?.status ?? 401).send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+      return reply
+        .status(http?.status ?? 401)
+        .type(graphQLResponseType(request.headers.accept))
+        .send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
     }
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    plugins: [fastifyApolloDrainPlugin(app)],
+    plugins: [fastifyApolloDrainPlugin(app), explorerPlugin(config)],
     formatError: formatGraphQLError(logger),
     validationRules: [fieldLimitRule()],
     introspection: config.env !== 'production',
