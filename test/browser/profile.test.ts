@@ -67,7 +67,7 @@ describe('profile page', () => {
 
     await dialog.getByRole('button', { name: 'Copy' }).click();
     await dialog.getByRole('button', { name: 'Copied' }).waitFor();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(secret);
 
     // The secret works as a bearer credential: it is the real one, not a placeholder.
     const asToken = await t.gql<{ me: { email: string } }>('{ me { email } }', { auth: secret });
@@ -75,11 +75,11 @@ describe('profile page', () => {
 
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('API Token');
+    expect(await page.evaluate<string | null>('document.activeElement?.textContent')).toBe('API Token');
     const hint = await section.locator('code').textContent();
     expect(hint).toMatch(/^own_.*/);
     expect(await page.content()).not.toContain(secret);
-    const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }));
+    const stored = await page.evaluate<string>('JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage })');
     expect(stored).not.toContain(secret);
     await expectAccessible(page, 'token present');
 
@@ -105,7 +105,7 @@ describe('profile page', () => {
 
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Revoke');
+    expect(await page.evaluate<string | null>('document.activeElement?.textContent')).toBe('Revoke');
     const alice = await t.session('alice@example.com');
     const still = await t.gql<{ myApiToken: { id: string } | null }>('{ myApiToken { id } }', { auth: alice });
     expect(still.body.data?.myApiToken).not.toBeNull();
@@ -198,10 +198,10 @@ describe('profile page', () => {
     await expect.poll(() => alert.textContent()).toContain('offline');
     await context.setOffline(false);
 
-    await page.evaluate(() => sessionStorage.setItem('api-token-session', 'not-a-session'));
+    await page.evaluate("sessionStorage.setItem('api-token-session', 'not-a-session')");
     await page.reload();
     await expect.poll(() => page.getByRole('alert').textContent()).toBe('Your session has expired. Sign in again.');
     await page.getByRole('heading', { name: 'Sign in as' }).waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('api-token-session'))).toBeNull();
+    expect(await page.evaluate<string | null>("sessionStorage.getItem('api-token-session')")).toBeNull();
   });
 });

@@ -1,0 +1,101 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemo } from '../../src/users/seed.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { expectAccessible, launchBrowser, newContext, originOf } from './browser.js';
+
+/** Every request a page makes, so a test can show none leaves the service's origin. */
+function recordRequests(page: Page): string[] {
+  const urls: string[] = [];
+  page.on('request', (request) => urls.push(request.url()));
+  page.on('websocket', (socket) => urls.push(socket.url()));
+  return urls;
+}
+
+/** Same origin, or data:/blob: URLs the page made itself; ws: to the same host and port. */
+function offOrigin(urls: readonly string[], origin: string): string[] {
+  const wsOrigin = origin.replace(/^http/, 'ws');
+  return urls.filter(
+    (url) => !url.startsWith(`${origin}/`) && !url.startsWith(`${wsOrigin}/`) && !url.startsWith('data:') && !url.startsWith('blob:'),
+  );
+}
+
+describe('GraphiQL explorer and the production page', () => {
+  let dev: TestApp;
+  let production: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [dev, production, browser] = await Promise.all([
+      startTestApp(),
+      startTestApp({ NODE_ENV: 'production', GRAPHQL_EXPLORER: 'false' }),
+      launchBrowser(),
+    ]);
+    await seedDemo(production.running.orm, new Date());
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([dev?.stop(), production?.stop()]);
+  });
+
+  it('loads offline from this service, with the session of the page, and runs a query and a subscription', async () => {
+    const origin = originOf(dev.url);
+    const context = await newContext(browser, origin);
+    const page = await context.newPage();
+    const requests = recordRequests(page);
+
+    await page.goto('/');
+    await page.getByRole('button', { name: /\(alice@example\.com,/ }).click();
+    await page.getByRole('heading', { name: 'API Token' }).waitFor();
+    await page.getByRole('link', { name: 'GraphQL explorer' }).click();
+    await page.waitForURL('**/graphql');
+    const run = page.getByRole('button', { name: /Execute query/ });
+    await run.waitFor();
+
+    await run.click();
+    await expect.poll(() => page.locator('.result-window').textContent(), { timeout: 10_000 }).toContain('alice@example.com');
+
+    // A subscription over graphql-ws on the same URL, authenticated with the same session.
+    const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
+    await editor.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.insertText('subscription { apiTokenEvents { kind actor } }');
+    await run.click();
+    await expect.poll(() => page.locator('.result-window').textContent(), { timeout: 10_000 }).not.toContain('alice@example.com');
+    await dev.gql('mutation { generateApiToken { token { id } } }', { auth: await dev.session('alice@example.com') });
+    await expect.poll(() => page.locator('.result-window').textContent(), { timeout: 10_000 }).toContain('GENERATED');
+
+    expect(offOrigin(requests, origin)).toEqual([]);
+    expect(requests.some((url) => url.startsWith(origin.replace(/^http/, 'ws')))).toBe(true);
+    // The session stays in this tab: GraphiQL does not persist headers.
+    const local = await page.evaluate<string>('JSON.stringify({ ...localStorage })');
+    expect(local).not.toContain(await page.evaluate<string>("sessionStorage.getItem('api-token-session') ?? 'none'"));
+    await context.close();
+  });
+
+  it('in production takes the session from the #session fragment and removes it from the address', async () => {
+    const origin = originOf(production.url);
+    const context = await newContext(browser, origin);
+    const page = await context.newPage();
+    const requests = recordRequests(page);
+    const session = await production.session('bob@example.com');
+
+    await page.goto(`/#session=${session}`);
+    await page.getByRole('heading', { name: 'API Token' }).waitFor();
+    expect(page.url()).toBe(`${origin}/`);
+    expect(await page.getByRole('button', { name: /Sign in as/ }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'GraphQL explorer' }).count()).toBe(0);
+    await expectAccessible(page, 'production, signed in');
+
+    await page.reload();
+    await page.getByRole('button', { name: 'Generate' }).waitFor();
+    expect(offOrigin(requests, origin)).toEqual([]);
+
+    const fresh = await context.newPage();
+    await fresh.goto('/');
+    await fresh.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await fresh.textContent('main')).toContain('Sign in to the product');
+    await expectAccessible(fresh, 'production, signed out');
+    await context.close();
+  });
+});
