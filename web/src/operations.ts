@@ -16,6 +16,8 @@ export interface TokenFields {
 }
 
 export interface Policy {
+  /** ISO-8601, e.g. P180D; shown when the lifetime is under a day (lifetimeDays 0). */
+  readonly lifetime: string;
   readonly lifetimeDays: number;
   readonly warningDays: readonly number[];
   readonly regions: readonly string[];
@@ -52,7 +54,7 @@ export const sources = {
   pageState: `query PageState {
   me { email name }
   myApiToken { ${TOKEN_FIELDS} }
-  apiTokenPolicy { lifetimeDays warningDays regions tokensEnabled disabledReason }
+  apiTokenPolicy { lifetime lifetimeDays warningDays regions tokensEnabled disabledReason }
 }`,
   generate: `mutation Generate { generateApiToken { secret token { ${TOKEN_FIELDS} } } }`,
   regenerate: `mutation Regenerate { regenerateApiToken { secret token { ${TOKEN_FIELDS} } } }`,

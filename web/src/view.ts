@@ -95,7 +95,7 @@ function noToken(policy: Policy, actions: TokenActions): Child[] {
     h(
       'ul',
       { class: 'rules' },
-      h('li', {}, `It expires ${plural(policy.lifetimeDays, 'day', 'days')} after it is created, whether it is used or not.`),
+      h('li', {}, `It expires ${policy.lifetimeDays > 0 ? plural(policy.lifetimeDays, 'day', 'days') : policy.lifetime} after it is created, whether it is used or not.`),
       h('li', {}, 'You can have one API token at a time.'),
       h('li', {}, 'It is shown once, when you generate it: store it somewhere safe, like a password.'),
       h('li', {}, `It works in every region: ${listInWords(policy.regions)}.`),
