@@ -1,7 +1,8 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { latestEventId } from '../support/ws-client.js';
 import { expectAccessible, launchBrowser, newContext, originOf } from './browser.js';
 
 const DAY = 86_400_000;
@@ -113,7 +114,7 @@ describe('profile page', () => {
     await revoke.click();
     await dialog.getByRole('button', { name: 'Revoke' }).click();
     await page.getByRole('button', { name: 'Generate' }).waitFor();
-    expect(await page.getByRole('status').first().textContent()).toContain('revoked');
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('revoked');
     const gone = await t.gql<{ myApiToken: { id: string } | null }>('{ myApiToken { id } }', { auth: alice });
     expect(gone.body.data?.myApiToken).toBeNull();
   });
@@ -137,7 +138,42 @@ describe('profile page', () => {
     });
     expect(response.status).toBe(200);
     await page.getByRole('button', { name: 'Generate' }).waitFor();
-    expect(await page.getByRole('status').first().textContent()).toContain('revoked');
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('revoked');
+  });
+
+  it('after a dropped connection resubscribes with after: the last event id, and replays what it missed', async () => {
+    const context = await newContext(browser, origin);
+    contexts.push(context);
+    // Pass the page's socket through to the server, keeping the subscribe messages and a handle to drop it.
+    const subscribes: { after?: string | null }[] = [];
+    const sockets: WebSocketRoute[] = [];
+    await context.routeWebSocket(/\/graphql$/, (ws) => {
+      sockets.push(ws);
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        const parsed = JSON.parse(String(message)) as { type: string; payload?: { variables?: { after?: string | null } } };
+        if (parsed.type === 'subscribe') subscribes.push(parsed.payload?.variables ?? {});
+        server.send(message);
+      });
+      server.onMessage((message) => ws.send(message));
+    });
+    const page = await context.newPage();
+    await signInAs(page, 'support@example.com');
+    await page.getByRole('button', { name: 'Generate' }).waitFor();
+    await expect.poll(() => subscribes.length).toBe(1);
+
+    const support = await t.session('support@example.com');
+    await t.gql(GENERATE, { auth: support });
+    await page.getByRole('button', { name: 'Revoke' }).waitFor();
+    const lastSeen = await latestEventId(t.running.orm);
+
+    await sockets[0]?.close({ code: 1011, reason: 'test drops the connection' });
+    await page.getByText('Live updates paused: reconnecting…').waitFor();
+    await t.gql('mutation { revokeApiToken { tokenId } }', { auth: support });
+    await page.getByRole('button', { name: 'Generate' }).waitFor();
+    await expect.poll(() => subscribes).toEqual([{ after: null }, { after: lastSeen }]);
+    // Only the replayed REVOKED event says so; a plain re-read would just show Generate.
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('revoked');
   });
 
   it('warns live before expiry, then shows the expiry', async () => {
@@ -157,7 +193,7 @@ describe('profile page', () => {
     await t.running.sweeper.sweep();
     await page.getByRole('button', { name: 'Generate' }).waitFor();
     expect(await section.textContent()).not.toContain('expires in 5 days');
-    expect(await page.getByRole('status').first().textContent()).toContain('expired');
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('expired');
   });
 
   it('says in words why tokens are off, and offers no Generate button', async () => {
