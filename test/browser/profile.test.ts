@@ -92,6 +92,27 @@ describe('profile page', () => {
     expect(await section.textContent()).toContain('in region local');
   });
 
+  it('regenerates through a confirmation: a new secret, shown once, and a new hint', async () => {
+    const page = await openPage();
+    await signInAs(page, 'alice@example.com');
+    const section = tokenSection(page);
+    const oldHint = await section.locator('code').textContent();
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Regenerate your API token?' });
+    expect(await confirm.textContent()).toContain('stops working at once');
+    await expectAccessible(page, 'regenerate dialog');
+    await confirm.getByRole('button', { name: 'Regenerate' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New API Token' });
+    await dialog.waitFor();
+    const secret = await dialog.getByLabel('Your new API token').inputValue();
+    expect(await page.evaluate<string | null>('document.activeElement?.textContent')).toBe('Copy');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await expect.poll(() => section.locator('code').textContent()).not.toBe(oldHint);
+    expect(secret.endsWith((await section.locator('code').textContent())?.slice(-4) ?? 'missing')).toBe(true);
+    expect(await page.content()).not.toContain(secret);
+  });
+
   it('revokes through its dialog: Cancel changes nothing, Revoke deletes the token in all regions', async () => {
     const page = await openPage();
     await signInAs(page, 'alice@example.com');
@@ -227,6 +248,17 @@ describe('profile page', () => {
     await expect.poll(() => alert.textContent()).toContain('You already have an API token');
     expect(await alert.textContent()).not.toContain('API_TOKEN_EXISTS');
     await page.getByRole('button', { name: 'Revoke' }).waitFor();
+
+    // No operation raises RATE_LIMITED yet; the page must still say it in words when one does.
+    await page.route('**/graphql', (route) =>
+      route.request().postData()?.includes('regenerateApiToken')
+        ? route.fulfill({ json: { errors: [{ message: 'slow down', extensions: { code: 'RATE_LIMITED' } }] } })
+        : route.fallback(),
+    );
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await page.getByRole('dialog', { name: 'Regenerate your API token?' }).getByRole('button', { name: 'Regenerate' }).click();
+    await expect.poll(() => alert.textContent()).toContain('Too many attempts');
+    await page.unrouteAll();
 
     await context.setOffline(true);
     await page.getByRole('button', { name: 'Regenerate' }).click();
