@@ -1,6 +1,5 @@
-import { Client, fetchExchange, type AnyVariables, type OperationResult, type TypedDocumentNode } from '@urql/core';
+import { Client, fetchExchange, type AnyVariables, type CombinedError, type OperationResult, type TypedDocumentNode } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import { errorCode } from './errors.js';
 import { sources, type ApiTokenEvent } from './operations.js';
 
 /** A failed operation, by `extensions.code` ('OFFLINE' when no answer came). */
@@ -39,6 +38,14 @@ export class Api {
   async mutate<Data, Variables extends AnyVariables>(document: TypedDocumentNode<Data, Variables>, variables: Variables): Promise<Data> {
     return unwrap(await this.client.mutation(document, variables).toPromise());
   }
+}
+
+/** The first error code of a failed operation; `OFFLINE` when no response came back. */
+export function errorCode(error: CombinedError): string {
+  const code = error.graphQLErrors[0]?.extensions['code'];
+  if (typeof code === 'string') return code;
+  if (error.networkError && (error.response === undefined || !navigator.onLine)) return 'OFFLINE';
+  return 'INTERNAL_SERVER_ERROR';
 }
 
 function unwrap<Data>(result: OperationResult<Data>): Data {

@@ -1,5 +1,3 @@
-import type { CombinedError } from '@urql/core';
-
 /** What the page says for each `extensions.code`: words a person can act on, never the code itself. */
 const MESSAGES: Record<string, string> = {
   API_TOKEN_EXISTS: 'You already have an API token. Regenerate it to get a new one, or revoke it first.',
@@ -12,14 +10,6 @@ const MESSAGES: Record<string, string> = {
 
 export const OFFLINE = 'You appear to be offline, or the service cannot be reached. Check your connection and try again.';
 const UNKNOWN = 'Something went wrong on our side. Try again in a moment.';
-
-/** The first error code of a failed operation; `OFFLINE` when no response came back. */
-export function errorCode(error: CombinedError): string {
-  const code = error.graphQLErrors[0]?.extensions['code'];
-  if (typeof code === 'string') return code;
-  if (error.networkError && (error.response === undefined || !navigator.onLine)) return 'OFFLINE';
-  return 'INTERNAL_SERVER_ERROR';
-}
 
 export function humanMessage(code: string): string {
   if (code === 'OFFLINE') return OFFLINE;

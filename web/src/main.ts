@@ -1,8 +1,9 @@
 import { Api, LiveEvents, OperationError } from './api.js';
 import { openDialog } from './dialog.js';
-import { h, uniqueId, type Child } from './dom.js';
+import { h, type Child } from './dom.js';
 import { humanMessage } from './errors.js';
 import { listInWords } from './format.js';
+import { showNewToken } from './new-token-dialog.js';
 import { Generate, PageState, Regenerate, Revoke, type ApiTokenEvent, type GeneratedToken, type PageStateData } from './operations.js';
 import { clearSession, demoUsers, devSignIn, saveSession, storedSession, takeSessionFromFragment, type DemoUser } from './session.js';
 import { layout, profileView, signInView } from './view.js';
@@ -173,7 +174,7 @@ function generate(): void {
       const { generateApiToken } = await current.api.mutate(Generate, {});
       alertText = null;
       noticeText = null;
-      showNewToken(generateApiToken);
+      showNewToken(generateApiToken, focusTarget);
     } catch (error) {
       fail(error);
     }
@@ -213,7 +214,7 @@ function regenerate(): void {
     fallbackFocus: focusTarget,
     // The confirmation is gone before the new token's dialog opens and takes focus.
     onClose: () => {
-      if (regenerated) showNewToken(regenerated);
+      if (regenerated) showNewToken(regenerated, focusTarget);
       regenerated = null;
     },
   });
@@ -250,60 +251,6 @@ function revoke(): void {
     ],
     fallbackFocus: focusTarget,
   });
-}
-
-/**
- * The New API Token dialog. The secret is in this closure and the dialog's
- * input only: closing the dialog removes both, and it was never cached or stored.
- */
-function showNewToken(generated: GeneratedToken): void {
-  let secret: string | null = generated.secret;
-  const inputId = uniqueId('secret');
-  const noteId = uniqueId('secret-note');
-  const input = h('input', {
-    id: inputId,
-    type: 'password',
-    readonly: true,
-    value: secret,
-    autocomplete: 'off',
-    spellcheck: 'false',
-    'aria-describedby': noteId,
-    class: 'secret',
-  });
-  const copyStatus = h('span', { role: 'status', class: 'copy-status' });
-  const toggle = h('button', { type: 'button', class: 'button secondary' }, 'Show token');
-  toggle.addEventListener('click', () => {
-    const hidden = input.type === 'password';
-    input.type = hidden ? 'text' : 'password';
-    toggle.textContent = hidden ? 'Hide token' : 'Show token';
-  });
-  const copy = h('button', { type: 'button', class: 'button primary' }, 'Copy');
-  copy.addEventListener('click', async () => {
-    try {
-      if (secret === null) return;
-      await navigator.clipboard.writeText(secret);
-      copy.textContent = 'Copied';
-      copyStatus.textContent = 'Copied to the clipboard.';
-    } catch {
-      copyStatus.textContent = 'Copying failed: show the token, select it and copy it by hand.';
-    }
-  });
-  openDialog({
-    title: 'New API Token',
-    body: [
-      h('p', { id: noteId }, 'For your security, this token is shown only once: you will not be able to see it again after you close this dialog. Store it somewhere safe.'),
-      h('label', { for: inputId }, 'Your new API token'),
-      h('div', { class: 'secret-row' }, input, toggle, copy),
-      copyStatus,
-    ],
-    actions: [{ label: 'Close' }],
-    fallbackFocus: focusTarget,
-    onClose: () => {
-      secret = null;
-      input.value = '';
-    },
-  });
-  copy.focus();
 }
 
 async function boot(): Promise<void> {
