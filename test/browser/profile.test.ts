@@ -80,6 +80,7 @@ describe('profile page', () => {
     const hint = await section.locator('code').textContent();
     expect(hint).toMatch(/^own_.*/);
     expect(await page.content()).not.toContain(secret);
+    expect(await page.evaluate<boolean>(`[...document.querySelectorAll('input')].some((input) => input.value !== '')`)).toBe(false);
     const stored = await page.evaluate<string>('JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage })');
     expect(stored).not.toContain(secret);
     await expectAccessible(page, 'token present');

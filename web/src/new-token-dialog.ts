@@ -14,12 +14,13 @@ export function showNewToken(generated: GeneratedToken, fallbackFocus: () => HTM
     id: inputId,
     type: 'password',
     readonly: true,
-    value: secret,
     autocomplete: 'off',
     spellcheck: 'false',
     'aria-describedby': noteId,
     class: 'secret',
   });
+  // The property, not the attribute: the secret never appears in the serialised document.
+  input.value = secret;
   const copyStatus = h('span', { role: 'status', class: 'copy-status' });
   const toggle = h('button', { type: 'button', class: 'button secondary' }, 'Show token');
   toggle.addEventListener('click', () => {
