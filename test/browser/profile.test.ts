@@ -233,6 +233,10 @@ describe('profile page', () => {
     await expect.poll(() => section.textContent()).toContain('Security review');
     expect(await page.getByRole('button', { name: 'Generate' }).count()).toBe(0);
     await expectAccessible(page, 'tokens disabled');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in as' }).waitFor();
+    expect(await page.evaluate<string | null>("sessionStorage.getItem('api-token-session')")).toBeNull();
   });
 
   it('explains errors in words: a token made elsewhere unseen, being offline, an expired session', async () => {
@@ -248,6 +252,7 @@ describe('profile page', () => {
     const alert = page.getByRole('alert');
     await expect.poll(() => alert.textContent()).toContain('You already have an API token');
     expect(await alert.textContent()).not.toContain('API_TOKEN_EXISTS');
+    await expectAccessible(page, 'error shown');
     await page.getByRole('button', { name: 'Revoke' }).waitFor();
 
     // No operation raises RATE_LIMITED yet; the page must still say it in words when one does.
@@ -272,5 +277,6 @@ describe('profile page', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toBe('Your session has expired. Sign in again.');
     await page.getByRole('heading', { name: 'Sign in as' }).waitFor();
     expect(await page.evaluate<string | null>("sessionStorage.getItem('api-token-session')")).toBeNull();
+    await expectAccessible(page, 'session expired');
   });
 });
