@@ -5,6 +5,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { SessionVerifier } from '../auth/session.js';
 import type { Config } from '../config.js';
+import { registerExplorerAssets } from './graphiql.js';
 import { DEMO_ORGANIZATIONS } from '../users/seed.js';
 import type { UserService } from '../users/user.service.js';
 
@@ -33,8 +34,8 @@ function packageRoot(): string {
 export const defaultWebDir = (): string => join(packageRoot(), 'dist', 'web');
 
 /**
- * The profile page at `/` (static files built by Vite), and outside
- * production the development sign-in endpoint it uses.
+ * The profile page at `/` (static files built by Vite), the explorer's files,
+ * and outside production the development sign-in endpoint the page uses.
  */
 export async function registerWeb(app: FastifyInstance, options: WebOptions): Promise<void> {
   const webDir = options.webDir ?? defaultWebDir();
@@ -56,6 +57,7 @@ export async function registerWeb(app: FastifyInstance, options: WebOptions): Pr
         .send('The profile page is not built. Run `npm run build` (or `npm start`, which builds it).\n'),
     );
   }
+  registerExplorerAssets(app, options.config);
   // A session minted for anyone who asks is only acceptable on a developer's machine;
   // with SESSION_JWKS_URL the identity provider signs sessions and this service cannot.
   if (options.config.env !== 'production' && options.config.session.jwksUrl === null) registerDevSession(app, options);

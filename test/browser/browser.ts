@@ -5,9 +5,16 @@ import { expect } from 'vitest';
 /** Debian's Chromium (installed by .ci/run); no browser is ever downloaded. */
 export const CHROMIUM = '/usr/bin/chromium';
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', ...extraArgs] });
 }
+
+/**
+ * A document that Playwright fulfils (to add a header) counts for Chromium's
+ * Local Network Access checks as coming from nowhere, and its WebSocket to
+ * 127.0.0.1 is then blocked; a real deployment serves its own headers.
+ */
+export const ALLOW_FULFILLED_DOCUMENTS_ON_LOCALHOST = '--disable-features=LocalNetworkAccessChecks';
 
 /** A context at the app's origin, allowed to use the clipboard as a user who clicked Copy would. */
 export async function newContext(browser: Browser, origin: string): Promise<BrowserContext> {

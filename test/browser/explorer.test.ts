@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../src/users/seed.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { expectAccessible, launchBrowser, newContext, originOf } from './browser.js';
+import { ALLOW_FULFILLED_DOCUMENTS_ON_LOCALHOST, expectAccessible, launchBrowser, newContext, originOf } from './browser.js';
 
 /** Every request a page makes, so a test can show none leaves the service's origin. */
 function recordRequests(page: Page): string[] {
@@ -20,6 +20,40 @@ function offOrigin(urls: readonly string[], origin: string): string[] {
   );
 }
 
+/**
+ * A strict Content-Security-Policy on every document, as a hardened deployment
+ * would send: the page and the explorer must work under it (no inline script,
+ * nothing from another origin). Monaco injects <style> elements, hence
+ * 'unsafe-inline' for styles only.
+ */
+const STRICT_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+async function enforceStrictCsp(context: BrowserContext): Promise<void> {
+  await context.route('**/*', async (route) => {
+    if (route.request().resourceType() !== 'document') return route.fallback();
+    const response = await route.fetch();
+    await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': STRICT_CSP } });
+  });
+}
+
+/** What the browser refused under the CSP, from its console. */
+function cspViolations(page: Page): string[] {
+  const refused: string[] = [];
+  page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) refused.push(message.text());
+  });
+  return refused;
+}
+
 describe('GraphiQL explorer and the production page', () => {
   let dev: TestApp;
   let production: TestApp;
@@ -29,7 +63,7 @@ describe('GraphiQL explorer and the production page', () => {
     [dev, production, browser] = await Promise.all([
       startTestApp(),
       startTestApp({ NODE_ENV: 'production', GRAPHQL_EXPLORER: 'false' }),
-      launchBrowser(),
+      launchBrowser([ALLOW_FULFILLED_DOCUMENTS_ON_LOCALHOST]),
     ]);
     await seedDemo(production.running.orm, new Date());
   });
@@ -41,8 +75,10 @@ describe('GraphiQL explorer and the production page', () => {
   it('loads offline from this service, with the session of the page, and runs a query and a subscription', async () => {
     const origin = originOf(dev.url);
     const context = await newContext(browser, origin);
+    await enforceStrictCsp(context);
     const page = await context.newPage();
     const requests = recordRequests(page);
+    const refused = cspViolations(page);
 
     await page.goto('/');
     await page.getByRole('button', { name: /\(alice@example\.com,/ }).click();
@@ -67,6 +103,7 @@ describe('GraphiQL explorer and the production page', () => {
 
     expect(offOrigin(requests, origin)).toEqual([]);
     expect(requests.some((url) => url.startsWith(origin.replace(/^http/, 'ws')))).toBe(true);
+    expect(refused).toEqual([]);
     // The session stays in this tab: GraphiQL does not persist headers.
     const local = await page.evaluate<string>('JSON.stringify({ ...localStorage })');
     expect(local).not.toContain(await page.evaluate<string>("sessionStorage.getItem('api-token-session') ?? 'none'"));

@@ -95,10 +95,21 @@ describe('the profile page and development sign-in over HTTP', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     const body = await page.text();
-    expect(body).toContain('YogaGraphiQL.renderYogaGraphiQL');
-    // Nothing is loaded from elsewhere: no script, style or font URL that is not inline.
-    expect(body).not.toMatch(/<(script|link)[^>]+(src|href)="https?:/);
+    // Everything from this origin, and no inline script, so a CSP of script-src 'self' allows it.
+    const sources = [...body.matchAll(/<(?:script|link)[^>]+(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? '');
+    expect(sources.filter((src) => !src.startsWith('/') && !src.startsWith('data:'))).toEqual([]);
+    expect(body.match(/<script(?![^>]*\ssrc=)[^>]*>/g)).toBeNull();
     expect(body).not.toContain('embeddable-sandbox');
+    for (const src of sources.filter((path) => path.startsWith('/'))) {
+      const asset = await fetch(`${origin(dev)}${src}`);
+      expect(asset.status, src).toBe(200);
+      expect((await asset.text()).length, src).toBeGreaterThan(0);
+    }
+    const boot = await fetch(`${origin(dev)}/graphql-explorer/boot.js`);
+    expect(await boot.text()).toContain('YogaGraphiQL.renderYogaGraphiQL');
+    const worker = await fetch(`${origin(dev)}/graphql-explorer/worker-graphql.js`);
+    expect(worker.status).toBe(200);
+    await worker.body?.cancel();
 
     const get = await fetch(`${dev.url}?query=${encodeURIComponent('{ __typename }')}`, {
       headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
@@ -113,12 +124,15 @@ describe('the profile page and development sign-in over HTTP', () => {
     const page = await fetch(production.url, { headers: html });
     expect(page.headers.get('content-type') ?? '').not.toContain('text/html');
     expect(await page.text()).not.toContain('GraphiQL');
+    const script = await fetch(`${origin(production)}/graphql-explorer/graphiql.js`);
+    expect(script.status).toBe(404);
+    await script.body?.cancel();
 
     const enabled = await startTestApp({ NODE_ENV: 'production', GRAPHQL_EXPLORER: 'true' });
     try {
       const explorer = await fetch(enabled.url, { headers: html });
       expect(explorer.status).toBe(200);
-      expect(await explorer.text()).toContain('YogaGraphiQL.renderYogaGraphiQL');
+      expect(await explorer.text()).toContain('/graphql-explorer/boot.js');
     } finally {
       await enabled.stop();
     }
