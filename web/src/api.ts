@@ -1,6 +1,6 @@
 import { Client, fetchExchange, type AnyVariables, type CombinedError, type OperationResult, type TypedDocumentNode } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import { sources, type ApiTokenEvent } from './operations.js';
+import { EventsSource, type ApiTokenEvent } from './operations.js';
 
 /** A failed operation, by `extensions.code` ('OFFLINE' when no answer came). */
 export class OperationError extends Error {
@@ -119,7 +119,7 @@ export class LiveEvents {
   start(): void {
     if (this.stopped) return;
     this.stopSubscription = this.ws.subscribe<{ apiTokenEvents: ApiTokenEvent }>(
-      { query: sources.events, variables: { after: this.lastSeenId } },
+      { query: EventsSource, variables: { after: this.lastSeenId } },
       {
         next: (result) => {
           const event = result.data?.apiTokenEvents;
