@@ -7,9 +7,11 @@ import {
   isIntrospectionType,
   isObjectType,
   isSpecifiedScalarType,
+  type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { buildAppSchema } from '../src/http/schema.js';
 
 /** Every type, field, argument and enum value of the committed schema that has no description. */
 function undescribed(schema: GraphQLSchema): string[] {
@@ -39,5 +41,20 @@ describe('schema.graphql documentation', () => {
   it('describes every type, field, argument and enum value (Query, Mutation and Subscription are described by their fields)', async () => {
     const schema = buildSchema(await readFile(new URL('../schema.graphql', import.meta.url), 'utf8'));
     expect(undescribed(schema)).toEqual([]);
+  });
+
+  it('lists arguments in the order the resolvers declare them', async () => {
+    const mutation = (await buildAppSchema()).getMutationType()?.getFields();
+    expect(mutation?.['updateUser']?.args.map((arg) => arg.name)).toEqual(['id', 'input']);
+    expect(mutation?.['setApiTokenAccess']?.args.map((arg) => arg.name)).toEqual(['userId', 'enabled', 'reason']);
+  });
+
+  it('types lifetimeDays as whole days, and audit actions and actor kinds as enums', async () => {
+    const schema = await buildAppSchema();
+    const policy = (schema.getType('ApiTokenPolicy') as GraphQLObjectType).getFields();
+    expect(String(policy['lifetimeDays']?.type)).toBe('Int!');
+    const audit = (schema.getType('AuditEvent') as GraphQLObjectType).getFields();
+    expect(String(audit['action']?.type)).toBe('AuditAction!');
+    expect(String(audit['actorKind']?.type)).toBe('ActorKind!');
   });
 });
