@@ -1,9 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionVerifier } from '../../src/auth/session.js';
 import { loadConfig } from '../../src/config.js';
+import { registerWeb } from '../../src/http/web.js';
+import type { UserService } from '../../src/users/user.service.js';
 import { eventually } from '../mail/smtp-sink.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -136,6 +140,19 @@ describe('the profile page and development sign-in over HTTP', () => {
     } finally {
       await enabled.stop();
     }
+  });
+});
+
+describe('an unbuilt page', () => {
+  it('answers / with 503 and how to build it, instead of a bare 404', async () => {
+    const app = Fastify();
+    const config = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32), GRAPHQL_EXPLORER: 'false' });
+    // Production: no development sign-in, so neither sessions nor users are used.
+    await registerWeb(app, { config, sessions: {} as SessionVerifier, users: {} as UserService, webDir: '/nonexistent/web' });
+    const response = await app.inject({ method: 'GET', url: '/' });
+    expect(response.statusCode).toBe(503);
+    expect(response.body).toContain('npm run build');
+    await app.close();
   });
 });
 
