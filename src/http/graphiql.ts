@@ -6,8 +6,12 @@ import type { Config } from '../config.js';
 /** The key under which the profile page keeps its session; the explorer reads it to prefill Authorization. */
 export const SESSION_STORAGE_KEY = 'api-token-session';
 
-/** Where the explorer's script, styles and editor workers are served from, all on this origin. */
-export const EXPLORER_ASSETS = '/graphql-explorer';
+/**
+ * Where the explorer's script, styles and editor workers are served from, all
+ * on this origin. Not under `/graphql`: the bearer check for GraphQL must
+ * never apply to static files.
+ */
+export const EXPLORER_ASSETS = '/explorer';
 
 const WORKER_LABELS = ['editorWorkerService', 'json', 'graphql'] as const;
 type WorkerLabel = (typeof WORKER_LABELS)[number];
@@ -89,7 +93,7 @@ function explorerAssets(): Promise<ExplorerAssets> {
   })());
 }
 
-/** The explorer's files under `/graphql-explorer/`, when `GRAPHQL_EXPLORER` allows the explorer. */
+/** The explorer's files under `/explorer/`, when `GRAPHQL_EXPLORER` allows the explorer. */
 export function registerExplorerAssets(app: FastifyInstance, config: Pick<Config, 'graphqlExplorer'>): void {
   if (!config.graphqlExplorer) return;
   app.get<{ Params: { file: string } }>(`${EXPLORER_ASSETS}/:file`, async (request, reply) => {
