@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import { clientIpOf } from './http/client-ip.js';
 import { RateLimits } from './http/rate-limits.js';
 import { createHttpServer } from './http/server.js';
+import { registerWeb } from './http/web.js';
 import { createWebSocketServer } from './http/websocket.js';
 import { createLogger, prettyLogs } from './logger.js';
 import { countingHub, MeasuredAuthenticator } from './metrics/instrumented.js';
@@ -191,6 +192,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         logger,
         onOperation: (resource, method, status) => metrics.scimOperations.inc({ resource, method, status: String(status) }),
       });
+      await registerWeb(http, { config, sessions, users });
       if (config.metricsToken) await http.register(metricsRoute, { metrics, token: config.metricsToken });
       const websockets = createWebSocketServer({
         server: http.server,

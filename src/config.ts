@@ -21,8 +21,10 @@ export interface Config {
   readonly mailPollInterval: Duration;
   /** Delivery attempts per email before it is marked FAILED. */
   readonly mailMaxAttempts: number;
-  /** The profile page; links in emails point here. */
+  /** The profile page; links in emails point here. From `PUBLIC_URL` (or the older `APP_URL`). */
   readonly appUrl: string;
+  /** Whether a browser GET of `/graphql` gets the offline GraphiQL explorer (default: outside production). */
+  readonly graphqlExplorer: boolean;
   /** This instance's region, recorded as a token's last-used region. */
   readonly region: string;
   /** Every region a token works in. */
@@ -217,6 +219,8 @@ const EnvSchema = z.object({
     .max(100, 'MAIL_MAX_ATTEMPTS must be between 1 and 100')
     .default(12),
   APP_URL: url('APP_URL', ['http:', 'https:']),
+  PUBLIC_URL: url('PUBLIC_URL', ['http:', 'https:']),
+  GRAPHQL_EXPLORER: z.enum(['true', 'false'], { message: 'GRAPHQL_EXPLORER must be true or false' }).optional(),
   REGION: z.string().regex(REGION_NAME, 'REGION must be 1-32 lowercase letters, digits or dashes').default(DEFAULT_REGION),
   REGIONS: optionalText,
   TOKEN_LIFETIME: duration('TOKEN_LIFETIME').default({ iso: 'P180D', ms: 180 * DAY_MS }),
@@ -311,7 +315,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: e.MAIL_FROM,
     mailPollInterval: e.MAIL_POLL_INTERVAL,
     mailMaxAttempts: e.MAIL_MAX_ATTEMPTS,
-    appUrl: e.APP_URL ?? `http://localhost:${e.PORT}/`,
+    appUrl: e.PUBLIC_URL ?? e.APP_URL ?? `http://localhost:${e.PORT}/`,
+    graphqlExplorer: e.GRAPHQL_EXPLORER ? e.GRAPHQL_EXPLORER === 'true' : e.NODE_ENV !== 'production',
     region: e.REGION,
     regions,
     tokenLifetime: e.TOKEN_LIFETIME,

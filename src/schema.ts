@@ -1,5 +1,5 @@
 import type { GraphQLSchema } from 'graphql';
-import { buildSchema, type PubSub } from 'type-graphql';
+import { buildSchema, getMetadataStorage, type PubSub } from 'type-graphql';
 import { ApiTokenEventsResolver } from './events/api-token-events.resolver.js';
 import { ApiTokenResolver } from './tokens/api-token.resolver.js';
 import { AdminQueriesResolver } from './admin/admin-queries.resolver.js';
@@ -30,5 +30,9 @@ const unusedPubSub: PubSub = {
 
 /** The GraphQL schema; `schema.graphql` is this, printed. */
 export async function buildAppSchema(): Promise<GraphQLSchema> {
+  // Parameter decorators run last to first, so type-graphql records (and would
+  // print) a field's arguments in reverse. Its resolvers order parameters by
+  // index too, so sorting here only fixes the order clients see.
+  getMetadataStorage().params.sort((a, b) => a.index - b.index);
   return buildSchema({ resolvers, pubSub: unusedPubSub, validate: false, emitSchemaFile: false });
 }

@@ -11,8 +11,9 @@ export class AdminQueriesResolver {
   async apiTokens(
     @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, { nullable: true, description: '1 to 100; 20 when omitted.' }) first?: number | null,
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
-    @Arg('filter', () => ApiTokenFilter, { nullable: true }) filter?: ApiTokenFilter | null,
+    @Arg('after', () => String, { nullable: true, description: 'The `endCursor` of the previous page.' }) after?: string | null,
+    @Arg('filter', () => ApiTokenFilter, { nullable: true, description: 'Only the tokens that match.' })
+    filter?: ApiTokenFilter | null,
   ): Promise<ApiTokenConnection> {
     const page = await ctx.services.admin.queries.apiTokens(requirePrincipal(ctx), { first, after }, filter ?? null);
     return { ...page, edges: page.edges.map(({ cursor, node }) => ({ cursor, node: ManagedApiToken.of(node) })) };
@@ -23,9 +24,9 @@ export class AdminQueriesResolver {
   })
   async auditEvents(
     @Ctx() ctx: GraphQLContext,
-    @Arg('userId', () => ID, { nullable: true }) userId?: string | null,
+    @Arg('userId', () => ID, { nullable: true, description: 'Only the events about this user.' }) userId?: string | null,
     @Arg('first', () => Int, { nullable: true, description: '1 to 100; 20 when omitted.' }) first?: number | null,
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Arg('after', () => String, { nullable: true, description: 'The `endCursor` of the previous page.' }) after?: string | null,
   ): Promise<AuditEventConnection> {
     const page = await ctx.services.admin.queries.auditEvents(requirePrincipal(ctx), userId ?? null, { first, after });
     return { ...page, edges: page.edges.map(({ cursor, node }) => ({ cursor, node: AuditEntry.of(node) })) };

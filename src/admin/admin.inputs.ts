@@ -1,12 +1,12 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { Role } from '../users/role.js';
 
-@InputType()
+@InputType({ description: 'A user to add to your organisation.' })
 export class CreateUserInput {
   @Field({ description: 'Unique across the service; stored lower-cased.' })
   email!: string;
 
-  @Field()
+  @Field({ description: 'Full name, as shown to admins and in emails.' })
   name!: string;
 
   @Field(() => Role, { nullable: true, description: 'ADMIN or USER; USER when omitted.' })
@@ -24,11 +24,11 @@ export class UpdateUserInput {
   @Field(() => [ID], { nullable: true, description: 'Replaces the user’s business units; [] removes all.' })
   businessUnitIds?: string[] | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'New full name.' })
   name?: string | null;
 }
 
-@InputType()
+@InputType({ description: 'Narrows `apiTokens`; conditions given together must all hold.' })
 export class ApiTokenFilter {
   @Field(() => String, {
     nullable: true,

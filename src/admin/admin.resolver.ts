@@ -9,13 +9,13 @@ import { BusinessUnitView, UserView } from '../users/user.types.js';
 @Resolver()
 export class AdminResolver {
   @Mutation(() => BusinessUnitView, { description: 'ADMIN: adds a business unit to your organisation.' })
-  async createBusinessUnit(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<BusinessUnitView> {
+  async createBusinessUnit(@Ctx() ctx: GraphQLContext, @Arg('name', { description: 'Unique within your organisation.' }) name: string): Promise<BusinessUnitView> {
     const unit = await ctx.services.admin.users.createBusinessUnit(requirePrincipal(ctx), name);
     return { id: unit.id, name: unit.name };
   }
 
   @Mutation(() => UserView, { description: 'ADMIN: adds a user to your organisation.' })
-  async createUser(@Ctx() ctx: GraphQLContext, @Arg('input') input: CreateUserInput): Promise<UserView> {
+  async createUser(@Ctx() ctx: GraphQLContext, @Arg('input', { description: 'The new user.' }) input: CreateUserInput): Promise<UserView> {
     const principal = requirePrincipal(ctx);
     const { email, name, role, businessUnitIds } = input;
     const user = await onInputArgument(['email', 'name', 'role', 'businessUnitIds'], () =>
@@ -29,8 +29,8 @@ export class AdminResolver {
   })
   async updateUser(
     @Ctx() ctx: GraphQLContext,
-    @Arg('id', () => ID) id: string,
-    @Arg('input') input: UpdateUserInput,
+    @Arg('id', () => ID, { description: 'The user to change.' }) id: string,
+    @Arg('input', { description: 'The changes; fields left out stay as they are.' }) input: UpdateUserInput,
   ): Promise<UserView> {
     const principal = requirePrincipal(ctx);
     const { name, role, businessUnitIds } = input;
@@ -43,7 +43,10 @@ export class AdminResolver {
   @Mutation(() => UserView, {
     description: 'ADMIN: deactivates a user of your organisation; their sessions and token stop working at once.',
   })
-  async deactivateUser(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<UserView> {
+  async deactivateUser(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID, { description: 'The user to deactivate.' }) id: string,
+  ): Promise<UserView> {
     return UserView.of(await ctx.services.admin.users.deactivateUser(requirePrincipal(ctx), id));
   }
 
@@ -53,8 +56,8 @@ export class AdminResolver {
   })
   async setApiTokenAccess(
     @Ctx() ctx: GraphQLContext,
-    @Arg('userId', () => ID) userId: string,
-    @Arg('enabled') enabled: boolean,
+    @Arg('userId', () => ID, { description: 'The user whose API token access changes.' }) userId: string,
+    @Arg('enabled', { description: 'False turns API tokens off and revokes the current one; true turns them back on.' }) enabled: boolean,
     @Arg('reason', () => String, { nullable: true, description: 'Shown to the user when tokens are off.' })
     reason?: string | null,
   ): Promise<UserView> {
@@ -65,8 +68,9 @@ export class AdminResolver {
   @Mutation(() => RevokedApiToken, { description: 'SUPPORT, or ADMIN in their organisation: revokes a user’s API token.' })
   async revokeUserApiToken(
     @Ctx() ctx: GraphQLContext,
-    @Arg('userId', () => ID) userId: string,
-    @Arg('reason', () => String, { nullable: true }) reason?: string | null,
+    @Arg('userId', () => ID, { description: 'The user whose token to revoke.' }) userId: string,
+    @Arg('reason', () => String, { nullable: true, description: 'Why; recorded in the audit trail and told to the user.' })
+    reason?: string | null,
   ): Promise<RevokedApiToken> {
     return ctx.services.admin.tokens.revokeUserApiToken(requirePrincipal(ctx), userId, reason);
   }

@@ -1,30 +1,31 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import type { AuditEvent } from '../audit/audit-event.entity.js';
+import { ActorKindEnum, AuditActionEnum } from '../audit/audit-enums.js';
+import type { ActorKind, AuditAction, AuditEvent } from '../audit/audit-event.entity.js';
 import type { ApiToken } from '../tokens/api-token.entity.js';
 import { PageInfo } from './pagination.js';
 import { UserView } from '../users/user.types.js';
 
 @ObjectType({ description: 'An API token’s metadata with its user, as admins and support see it. Never the secret.' })
 export class ManagedApiToken {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Stable identifier of the token.' })
   id!: string;
 
   @Field({ description: 'The prefix and the last four characters.' })
   hint!: string;
 
-  @Field()
+  @Field({ description: 'When the token was generated.' })
   createdAt!: Date;
 
-  @Field()
+  @Field({ description: 'The token stops working at this instant, used or not.' })
   expiresAt!: Date;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'Last use, updated at most once a minute; null if never used.' })
   lastUsedAt!: Date | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The region of the last use.' })
   lastUsedRegion!: string | null;
 
-  @Field(() => UserView)
+  @Field(() => UserView, { description: 'Whose token it is.' })
   user!: UserView;
 
   /** From a token whose user's business units are loaded. */
@@ -41,39 +42,39 @@ export class ManagedApiToken {
   }
 }
 
-@ObjectType()
+@ObjectType({ description: 'One token in a page of `apiTokens`.' })
 export class ApiTokenEdge {
-  @Field()
+  @Field({ description: 'Opaque position of this item; pass as `after` to continue after it.' })
   cursor!: string;
 
-  @Field(() => ManagedApiToken)
+  @Field(() => ManagedApiToken, { description: 'The token.' })
   node!: ManagedApiToken;
 }
 
-@ObjectType()
+@ObjectType({ description: 'A page of API tokens, Relay-style.' })
 export class ApiTokenConnection {
-  @Field(() => [ApiTokenEdge])
+  @Field(() => [ApiTokenEdge], { description: 'The tokens of this page, soonest to expire first.' })
   edges!: ApiTokenEdge[];
 
-  @Field(() => PageInfo)
+  @Field(() => PageInfo, { description: 'Whether and how to get the next page.' })
   pageInfo!: PageInfo;
 }
 
 @ObjectType('AuditEvent', { description: 'One entry of the append-only audit trail.' })
 export class AuditEntry {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Increases with every entry.' })
   id!: string;
 
-  @Field()
+  @Field({ description: 'When it happened.' })
   occurredAt!: Date;
 
-  @Field({ description: 'A token event kind (GENERATED, REVOKED, ACCESS_DISABLED, ...) or an admin action (USER_CREATED, ...).' })
-  action!: string;
+  @Field(() => AuditActionEnum, { description: 'What happened: a token event kind or an admin action.' })
+  action!: AuditAction;
 
-  @Field({ description: 'session, token or system.' })
-  actorKind!: string;
+  @Field(() => ActorKindEnum, { description: 'Who caused it: a signed-in person, the token itself, or the service.' })
+  actorKind!: ActorKind;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The acting user; null when the service acted (system).' })
   actorUserId!: string | null;
 
   @Field({ description: 'The actor’s email at the time, or system.' })
@@ -82,13 +83,13 @@ export class AuditEntry {
   @Field(() => ID, { nullable: true, description: 'The user the event is about.' })
   subjectUserId!: string | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The organisation of the user the event is about.' })
   organizationId!: string | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The token concerned, for token events.' })
   tokenId!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The hint of the token concerned, for token events.' })
   tokenHint!: string | null;
 
   @Field(() => String, { nullable: true, description: 'Why, as the actor gave it; for updates, what changed.' })
@@ -97,7 +98,7 @@ export class AuditEntry {
   @Field({ description: 'The region that recorded the event.' })
   region!: string;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Whole days the token had left, for EXPIRY_WARNING.' })
   daysLeft!: number | null;
 
   static of(event: AuditEvent): AuditEntry {
@@ -119,20 +120,20 @@ export class AuditEntry {
   }
 }
 
-@ObjectType('AuditEventEdge')
+@ObjectType('AuditEventEdge', { description: 'One entry in a page of `auditEvents`.' })
 export class AuditEntryEdge {
-  @Field()
+  @Field({ description: 'Opaque position of this item; pass as `after` to continue after it.' })
   cursor!: string;
 
-  @Field(() => AuditEntry)
+  @Field(() => AuditEntry, { description: 'The audit entry.' })
   node!: AuditEntry;
 }
 
-@ObjectType()
+@ObjectType({ description: 'A page of the audit trail, Relay-style.' })
 export class AuditEventConnection {
-  @Field(() => [AuditEntryEdge])
+  @Field(() => [AuditEntryEdge], { description: 'The entries of this page, newest first.' })
   edges!: AuditEntryEdge[];
 
-  @Field(() => PageInfo)
+  @Field(() => PageInfo, { description: 'Whether and how to get the next page.' })
   pageInfo!: PageInfo;
 }

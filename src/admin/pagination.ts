@@ -7,7 +7,7 @@ export const MAX_PAGE_SIZE = 100;
 
 @ObjectType({ description: 'Relay-style paging state.' })
 export class PageInfo {
-  @Field()
+  @Field({ description: 'Whether there are more items after this page.' })
   hasNextPage!: boolean;
 
   @Field(() => String, { nullable: true, description: 'Pass as `after` to get the next page.' })

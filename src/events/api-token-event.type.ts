@@ -10,7 +10,18 @@ export enum ApiTokenEventKind {
   ACCESS_DISABLED = 'ACCESS_DISABLED',
   ACCESS_ENABLED = 'ACCESS_ENABLED',
 }
-registerEnumType(ApiTokenEventKind, { name: 'ApiTokenEventKind' });
+registerEnumType(ApiTokenEventKind, {
+  name: 'ApiTokenEventKind',
+  description: 'What happened to an API token.',
+  valuesConfig: {
+    GENERATED: { description: 'A token was generated (also the second half of a regenerate).' },
+    EXPIRY_WARNING: { description: 'The token expires soon: see `daysLeft` and `threshold`.' },
+    REVOKED: { description: 'The token was revoked, by its user, the token itself, support or an admin; `actor` says who.' },
+    EXPIRED: { description: 'The token reached `expiresAt` and was deleted.' },
+    ACCESS_DISABLED: { description: 'Support or an admin turned API tokens off for the user (revoking any token).' },
+    ACCESS_ENABLED: { description: 'Support or an admin turned API tokens back on for the user.' },
+  },
+});
 
 // Both lists must name the same kinds; this fails to compile if they drift.
 const sameKinds: Record<TokenEventKind, ApiTokenEventKind> = ApiTokenEventKind;
@@ -21,13 +32,13 @@ export class ApiTokenEvent {
   @Field(() => ID, { description: 'Increases with every event; pass the last one you saw as `after` to resume.' })
   id!: string;
 
-  @Field(() => ApiTokenEventKind)
+  @Field(() => ApiTokenEventKind, { description: 'What happened.' })
   kind!: ApiTokenEventKind;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The token concerned; null for access changes without a token.' })
   tokenId!: string | null;
 
-  @Field()
+  @Field({ description: 'When it happened.' })
   occurredAt!: Date;
 
   @Field(() => Date, { nullable: true, description: 'When the token expires (or expired).' })

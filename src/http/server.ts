@@ -19,6 +19,8 @@ import { requestSignals } from './request-signals.js';
 import { operationLimitRules, operationParseOptions } from './operation-limits.js';
 import { subscriptionsOverHttpPlugin } from './subscriptions-over-http.js';
 import { childLoggerWithSafeUrls, refuseTokensInUrls } from './url-secrets.js';
+import { graphQLResponseType } from './accept.js';
+import { explorerPlugin } from './graphiql.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -92,13 +94,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
       if (!(error instanceof AppError)) throw error;
       const http = error.extensions['http'] as { status?: number; headers?: Map<string, string> } | undefined;
       for (const [name, value] of http?.headers ?? []) void reply.header(name, value);
-      return reply.status(http?.status ?? 401).send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+      return reply
+        .status(http?.status ?? 401)
+        .type(graphQLResponseType(request.headers.accept))
+        .send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
     }
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    plugins: [fastifyApolloDrainPlugin(app), subscriptionsOverHttpPlugin()],
+    plugins: [fastifyApolloDrainPlugin(app), subscriptionsOverHttpPlugin(), explorerPlugin(config)],
     formatError: formatGraphQLError(logger, config.operationLimits),
     // The same limits as graphql-ws (see operation-limits.ts); introspection is one of them.
     validationRules: operationLimitRules(config.operationLimits),

@@ -11,7 +11,7 @@ import { User } from '../users/user.entity.js';
 @ObjectType('ApiToken', { description: 'Your API token, without its secret: that was shown once, at creation.' })
 @Entity({ tableName: 'api_tokens' })
 export class ApiToken {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Stable identifier; pass it to `revokeApiToken(id:)`.' })
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
@@ -26,7 +26,7 @@ export class ApiToken {
   @Property({ type: 'string', length: 16 })
   hint!: string;
 
-  @Field()
+  @Field({ description: 'When the token was generated.' })
   @Property({ type: 'datetime' })
   createdAt!: Date;
 
@@ -41,7 +41,7 @@ export class ApiToken {
   @Property({ type: 'datetime', nullable: true })
   lastUsedAt: Date | null = null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The region of the last use.' })
   @Property({ type: 'string', length: 32, nullable: true })
   lastUsedRegion: string | null = null;
 

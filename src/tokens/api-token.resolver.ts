@@ -18,14 +18,14 @@ export class ApiTokenResolver {
     return ctx.services.tokens.current(requirePrincipal(ctx).userId);
   }
 
-  @Query(() => ApiTokenPolicy)
+  @Query(() => ApiTokenPolicy, { description: 'The rules for your API token: lifetime, warnings, regions, and whether you may have one.' })
   async apiTokenPolicy(@Ctx() ctx: GraphQLContext): Promise<ApiTokenPolicy> {
     const principal = requirePrincipal(ctx);
     const user = await ctx.services.users.findActive(principal.userId);
     const { tokenLifetime, expiryWarnings, regions } = ctx.services.config;
     return Object.assign(new ApiTokenPolicy(), {
       lifetime: tokenLifetime.iso,
-      lifetimeDays: tokenLifetime.ms / DAY_MS,
+      lifetimeDays: Math.floor(tokenLifetime.ms / DAY_MS),
       warnings: expiryWarnings.map((w) => w.iso),
       warningDays: expiryWarnings.map((w) => w.ms / DAY_MS),
       regions: [...regions],
@@ -57,7 +57,7 @@ export class ApiTokenResolver {
   })
   async revokeApiToken(
     @Ctx() ctx: GraphQLContext,
-    @Arg('id', () => ID, { nullable: true }) id?: string | null,
+    @Arg('id', () => ID, { nullable: true, description: 'Revoke only if this is still your current token.' }) id?: string | null,
   ): Promise<RevokedApiToken> {
     const principal = requirePrincipal(ctx);
     await ctx.services.limits.takeTokenChange(principal.userId);

@@ -1,4 +1,4 @@
-import { Field, Float, ID, ObjectType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { ApiToken } from './api-token.entity.js';
 
 @ObjectType({ description: 'A new API token. `secret` is shown here once and can never be read again.' })
@@ -6,16 +6,16 @@ export class GeneratedApiToken {
   @Field({ description: 'Store it now, somewhere safe: it is not kept anywhere.' })
   secret!: string;
 
-  @Field(() => ApiToken)
+  @Field(() => ApiToken, { description: 'The new token’s metadata, as `myApiToken` will show it from now on.' })
   token!: ApiToken;
 }
 
-@ObjectType()
+@ObjectType({ description: 'A token that was revoked: it no longer works in any region.' })
 export class RevokedApiToken {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The id the token had.' })
   tokenId!: string;
 
-  @Field()
+  @Field({ description: 'When it was revoked.' })
   revokedAt!: Date;
 }
 
@@ -24,13 +24,13 @@ export class ApiTokenPolicy {
   @Field({ description: 'ISO-8601 duration from creation to expiry, e.g. P180D.' })
   lifetime!: string;
 
-  @Field(() => Float)
+  @Field(() => Int, { description: 'The lifetime in whole days, rounded down (0 for a lifetime under a day).' })
   lifetimeDays!: number;
 
   @Field(() => [String], { description: 'Expiry warnings, as ISO-8601 durations before expiry, largest first.' })
   warnings!: string[];
 
-  @Field(() => [Float])
+  @Field(() => [Float], { description: 'The warnings in days before expiry, largest first; fractional below a day.' })
   warningDays!: number[];
 
   @Field(() => [String], { description: 'Regions a token works in.' })

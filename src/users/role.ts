@@ -7,4 +7,12 @@ export enum Role {
   SUPPORT = 'SUPPORT',
 }
 
-registerEnumType(Role, { name: 'Role' });
+registerEnumType(Role, {
+  name: 'Role',
+  description: 'What a user may do.',
+  valuesConfig: {
+    ADMIN: { description: 'Manages the users, business units and API token access of their organisation.' },
+    USER: { description: 'Manages their own API token.' },
+    SUPPORT: { description: 'The vendor’s staff: controls API token access across organisations.' },
+  },
+});

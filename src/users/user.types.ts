@@ -2,33 +2,33 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { Role } from './role.js';
 import type { User } from './user.entity.js';
 
-@ObjectType('BusinessUnit')
+@ObjectType('BusinessUnit', { description: 'A group of users in an organisation; it shapes what their role lets them see.' })
 export class BusinessUnitView {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Stable identifier of the business unit.' })
   id!: string;
 
-  @Field()
+  @Field({ description: 'Unique within the organisation.' })
   name!: string;
 }
 
-@ObjectType('User')
+@ObjectType('User', { description: 'A person with access to the product, in one organisation.' })
 export class UserView {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Stable identifier of the user.' })
   id!: string;
 
-  @Field()
+  @Field({ description: 'Sign-in email, lower-cased; unique across the service.' })
   email!: string;
 
-  @Field()
+  @Field({ description: 'Full name.' })
   name!: string;
 
-  @Field(() => Role)
+  @Field(() => Role, { description: 'What the user may do; read afresh at every request.' })
   role!: Role;
 
-  @Field(() => [BusinessUnitView])
+  @Field(() => [BusinessUnitView], { description: 'The business units the user belongs to.' })
   businessUnits!: BusinessUnitView[];
 
-  @Field()
+  @Field({ description: 'False once an admin deactivated the user: their sessions and token no longer work.' })
   active!: boolean;
 
   @Field({ description: 'False when support or an admin has disabled API tokens for this user.' })

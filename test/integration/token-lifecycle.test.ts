@@ -224,7 +224,11 @@ describe('TOKEN_LIFETIME', () => {
       createdAt: '2026-05-01T00:00:00.000Z',
       expiresAt: '2026-05-08T12:00:00.000Z',
     });
-    const policy = await t.gql<{ apiTokenPolicy: { lifetimeDays: number } }>('{ apiTokenPolicy { lifetimeDays } }', { auth });
-    expect(policy.body.data?.apiTokenPolicy.lifetimeDays).toBe(7.5);
+    const policy = await t.gql<{ apiTokenPolicy: { lifetime: string; lifetimeDays: number } }>(
+      '{ apiTokenPolicy { lifetime lifetimeDays } }',
+      { auth },
+    );
+    // lifetimeDays is an Int of whole days; the exact lifetime is the ISO duration.
+    expect(policy.body.data?.apiTokenPolicy).toEqual({ lifetime: 'P7DT12H', lifetimeDays: 7 });
   });
 });

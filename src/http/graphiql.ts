@@ -1,0 +1,122 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+
+/** The key under which the profile page keeps its session; the explorer reads it to prefill Authorization. */
+export const SESSION_STORAGE_KEY = 'api-token-session';
+
+/**
+ * Where the explorer's script, styles and editor workers are served from, all
+ * on this origin. Not under `/graphql`: the bearer check for GraphQL must
+ * never apply to static files.
+ */
+export const EXPLORER_ASSETS = '/explorer';
+
+const WORKER_LABELS = ['editorWorkerService', 'json', 'graphql'] as const;
+type WorkerLabel = (typeof WORKER_LABELS)[number];
+
+interface ExplorerAssets {
+  readonly html: string;
+  readonly files: ReadonlyMap<string, { readonly type: string; readonly body: string }>;
+}
+
+/** What GraphiQL is given; the boot script adds the endpoint and, if the page left one, the session. */
+const OPTIONS = {
+  title: 'API token service · GraphiQL',
+  subscriptionsProtocol: 'WS',
+  // The session must not outlive the tab in localStorage.
+  shouldPersistHeaders: false,
+  defaultQuery:
+    '{\n  me { email }\n  myApiToken { hint createdAt expiresAt lastUsedAt lastUsedRegion }\n  apiTokenPolicy { lifetimeDays tokensEnabled disabledReason }\n}\n',
+};
+
+/**
+ * Runs before GraphiQL renders: editor workers from this origin, and the
+ * session the profile page stored in this tab's sessionStorage as the
+ * Authorization header (HTTP) and graphql-ws `connectionParams` (subscriptions).
+ */
+const BOOT = `(() => {
+  const assets = ${JSON.stringify(EXPLORER_ASSETS)};
+  self.MonacoEnvironment = { globalAPI: false, getWorkerUrl: (_moduleId, label) => assets + '/worker-' + label + '.js' };
+  const options = Object.assign(${JSON.stringify(OPTIONS)}, { endpoint: location.origin + '/graphql' });
+  let session = null;
+  try { session = sessionStorage.getItem(${JSON.stringify(SESSION_STORAGE_KEY)}); } catch {}
+  if (session) {
+    options.headers = JSON.stringify({ Authorization: 'Bearer ' + session }, null, 2);
+    options.connectionParams = { authorization: 'Bearer ' + session };
+  }
+  YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), options);
+})();
+`;
+
+let assets: Promise<ExplorerAssets> | null = null;
+
+/**
+ * GraphiQL from `@graphql-yoga/render-graphiql` in this package, served as
+ * files from this origin: Apollo's own landing page loads from a CDN, and an
+ * inline script would need a CSP exception. 9 MB of script, so it is loaded
+ * on the first request rather than at start.
+ */
+function explorerAssets(): Promise<ExplorerAssets> {
+  return (assets ??= (async () => {
+    const graphiql = await import('@graphql-yoga/render-graphiql/graphiql');
+    const workers: Record<WorkerLabel, string> = {
+      editorWorkerService: graphiql.editorWorkerService,
+      json: graphiql.jsonWorker,
+      graphql: graphiql.graphqlWorker,
+    };
+    const js = 'text/javascript; charset=utf-8';
+    const files = new Map([
+      ['graphiql.js', { type: js, body: graphiql.js }],
+      ['graphiql.css', { type: 'text/css; charset=utf-8', body: graphiql.css }],
+      ['boot.js', { type: js, body: BOOT }],
+      ...WORKER_LABELS.map((label) => [`worker-${label}.js`, { type: js, body: workers[label] }] as const),
+    ]);
+    const html = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>${OPTIONS.title}</title>
+    <link rel="icon" href="${graphiql.favicon}" />
+    <link rel="stylesheet" href="${EXPLORER_ASSETS}/graphiql.css" />
+  </head>
+  <body id="body" class="no-focus-outline">
+    <noscript>You need to enable JavaScript to run GraphiQL.</noscript>
+    <div id="root"></div>
+    <script src="${EXPLORER_ASSETS}/graphiql.js"></script>
+    <script src="${EXPLORER_ASSETS}/boot.js"></script>
+  </body>
+</html>
+`;
+    return { html, files };
+  })());
+}
+
+/** The explorer's files under `/explorer/`, when `GRAPHQL_EXPLORER` allows the explorer. */
+export function registerExplorerAssets(app: FastifyInstance, config: Pick<Config, 'graphqlExplorer'>): void {
+  if (!config.graphqlExplorer) return;
+  app.get<{ Params: { file: string } }>(`${EXPLORER_ASSETS}/:file`, async (request, reply) => {
+    const file = (await explorerAssets()).files.get(request.params.file);
+    if (!file) return reply.callNotFound();
+    return reply.type(file.type).header('cache-control', 'no-cache').send(file.body);
+  });
+}
+
+/**
+ * Apollo's landing page hook: a browser GET of `/graphql` (Accept: text/html)
+ * gets the offline explorer when `GRAPHQL_EXPLORER` allows it (default:
+ * outside production), and no landing page at all otherwise.
+ */
+export function explorerPlugin(config: Pick<Config, 'graphqlExplorer'>): ApolloServerPlugin {
+  if (!config.graphqlExplorer) return ApolloServerPluginLandingPageDisabled();
+  return {
+    async serverWillStart() {
+      return {
+        async renderLandingPage() {
+          return { html: async () => (await explorerAssets()).html };
+        },
+      };
+    },
+  };
+}

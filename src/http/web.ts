@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import type { SessionVerifier } from '../auth/session.js';
+import type { Config } from '../config.js';
+import { registerExplorerAssets } from './graphiql.js';
+import { DEMO_ORGANIZATIONS } from '../users/seed.js';
+import type { UserService } from '../users/user.service.js';
+
+export interface WebOptions {
+  readonly config: Config;
+  readonly sessions: SessionVerifier;
+  readonly users: UserService;
+  /** Where the Vite build of `web/` is; defaults to `<package root>/dist/web`. */
+  readonly webDir?: string;
+}
+
+/** The package root, found from this file whether it runs from `src/` (tests) or `dist/src/` (npm start). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'api-token-service') {
+      return dir;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('package.json of api-token-service not found above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+export const defaultWebDir = (): string => join(packageRoot(), 'dist', 'web');
+
+/**
+ * The profile page at `/` (static files built by Vite), the explorer's files,
+ * and outside production the development sign-in endpoint the page uses.
+ */
+export async function registerWeb(app: FastifyInstance, options: WebOptions): Promise<void> {
+  const webDir = options.webDir ?? defaultWebDir();
+  if (existsSync(join(webDir, 'index.html'))) {
+    await app.register(fastifyStatic, {
+      root: webDir,
+      // Files are listed once at start: unknown paths fall through to the JSON 404.
+      wildcard: false,
+      setHeaders: (reply, path) => {
+        // Asset names carry a content hash; the page itself must always be revalidated.
+        void reply.header('cache-control', path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
+      },
+    });
+  } else {
+    app.get('/', async (_request, reply) =>
+      reply
+        .status(503)
+        .type('text/plain; charset=utf-8')
+        .send('The profile page is not built. Run `npm run build` (or `npm start`, which builds it).\n'),
+    );
+  }
+  registerExplorerAssets(app, options.config);
+  // A session minted for anyone who asks is only acceptable on a developer's machine;
+  // with SESSION_JWKS_URL the identity provider signs sessions and this service cannot.
+  if (options.config.env !== 'production' && options.config.session.jwksUrl === null) registerDevSession(app, options);
+}
+
+interface DevSessionBody {
+  readonly email?: unknown;
+}
+
+function badInput(message: string) {
+  return { errors: [{ message, extensions: { code: 'BAD_USER_INPUT', field: 'email' } }] };
+}
+
+/**
+ * `GET /dev/session` lists the demo users; `POST /dev/session {email}` signs a
+ * session for one of them. Neither exists in production.
+ */
+function registerDevSession(app: FastifyInstance, { sessions, users }: WebOptions): void {
+  app.get('/dev/session', async (_request, reply) => {
+    void reply.header('cache-control', 'no-store');
+    return {
+      users: DEMO_ORGANIZATIONS.flatMap((organization) =>
+        organization.users.map((user) => ({ email: user.email, name: user.name, role: user.role, organization: organization.name })),
+      ),
+    };
+  });
+  app.post<{ Body: DevSessionBody }>('/dev/session', async (request, reply) => {
+    void reply.header('cache-control', 'no-store');
+    // JSON only: a cross-site form cannot send it without a preflight, so another site cannot sign you in.
+    if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
+      return reply.status(415).send({
+        errors: [{ message: 'Send {"email": …} as application/json.', extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }],
+      });
+    }
+    const email = request.body?.email;
+    if (typeof email !== 'string' || email.trim() === '') return reply.status(400).send(badInput('Give the email of a user.'));
+    const user = await users.findByEmail(email);
+    if (!user || !user.active) return reply.status(400).send(badInput('No such user.'));
+    return { session: await sessions.sign(user) };
+  });
+}

@@ -1,0 +1,34 @@
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+/** Debian's Chromium (installed by .ci/run); no browser is ever downloaded. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', ...extraArgs] });
+}
+
+/**
+ * A document that Playwright fulfils (to add a header) counts for Chromium's
+ * Local Network Access checks as coming from nowhere, and its WebSocket to
+ * 127.0.0.1 is then blocked; a real deployment serves its own headers.
+ */
+export const ALLOW_FULFILLED_DOCUMENTS_ON_LOCALHOST = '--disable-features=LocalNetworkAccessChecks';
+
+/** A context at the app's origin, allowed to use the clipboard as a user who clicked Copy would. */
+export async function newContext(browser: Browser, origin: string): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL: origin, locale: 'en-GB', timezoneId: 'UTC' });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  return context;
+}
+
+/** Fails with the rule ids and elements when axe-core finds any accessibility violation. */
+export async function expectAccessible(page: Page, state: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const found = violations.map((v) => `${v.id} (${v.impact ?? ''}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect(found, `axe-core violations in state "${state}"`).toEqual([]);
+}
+
+/** The origin a test app's page is served from. */
+export const originOf = (graphqlUrl: string): string => new URL(graphqlUrl).origin;

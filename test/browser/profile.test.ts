@@ -1,0 +1,282 @@
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { latestEventId } from '../support/ws-client.js';
+import { expectAccessible, launchBrowser, newContext, originOf } from './browser.js';
+
+const DAY = 86_400_000;
+const GENERATE = 'mutation { generateApiToken { secret token { id hint } } }';
+
+/** The page as a user meets it: one server, one browser, one context per user. */
+describe('profile page', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let origin: string;
+  const clock = new ManualClock(new Date());
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    [t, browser] = await Promise.all([startTestApp({}, { clock, autoSweep: false }), launchBrowser()]);
+    origin = originOf(t.url);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
+
+  async function openPage(): Promise<Page> {
+    const context = await newContext(browser, origin);
+    contexts.push(context);
+    return context.newPage();
+  }
+
+  async function signInAs(page: Page, email: string): Promise<void> {
+    await page.goto('/');
+    await page.getByRole('button', { name: new RegExp(`\\(${email.replace(/\./g, '\\.')},`) }).click();
+    await page.getByRole('heading', { name: 'API Token' }).waitFor();
+  }
+
+  const tokenSection = (page: Page) => page.getByRole('region', { name: 'API Token' });
+
+  it('signs in as a demo user, generates a token shown once, and keeps only the hint', async () => {
+    const page = await openPage();
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Sign in as' }).waitFor();
+    await expectAccessible(page, 'signed out');
+
+    await signInAs(page, 'alice@example.com');
+    const section = tokenSection(page);
+    await expect.poll(() => section.textContent()).toContain('expires 180 days after it is created');
+    await expectAccessible(page, 'no token');
+
+    const generate = page.getByRole('button', { name: 'Generate', exact: true });
+    await generate.click();
+    const dialog = page.getByRole('dialog', { name: 'New API Token' });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('will not be able to see it again');
+    const secretInput = dialog.getByLabel('Your new API token');
+    expect(await secretInput.getAttribute('type')).toBe('password');
+    const secret = await secretInput.inputValue();
+    expect(secret).toMatch(/^own_/);
+    await expectAccessible(page, 'new token, hidden');
+
+    await dialog.getByRole('button', { name: 'Show token' }).click();
+    expect(await secretInput.getAttribute('type')).toBe('text');
+    await dialog.getByRole('button', { name: 'Hide token' }).waitFor();
+    await expectAccessible(page, 'new token, shown');
+
+    await dialog.getByRole('button', { name: 'Copy' }).click();
+    await dialog.getByRole('button', { name: 'Copied' }).waitFor();
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(secret);
+
+    // The secret works as a bearer credential: it is the real one, not a placeholder.
+    const asToken = await t.gql<{ me: { email: string } }>('{ me { email } }', { auth: secret });
+    expect(asToken.body.data?.me.email).toBe('alice@example.com');
+
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await page.evaluate<string | null>('document.activeElement?.textContent')).toBe('API Token');
+    const hint = await section.locator('code').textContent();
+    expect(hint).toMatch(/^own_.*/);
+    expect(await page.content()).not.toContain(secret);
+    expect(await page.evaluate<boolean>(`[...document.querySelectorAll('input')].some((input) => input.value !== '')`)).toBe(false);
+    const stored = await page.evaluate<string>('JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage })');
+    expect(stored).not.toContain(secret);
+    await expectAccessible(page, 'token present');
+
+    await page.reload();
+    await section.locator('code').waitFor();
+    expect(await section.locator('code').textContent()).toBe(hint);
+    expect(await page.content()).not.toContain(secret);
+    await expect.poll(() => section.textContent()).toContain('Last used');
+    expect(await section.textContent()).toContain('in region local');
+  });
+
+  it('regenerates through a confirmation: a new secret, shown once, and a new hint', async () => {
+    const page = await openPage();
+    await signInAs(page, 'alice@example.com');
+    const section = tokenSection(page);
+    const oldHint = await section.locator('code').textContent();
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Regenerate your API token?' });
+    expect(await confirm.textContent()).toContain('stops working at once');
+    await expectAccessible(page, 'regenerate dialog');
+    await confirm.getByRole('button', { name: 'Regenerate' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New API Token' });
+    await dialog.waitFor();
+    const secret = await dialog.getByLabel('Your new API token').inputValue();
+    expect(await page.evaluate<string | null>('document.activeElement?.textContent')).toBe('Copy');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await expect.poll(() => section.locator('code').textContent()).not.toBe(oldHint);
+    expect(secret.endsWith((await section.locator('code').textContent())?.slice(-4) ?? 'missing')).toBe(true);
+    expect(await page.content()).not.toContain(secret);
+  });
+
+  it('revokes through its dialog: Cancel changes nothing, Revoke deletes the token in all regions', async () => {
+    const page = await openPage();
+    await signInAs(page, 'alice@example.com');
+    const revoke = page.getByRole('button', { name: 'Revoke' });
+    await revoke.click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke your API token?' });
+    await dialog.waitFor();
+    const text = (await dialog.textContent()) ?? '';
+    expect(text).toContain('cannot be undone');
+    expect(text).toContain('all regions');
+    await expectAccessible(page, 'revoke dialog');
+
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await page.evaluate<string | null>('document.activeElement?.textContent')).toBe('Revoke');
+    const alice = await t.session('alice@example.com');
+    const still = await t.gql<{ myApiToken: { id: string } | null }>('{ myApiToken { id } }', { auth: alice });
+    expect(still.body.data?.myApiToken).not.toBeNull();
+
+    await revoke.click();
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('revoked');
+    const gone = await t.gql<{ myApiToken: { id: string } | null }>('{ myApiToken { id } }', { auth: alice });
+    expect(gone.body.data?.myApiToken).toBeNull();
+  });
+
+  it('shows tokens generated and revoked elsewhere live, without a reload', async () => {
+    const page = await openPage();
+    await signInAs(page, 'bob@example.com');
+    const section = tokenSection(page);
+    await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+
+    const bob = await t.session('bob@example.com');
+    const generated = await t.gql<{ generateApiToken: { token: { hint: string } } }>(GENERATE, { auth: bob });
+    const hint = generated.body.data?.generateApiToken.token.hint ?? 'missing';
+    await expect.poll(() => section.locator('code').textContent().catch(() => null)).toBe(hint);
+
+    // A plain fetch with the session, as another tab or script would.
+    const response = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bob}` },
+      body: JSON.stringify({ query: 'mutation { revokeApiToken { tokenId } }' }),
+    });
+    expect(response.status).toBe(200);
+    await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('revoked');
+  });
+
+  it('after a dropped connection resubscribes with after: the last event id, and replays what it missed', async () => {
+    const context = await newContext(browser, origin);
+    contexts.push(context);
+    // Pass the page's socket through to the server, keeping the subscribe messages and a handle to drop it.
+    const subscribes: { after?: string | null }[] = [];
+    const sockets: WebSocketRoute[] = [];
+    await context.routeWebSocket(/\/graphql$/, (ws) => {
+      sockets.push(ws);
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        const parsed = JSON.parse(String(message)) as { type: string; payload?: { variables?: { after?: string | null } } };
+        if (parsed.type === 'subscribe') subscribes.push(parsed.payload?.variables ?? {});
+        server.send(message);
+      });
+      server.onMessage((message) => ws.send(message));
+    });
+    const page = await context.newPage();
+    await signInAs(page, 'support@example.com');
+    await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+    await expect.poll(() => subscribes.length).toBe(1);
+
+    const support = await t.session('support@example.com');
+    await t.gql(GENERATE, { auth: support });
+    await page.getByRole('button', { name: 'Revoke' }).waitFor();
+    const lastSeen = await latestEventId(t.running.orm);
+
+    await sockets[0]?.close({ code: 1011, reason: 'test drops the connection' });
+    await page.getByText('Live updates paused: reconnecting…').waitFor();
+    await t.gql('mutation { revokeApiToken { tokenId } }', { auth: support });
+    await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+    await expect.poll(() => subscribes).toEqual([{ after: null }, { after: lastSeen }]);
+    // Only the replayed REVOKED event says so; a plain re-read would just show Generate.
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('revoked');
+  });
+
+  it('warns live before expiry, then shows the expiry', async () => {
+    const page = await openPage();
+    await signInAs(page, 'carol@globex.example.com');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await page.getByRole('dialog', { name: 'New API Token' }).getByRole('button', { name: 'Close' }).click();
+    const section = tokenSection(page);
+    await section.locator('code').waitFor();
+
+    clock.advance(175 * DAY); // 5 days left: only the nearest warning (P7D) is sent
+    await t.running.sweeper.sweep();
+    await expect.poll(() => section.textContent()).toContain('Your API token expires in 5 days');
+    await expectAccessible(page, 'expiry warning');
+
+    clock.advance(6 * DAY);
+    await t.running.sweeper.sweep();
+    await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+    await expect.poll(() => section.textContent()).not.toContain('expires in 5 days');
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('expired');
+  });
+
+  it('says in words why tokens are off, and offers no Generate button', async () => {
+    const page = await openPage();
+    await signInAs(page, 'admin@globex.example.com');
+    await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+    const support = await t.session('support@example.com');
+    const me = await t.gql<{ me: { id: string } }>('{ me { id } }', { auth: await t.session('admin@globex.example.com') });
+    const disabled = await t.gql(
+      'mutation($id: ID!) { setApiTokenAccess(userId: $id, enabled: false, reason: "Security review") { id } }',
+      { auth: support, variables: { id: me.body.data?.me.id } },
+    );
+    expect(disabled.body.errors).toBeUndefined();
+    const section = tokenSection(page);
+    await expect.poll(() => section.textContent()).toContain('Security review');
+    expect(await page.getByRole('button', { name: 'Generate', exact: true }).count()).toBe(0);
+    await expectAccessible(page, 'tokens disabled');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in as' }).waitFor();
+    expect(await page.evaluate<string | null>("sessionStorage.getItem('api-token-session')")).toBeNull();
+  });
+
+  it('explains errors in words: a token made elsewhere unseen, being offline, an expired session', async () => {
+    const context = await newContext(browser, origin);
+    contexts.push(context);
+    // No live updates for this page, so it still offers Generate after a token was made elsewhere.
+    await context.routeWebSocket(/\/graphql$/, () => {});
+    const page = await context.newPage();
+    await signInAs(page, 'admin@example.com');
+    await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+    await t.gql(GENERATE, { auth: await t.session('admin@example.com') });
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toContain('You already have an API token');
+    expect(await alert.textContent()).not.toContain('API_TOKEN_EXISTS');
+    await expectAccessible(page, 'error shown');
+    await page.getByRole('button', { name: 'Revoke' }).waitFor();
+
+    // No operation raises RATE_LIMITED yet; the page must still say it in words when one does.
+    await page.route('**/graphql', (route) =>
+      route.request().postData()?.includes('regenerateApiToken')
+        ? route.fulfill({ json: { errors: [{ message: 'slow down', extensions: { code: 'RATE_LIMITED' } }] } })
+        : route.fallback(),
+    );
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await page.getByRole('dialog', { name: 'Regenerate your API token?' }).getByRole('button', { name: 'Regenerate' }).click();
+    await expect.poll(() => alert.textContent()).toContain('Too many attempts');
+    await page.unrouteAll();
+
+    await context.setOffline(true);
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await page.getByRole('dialog', { name: 'Regenerate your API token?' }).getByRole('button', { name: 'Regenerate' }).click();
+    await expect.poll(() => alert.textContent()).toContain('offline');
+    await context.setOffline(false);
+
+    await page.evaluate("sessionStorage.setItem('api-token-session', 'not-a-session')");
+    await page.reload();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Your session has expired. Sign in again.');
+    await page.getByRole('heading', { name: 'Sign in as' }).waitFor();
+    expect(await page.evaluate<string | null>("sessionStorage.getItem('api-token-session')")).toBeNull();
+    await expectAccessible(page, 'session expired');
+  });
+});

@@ -1,0 +1,270 @@
+import { Api, LiveEvents, OperationError } from './api.js';
+import { openDialog } from './dialog.js';
+import { h, type Child } from './dom.js';
+import { humanMessage } from './errors.js';
+import { listInWords } from './format.js';
+import { showNewToken } from './new-token-dialog.js';
+import { Generate, PageState, Regenerate, Revoke, type ApiTokenEvent, type GeneratedToken, type PageStateData } from './operations.js';
+import { clearSession, demoUsers, devSignIn, saveSession, storedSession, takeSessionFromFragment, type DemoUser } from './session.js';
+import { layout, profileView, signInView } from './view.js';
+
+const root = document.getElementById('app') as HTMLElement;
+
+interface Signed {
+  readonly session: string;
+  readonly api: Api;
+  readonly live: LiveEvents;
+  data: PageStateData | null;
+  warning: { daysLeft: number; expiresAt: string | null } | null;
+  liveText: string;
+}
+
+/** The page's state; every change goes through `render()`. */
+let users: readonly DemoUser[] | null = null;
+let signed: Signed | null = null;
+let alertText: string | null = null;
+let noticeText: string | null = null;
+
+function code(error: unknown): string {
+  return error instanceof OperationError ? error.code : 'OFFLINE';
+}
+
+/** Rebuilds the page, keeping focus on the control that had it (by `data-key`). */
+function render(): void {
+  const focusedKey = document.activeElement instanceof HTMLElement && root.contains(document.activeElement)
+    ? document.activeElement.dataset['key']
+    : undefined;
+  const header: Child = signed?.data
+    ? h(
+        'nav',
+        { 'aria-label': 'Account' },
+        users !== null ? h('a', { href: '/graphql', 'data-key': 'explorer' }, 'GraphQL explorer') : null,
+        h('span', {}, `Signed in as ${signed.data.me.email}`),
+        h('button', { type: 'button', class: 'button link', 'data-key': 'sign-out', onclick: signOut }, 'Sign out'),
+      )
+    : null;
+  const content: Child[] = signed
+    ? signed.data
+      ? profileView(signed.data, signed.warning, signed.liveText, new Date(), { generate, regenerate, revoke })
+      : [h('h1', { tabindex: '-1', 'data-key': 'heading' }, 'Your profile'), h('p', {}, 'Loading…')]
+    : signInView(users, (email) => void signIn(email));
+  root.replaceChildren(layout({ header, alert: alertText, notice: noticeText, content }));
+  if (focusedKey) root.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
+}
+
+function focusTarget(): HTMLElement | null {
+  return root.querySelector<HTMLElement>('[data-key="token-heading"]') ?? root.querySelector<HTMLElement>('h1');
+}
+
+async function signIn(email: string): Promise<void> {
+  try {
+    const session = await devSignIn(email);
+    saveSession(session);
+    alertText = null;
+    startProfile(session);
+  } catch {
+    alertText = humanMessage('OFFLINE');
+    render();
+  }
+}
+
+function signOut(): void {
+  endSession();
+  noticeText = 'You are signed out.';
+  render();
+  focusTarget()?.focus();
+}
+
+function endSession(): void {
+  signed?.live.stop();
+  signed = null;
+  clearSession();
+  document.querySelectorAll('dialog').forEach((dialog) => dialog.close());
+}
+
+function sessionExpired(): void {
+  endSession();
+  noticeText = null;
+  alertText = humanMessage('UNAUTHENTICATED');
+  render();
+}
+
+/** Shows a failed operation in words; an expired session goes back to sign-in. */
+function fail(error: unknown): void {
+  const errorCode = code(error);
+  if (errorCode === 'UNAUTHENTICATED') return sessionExpired();
+  alertText = humanMessage(errorCode);
+  noticeText = null;
+  render();
+}
+
+function startProfile(session: string): void {
+  const api = new Api(session);
+  const live = new LiveEvents(session, {
+    onEvent,
+    onDisconnected: () => setLive('Live updates paused: reconnecting…'),
+    onReconnected: () => {
+      setLive('Live updates on.');
+      void refresh();
+    },
+    onUnauthenticated: sessionExpired,
+  });
+  signed = { session, api, live, data: null, warning: null, liveText: 'Live updates on.' };
+  render();
+  // Subscribe before the first read, so nothing between the two is missed.
+  live.start();
+  void refresh().then(() => focusTarget()?.focus());
+}
+
+function setLive(text: string): void {
+  if (!signed) return;
+  signed.liveText = text;
+  render();
+}
+
+async function refresh(): Promise<void> {
+  const current = signed;
+  if (!current) return;
+  try {
+    current.data = await current.api.query(PageState, {});
+    if (!current.data.myApiToken) current.warning = null;
+    if (signed === current) render();
+  } catch (error) {
+    if (signed === current) fail(error);
+  }
+}
+
+const actorText = (event: ApiTokenEvent): string =>
+  event.actor && event.actor !== 'system' && event.actor !== signed?.data?.me.email ? ` by ${event.actor}` : '';
+
+/** Events done elsewhere (another tab, support, the sweeper) show here without a reload. */
+function onEvent(event: ApiTokenEvent): void {
+  if (!signed) return;
+  switch (event.kind) {
+    case 'EXPIRY_WARNING':
+      signed.warning = { daysLeft: event.daysLeft ?? 0, expiresAt: event.expiresAt };
+      break;
+    case 'REVOKED':
+      signed.warning = null;
+      noticeText = `Your API token was revoked${actorText(event)}. It no longer works in any region.`;
+      break;
+    case 'EXPIRED':
+      signed.warning = null;
+      noticeText = 'Your API token expired and was deleted. Generate a new one to keep using the API.';
+      break;
+    case 'ACCESS_DISABLED':
+      signed.warning = null;
+      noticeText = `API tokens were turned off for your account${actorText(event)}.`;
+      break;
+    case 'ACCESS_ENABLED':
+      noticeText = `API tokens were turned back on for your account${actorText(event)}.`;
+      break;
+    case 'GENERATED':
+      signed.warning = null;
+      break;
+  }
+  void refresh();
+}
+
+function generate(): void {
+  const current = signed;
+  if (!current) return;
+  void (async () => {
+    try {
+      const { generateApiToken } = await current.api.mutate(Generate, {});
+      alertText = null;
+      noticeText = null;
+      showNewToken(generateApiToken, focusTarget);
+    } catch (error) {
+      fail(error);
+    }
+    await refresh();
+  })();
+}
+
+function regenerate(): void {
+  const current = signed;
+  if (!current?.data) return;
+  const regions = listInWords(current.data.apiTokenPolicy.regions);
+  let regenerated: GeneratedToken | null = null;
+  openDialog({
+    title: 'Regenerate your API token?',
+    body: [
+      h('p', {}, `Your current token stops working at once, in every region (${regions}). A new token is created and shown once.`),
+      h('p', {}, 'Update every script that uses the current token with the new one.'),
+    ],
+    actions: [
+      {
+        label: 'Regenerate',
+        kind: 'primary',
+        onClick: async () => {
+          try {
+            const { regenerateApiToken } = await current.api.mutate(Regenerate, {});
+            alertText = null;
+            noticeText = null;
+            regenerated = regenerateApiToken;
+          } catch (error) {
+            fail(error);
+          }
+          void refresh();
+        },
+      },
+      { label: 'Cancel' },
+    ],
+    fallbackFocus: focusTarget,
+    // The confirmation is gone before the new token's dialog opens and takes focus.
+    onClose: () => {
+      if (regenerated) showNewToken(regenerated, focusTarget);
+      regenerated = null;
+    },
+  });
+}
+
+function revoke(): void {
+  const current = signed;
+  const token = current?.data?.myApiToken;
+  if (!current || !token) return;
+  const regions = listInWords(current.data?.apiTokenPolicy.regions ?? []);
+  openDialog({
+    title: 'Revoke your API token?',
+    body: [
+      h('p', {}, `Revoking cannot be undone. The token ${token.hint} stops working at once and is revoked in all regions (${regions}).`),
+      h('p', {}, 'Scripts that use it will be refused until you give them a new token.'),
+    ],
+    actions: [
+      {
+        label: 'Revoke',
+        kind: 'danger',
+        onClick: async () => {
+          try {
+            // With the id: a page showing an old token cannot revoke a newer one made elsewhere.
+            await current.api.mutate(Revoke, { id: token.id });
+            alertText = null;
+            noticeText = 'Your API token was revoked. It no longer works in any region.';
+          } catch (error) {
+            fail(error);
+          }
+          await refresh();
+        },
+      },
+      { label: 'Cancel' },
+    ],
+    fallbackFocus: focusTarget,
+  });
+}
+
+async function boot(): Promise<void> {
+  const fromFragment = takeSessionFromFragment();
+  if (fromFragment) saveSession(fromFragment);
+  try {
+    users = await demoUsers();
+  } catch {
+    users = null;
+    alertText = humanMessage('OFFLINE');
+  }
+  const session = fromFragment ?? storedSession();
+  if (session) startProfile(session);
+  else render();
+}
+
+void boot();

@@ -1,0 +1,17 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+// The profile page: built into dist/web, which the service serves at `/` (src/http/web.ts).
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/',
+  publicDir: false,
+  logLevel: 'warn',
+  build: {
+    outDir: fileURLToPath(new URL('../dist/web', import.meta.url)),
+    emptyOutDir: true,
+    // One small script: no module preload polyfill, which would be an extra inline script.
+    modulePreload: false,
+    target: 'es2022',
+  },
+});
