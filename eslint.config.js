@@ -20,6 +20,8 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       // `() => void work()` and `(x) => list.push(x)` read fine; a void value used as one is still caught.
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+      // Fastify handlers and plugins and Apollo plugin hooks are async by contract; one without await is fine.
+      '@typescript-eslint/require-await': 'off',
       // type-graphql object types are classes that resolvers answer with plain objects, by design.
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
     },
@@ -34,6 +36,8 @@ export default tseslint.config(
       // vitest's asymmetric matchers (`expect.any`, `expect.arrayContaining`) are typed `any`.
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-dynamic-delete': 'off',
+      // ws hands messages over as Buffers; String(data) is their text.
+      '@typescript-eslint/no-base-to-string': 'off',
     },
   },
   {
@@ -42,7 +46,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/require-await': 'off' },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
 );

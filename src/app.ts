@@ -137,7 +137,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       const events = countingHub(hub, metrics);
       const redis = config.redisUrl ? sharedRedis(config.redisUrl) : null;
       if (redis) {
-        closers.unshift(() => (redis.status === 'ready' ? redis.quit() : Promise.resolve(redis.disconnect())));
+        closers.unshift(async () => {
+          if (redis.status === 'ready') await redis.quit();
+          else redis.disconnect();
+        });
         await connected(redis, logger);
       }
       const limits = new RateLimits({ limits: config.rateLimits, redis, keyPrefix: config.redisKeyPrefix, logger });

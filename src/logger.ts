@@ -11,6 +11,8 @@ export interface LoggerOptions {
  */
 export function prettyLogs(
   config: { readonly env: string; readonly logFormat: 'json' | 'pretty' | null },
+  // Node types `isTTY` as boolean, but it is undefined on a pipe or a file.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
   isTTY = process.stdout.isTTY === true,
 ): boolean {
   if (config.logFormat !== null) return config.logFormat === 'pretty';

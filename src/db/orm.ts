@@ -46,6 +46,8 @@ async function migrateExclusively(orm: MikroORM): Promise<void> {
   const connection = orm.em.getConnection();
   await connection.transactional(async (trx) => {
     await connection.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY], 'all', trx);
+    // MikroORM types the knex transaction it hands out as `any`.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
     await orm.migrator.up({ transaction: trx });
   });
 }

@@ -56,7 +56,10 @@ export class ReplayStream implements AsyncIterableIterator<TokenEventMessage> {
 
   /** A live event from the hub. */
   push(event: TokenEventMessage): void {
-    if (!this.replaying) return this.deliver(event);
+    if (!this.replaying) {
+      this.deliver(event);
+      return;
+    }
     if (this.held.length >= this.options.maxBuffered) void this.return();
     else this.held.push(event);
   }
@@ -82,7 +85,8 @@ export class ReplayStream implements AsyncIterableIterator<TokenEventMessage> {
   private async readNextPage(): Promise<void> {
     if (!this.replaying) return;
     const rows = await this.readPage(this.lastId);
-    // Ended while reading: drop what was read.
+    // Ended while reading: drop what was read. (TypeScript narrowed `replaying` before the await.)
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (!this.replaying) return;
     for (const event of rows) {
       if (Number(event.id) <= this.lastId) continue;

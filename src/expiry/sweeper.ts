@@ -106,6 +106,8 @@ export class Sweeper {
       if (this.stopped) return total;
       const { found, done } = await batch();
       total += done;
+      // stop() may have been called during the batch (TypeScript narrowed `stopped` before the await).
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (found < this.batchSize || done === 0 || this.stopped) return total;
       await yieldToEventLoop();
     }

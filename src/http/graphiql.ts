@@ -98,7 +98,10 @@ export function registerExplorerAssets(app: FastifyInstance, config: Pick<Config
   if (!config.graphqlExplorer) return;
   app.get<{ Params: { file: string } }>(`${EXPLORER_ASSETS}/:file`, async (request, reply) => {
     const file = (await explorerAssets()).files.get(request.params.file);
-    if (!file) return reply.callNotFound();
+    if (!file) {
+      reply.callNotFound();
+      return reply;
+    }
     return reply.type(file.type).header('cache-control', 'no-cache').send(file.body);
   });
 }

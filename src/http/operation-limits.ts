@@ -75,7 +75,7 @@ export function operationLimitRules(limits: OperationLimits): ValidationRule[] {
 
 /** graphql's parse options: the token limit, applied while parsing. */
 export function operationParseOptions(limits: OperationLimits): ParseOptions {
-  return { maxTokens: limits.maxTokens };
+  return { maxLexicalTokens: limits.maxTokens };
 }
 
 /** Every error of a refused operation carries a code, as Apollo's do over HTTP. */

@@ -52,7 +52,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
   app: FastifyInstance;
   apollo: ApolloServer<GraphQLContext>;
   /** Stops accepting connections, lets requests in flight finish (up to a grace period), then closes. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }> {
   const { config, logger, schema, authenticator, services, limits } = options;
   const app = Fastify({

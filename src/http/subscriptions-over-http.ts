@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { OperationTypeNode } from 'graphql';
 import { SubscriptionOverHttpError } from '../errors.js';
 
 /**
@@ -11,7 +12,7 @@ export function subscriptionsOverHttpPlugin<TContext extends object>(): ApolloSe
     async requestDidStart() {
       return {
         async didResolveOperation({ operation }) {
-          if (operation?.operation === 'subscription') throw new SubscriptionOverHttpError();
+          if (operation?.operation === OperationTypeNode.SUBSCRIPTION) throw new SubscriptionOverHttpError();
         },
       };
     },

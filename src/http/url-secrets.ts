@@ -77,7 +77,7 @@ function serializeRequest(request: FastifyRequest): Record<string, unknown> {
     url: loggableUrl(request.url),
     host: request.host,
     remoteAddress: request.ip,
-    remotePort: request.socket?.remotePort,
+    remotePort: request.socket.remotePort,
   };
 }
 

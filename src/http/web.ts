@@ -63,9 +63,8 @@ export async function registerWeb(app: FastifyInstance, options: WebOptions): Pr
   if (options.config.env !== 'production' && options.config.session.jwksUrl === null) registerDevSession(app, options);
 }
 
-interface DevSessionBody {
-  readonly email?: unknown;
-}
+/** What arrives: JSON of any shape, `null` included. */
+type DevSessionBody = { readonly email?: unknown } | null;
 
 function badInput(message: string) {
   return { errors: [{ message, extensions: { code: 'BAD_USER_INPUT', field: 'email' } }] };
@@ -87,7 +86,7 @@ function registerDevSession(app: FastifyInstance, { sessions, users }: WebOption
   app.post<{ Body: DevSessionBody }>('/dev/session', async (request, reply) => {
     void reply.header('cache-control', 'no-store');
     // JSON only: a cross-site form cannot send it without a preflight, so another site cannot sign you in.
-    if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
+    if (!(request.headers['content-type'] ?? '').startsWith('application/json')) {
       return reply.status(415).send({
         errors: [{ message: 'Send {"email": …} as application/json.', extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }],
       });

@@ -1,8 +1,7 @@
 import { BigIntType, Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 
-const OUTBOX_STATUSES = ['PENDING', 'SENT', 'FAILED'] as const;
-export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+export type OutboxStatus = 'PENDING' | 'SENT' | 'FAILED';
 
 /**
  * One email, written in the same transaction as the change it reports, so it

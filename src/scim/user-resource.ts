@@ -5,6 +5,8 @@ import { patchOperations } from './patch.js';
 import { ScimError, invalidValue } from './scim-errors.js';
 import { attributeOf, booleanValue, isObject, stringValue, type Json } from './values.js';
 
+const ROLES = new Map<string, Role>(Object.values(Role).map((role) => [role, role]));
+
 /** A user as SCIM shows it. `user.businessUnits` must be loaded. */
 export function userResource(user: User, base: string): Json {
   return {
@@ -49,7 +51,8 @@ const ROLE_PATH = `${ROLE_EXTENSION}:role`.toLowerCase();
 
 function roleValue(value: unknown): Role {
   const text = stringValue(value, 'role').trim().toUpperCase();
-  if (text === Role.USER || text === Role.ADMIN || text === Role.SUPPORT) return text as Role;
+  const role = ROLES.get(text);
+  if (role) return role;
   throw invalidValue('role must be USER or ADMIN.');
 }
 

@@ -171,7 +171,7 @@ function request(url: string, auth: readonly string[]): Request {
       const params = new URLSearchParams({ query: document() });
       if (rand() < 0.5) params.set('variables', String(pick(ABSURD)));
       if (rand() < 0.3) params.set('extensions', pick(['{', '[]', '{"persistedQuery":{"version":1,"sha256Hash":"zz"}}']));
-      return { path: `${path}?${params}`, init: { method: 'GET', headers: { ...headers, 'apollo-require-preflight': 'true' } } };
+      return { path: `${path}?${params.toString()}`, init: { method: 'GET', headers: { ...headers, 'apollo-require-preflight': 'true' } } };
     }
     case 6:
       return {

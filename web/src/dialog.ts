@@ -4,7 +4,7 @@ export interface DialogAction {
   readonly label: string;
   readonly kind?: 'primary' | 'danger' | 'secondary';
   /** Runs on click; resolve to keep the dialog open (e.g. after an error it shows), or it closes. */
-  readonly onClick?: (dialog: HTMLDialogElement) => Promise<'keep' | void> | 'keep' | void;
+  readonly onClick?: (dialog: HTMLDialogElement) => unknown;
 }
 
 export interface DialogOptions {
@@ -36,17 +36,21 @@ export function openDialog(options: DialogOptions): HTMLDialogElement {
     ...options.body,
     h('div', { class: 'actions' }, ...buttons),
   );
+  const run = async (action: DialogAction | undefined): Promise<void> => {
+    if (!action?.onClick) {
+      dialog.close();
+      return;
+    }
+    buttons.forEach((b) => (b.disabled = true));
+    try {
+      if ((await action.onClick(dialog)) !== 'keep') dialog.close();
+    } finally {
+      buttons.forEach((b) => (b.disabled = false));
+    }
+  };
   buttons.forEach((button, index) => {
     const action = options.actions[index];
-    button.addEventListener('click', async () => {
-      if (!action?.onClick) return dialog.close();
-      buttons.forEach((b) => (b.disabled = true));
-      try {
-        if ((await action.onClick(dialog)) !== 'keep') dialog.close();
-      } finally {
-        buttons.forEach((b) => (b.disabled = false));
-      }
-    });
+    button.addEventListener('click', () => void run(action));
   });
   dialog.addEventListener('close', () => {
     dialog.remove();

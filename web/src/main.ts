@@ -92,7 +92,10 @@ function sessionExpired(): void {
 /** Shows a failed operation in words; an expired session goes back to sign-in. */
 function fail(error: unknown): void {
   const errorCode = code(error);
-  if (errorCode === 'UNAUTHENTICATED') return sessionExpired();
+  if (errorCode === 'UNAUTHENTICATED') {
+    sessionExpired();
+    return;
+  }
   alertText = humanMessage(errorCode);
   noticeText = null;
   render();

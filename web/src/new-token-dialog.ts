@@ -29,7 +29,7 @@ export function showNewToken(generated: GeneratedToken, fallbackFocus: () => HTM
     toggle.textContent = hidden ? 'Hide token' : 'Show token';
   });
   const copy = h('button', { type: 'button', class: 'button primary' }, 'Copy');
-  copy.addEventListener('click', async () => {
+  const copyToClipboard = async (): Promise<void> => {
     try {
       if (secret === null) return;
       await navigator.clipboard.writeText(secret);
@@ -38,7 +38,8 @@ export function showNewToken(generated: GeneratedToken, fallbackFocus: () => HTM
     } catch {
       copyStatus.textContent = 'Copying failed: show the token, select it and copy it by hand.';
     }
-  });
+  };
+  copy.addEventListener('click', () => void copyToClipboard());
   openDialog({
     title: 'New API Token',
     body: [
