@@ -1,20 +1,13 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { TokenEventKind } from '../audit/audit-event.entity.js';
+import { TOKEN_EVENT_KINDS, type TokenEventKind } from './event-rules.js';
 import type { TokenEventMessage } from './token-event.js';
 
-export enum ApiTokenEventKind {
-  GENERATED = 'GENERATED',
-  EXPIRY_WARNING = 'EXPIRY_WARNING',
-  REVOKED = 'REVOKED',
-  EXPIRED = 'EXPIRED',
-  ACCESS_DISABLED = 'ACCESS_DISABLED',
-  ACCESS_ENABLED = 'ACCESS_ENABLED',
-}
+/** The GraphQL enum, derived from the one list of token event kinds. */
+export const ApiTokenEventKind = Object.fromEntries(TOKEN_EVENT_KINDS.map((kind) => [kind, kind])) as {
+  readonly [K in TokenEventKind]: K;
+};
+export type ApiTokenEventKind = TokenEventKind;
 registerEnumType(ApiTokenEventKind, { name: 'ApiTokenEventKind' });
-
-// Both lists must name the same kinds; this fails to compile if they drift.
-const sameKinds: Record<TokenEventKind, ApiTokenEventKind> = ApiTokenEventKind;
-void sameKinds;
 
 @ObjectType({ description: 'Something that happened to your API token.' })
 export class ApiTokenEvent {
@@ -45,7 +38,7 @@ export class ApiTokenEvent {
   static of(message: TokenEventMessage): ApiTokenEvent {
     return Object.assign(new ApiTokenEvent(), {
       id: message.id,
-      kind: ApiTokenEventKind[message.kind],
+      kind: message.kind,
       tokenId: message.tokenId,
       occurredAt: new Date(message.occurredAt),
       expiresAt: message.expiresAt ? new Date(message.expiresAt) : null,
