@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/core';
-import { AuditEvent, TOKEN_EVENT_KINDS } from '../audit/audit-event.entity.js';
+import { AuditEvent } from '../audit/audit-event.entity.js';
+import { TOKEN_EVENT_KINDS } from './event-rules.js';
 import { BadUserInputError } from '../errors.js';
 import type { TokenEventHub } from './event-hub.js';
 import { EventStream } from './event-stream.js';
@@ -11,49 +12,83 @@ const MAX_BUFFERED = 10_000;
 
 /** A user's token events: stored ones replayed from the audit trail, then live ones from the hub. */
 export class TokenEventService {
+  /** Open streams, to catch up from the database when the hub may have lost events. */
+  private readonly live = new Set<() => Promise<void>>();
+
   constructor(
     private readonly orm: MikroORM,
     private readonly hub: TokenEventHub,
-  ) {}
+  ) {
+    hub.onResync(() => void this.catchUpAll());
+  }
 
   /**
    * Replays the user's events after `after` (none when null), then continues
    * live. The hub listener is in place before the replay query runs, and every
    * event is delivered only if its id is above the last delivered one: no gap
-   * and no duplicate at the seam.
+   * and no duplicate at the seam. The same replay runs again for every open
+   * stream when the hub resynchronises after an outage.
    */
   async stream(userId: string, after: string | null): Promise<EventStream<TokenEventMessage>> {
     const afterId = after === null ? null : parseEventId(after);
     let lastId = afterId ?? 0;
-    let replaying = true;
+    let replaying = 0;
     const held: TokenEventMessage[] = [];
     const listening = this.hub.listen(userId, (message) => {
       if (!isTokenEventMessage(message)) return;
-      if (replaying) held.push(message);
+      if (replaying > 0) held.push(message);
       else deliver(message);
     });
-    const stream = new EventStream<TokenEventMessage>(() => listening.stop(), MAX_BUFFERED);
+    const stream = new EventStream<TokenEventMessage>(() => {
+      this.live.delete(catchUp);
+      listening.stop();
+    }, MAX_BUFFERED);
     const deliver = (event: TokenEventMessage) => {
       const id = Number(event.id);
       if (id <= lastId) return;
       lastId = id;
       stream.push(event);
     };
-    try {
-      await listening.ready;
-      if (afterId !== null) {
-        for (let page = await this.after(userId, afterId); page.length > 0; page = await this.after(userId, lastId)) {
+    /** Delivers what is stored after the last delivered id, holding live events meanwhile. */
+    const catchUp = async () => {
+      replaying++;
+      try {
+        for (let page = await this.after(userId, lastId); page.length > 0; page = await this.after(userId, lastId)) {
           page.forEach(deliver);
           if (page.length < REPLAY_PAGE) break;
         }
+      } finally {
+        replaying--;
+        if (replaying === 0) held.splice(0).sort((a, b) => Number(a.id) - Number(b.id)).forEach(deliver);
       }
+    };
+    try {
+      await listening.ready;
+      if (afterId !== null) await catchUp();
+      // Without `after` the stream starts now: a later catch-up must not replay older events.
+      else lastId = Math.max(lastId, await this.latestId(userId));
     } catch (error) {
       await stream.return();
       throw error;
     }
-    replaying = false;
-    held.sort((a, b) => Number(a.id) - Number(b.id)).forEach(deliver);
+    this.live.add(catchUp);
     return stream;
+  }
+
+  /** Every open stream catches up from the database, a few at a time. */
+  private async catchUpAll(): Promise<void> {
+    const pending = [...this.live];
+    const worker = async () => {
+      for (let next = pending.pop(); next; next = pending.pop()) await next().catch(() => undefined);
+    };
+    await Promise.all(Array.from({ length: 4 }, worker));
+  }
+
+  private async latestId(userId: string): Promise<number> {
+    const [newest] = await this.orm.em
+      .fork()
+      .find(AuditEvent, { subjectUserId: userId }, { orderBy: { id: 'desc' }, limit: 1, fields: ['id'] });
+    return newest?.id ?? 0;
   }
 
   private async after(userId: string, afterId: number): Promise<TokenEventMessage[]> {

@@ -4,19 +4,22 @@ import { specifiedRules, validate, type ExecutionResult, type GraphQLSchema } fr
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
-import type { Authenticator } from '../auth/authenticator.js';
-import type { Principal } from '../auth/principal.js';
-import type { TokenEventHub, Listening } from '../events/event-hub.js';
-import { AppError } from '../errors.js';
+import type { PrincipalResolver } from '../auth/principal-resolver.js';
+import type { Clock } from '../clock.js';
+import type { TokenEventHub } from '../events/event-hub.js';
+import { endsCredential } from '../events/event-rules.js';
+import { UnauthenticatedError } from '../errors.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
 import { fieldLimitRule } from './field-limit.js';
+import { SocketRegistry, type SocketAuthority } from './socket-registry.js';
 
 export interface WebSocketOptions {
   readonly server: Server;
   readonly schema: GraphQLSchema;
-  readonly authenticator: Authenticator;
+  readonly principals: PrincipalResolver;
   readonly services: Services;
   readonly hub: TokenEventHub;
+  readonly clock: Clock;
   readonly logger: Logger;
   /**
    * A client that has not sent `connection_init` by then is closed.
@@ -29,8 +32,8 @@ export interface WebSocketOptions {
    */
   readonly maxPayload?: number;
   /**
-   * How long a token-authenticated socket stays open after its token died,
-   * for the event to reach an open subscription first.
+   * How long a socket whose credential an event ended may stay open for that
+   * event to reach its subscription. Operations are refused meanwhile.
    * @default 500
    */
   readonly closeGraceMs?: number;
@@ -39,99 +42,139 @@ export interface WebSocketOptions {
    * @default 12_000
    */
   readonly keepAliveMs?: number;
+  /**
+   * While the event hub is down, how often every socket's credential is
+   * re-checked against the database, so a dead one does not wait for Redis.
+   * @default 5_000
+   */
+  readonly outageRecheckMs?: number;
 }
 
 interface SocketExtra {
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
-  principal?: Principal;
-  watch?: Listening;
+  authority?: SocketAuthority;
   [key: PropertyKey]: unknown;
 }
 
-/**
- * Events after which a socket must not stay open: its user's deactivation for
- * any socket; for one opened with an API token, also that token's end.
- */
-function endsAccess(event: { kind?: unknown; tokenId?: unknown }, principal: Principal): boolean {
-  if (event.kind === 'USER_DEACTIVATED') return true;
-  if (principal.via !== 'token') return false;
-  if (event.kind === 'ACCESS_DISABLED') return true;
-  return (event.kind === 'REVOKED' || event.kind === 'EXPIRED') && event.tokenId === principal.tokenId;
-}
-
-/** Whether a result about to be sent carries an event that ends this socket's access. */
-function carriesEnd(result: ExecutionResult, principal: Principal): boolean {
-  return Object.values(result.data ?? {}).some(
-    (value) => typeof value === 'object' && value !== null && endsAccess(value, principal),
-  );
+/** The token event a result carries, if any. */
+function eventIn(result: ExecutionResult): { kind: string; tokenId?: string | null } | null {
+  for (const value of Object.values(result.data ?? {})) {
+    if (typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string') {
+      return value as { kind: string; tokenId?: string | null };
+    }
+  }
+  return null;
 }
 
 function closeForbidden(socket: WebSocket, reason: string): void {
   if (socket.readyState === socket.OPEN) socket.close(CloseCode.Forbidden, reason);
 }
 
+/** Answers pongs for every socket with one function instead of a closure each. */
+function markAlive(this: WebSocket): void {
+  unanswered.delete(this);
+}
+const unanswered = new WeakSet<WebSocket>();
+
 /**
- * graphql-ws on the HTTP server's own port and `/graphql` path. The socket
- * authenticates once, in `connection_init`; so a socket opened with an API
- * token is closed (4403) when that token is revoked, expires or its user
- * loses API access, and every socket of a deactivated user is closed, on
- * whichever instance that happened.
+ * graphql-ws on the HTTP server's own port and `/graphql` path. A socket
+ * authenticates in `connection_init`, and then every operation and every
+ * event delivered re-resolves that credential through the principal resolver,
+ * so a demoted user, a revoked or expired token or a deactivated user loses
+ * access at the next message; sockets whose credential died are closed (4403),
+ * on whichever instance it happened.
  */
 export function createWebSocketServer(options: WebSocketOptions): { close(): Promise<void> } {
   const {
     server,
     schema,
-    authenticator,
+    principals,
     services,
     hub,
+    clock,
     logger,
     connectionInitWaitTimeout = 3_000,
     maxPayload = 64 * 1024,
     closeGraceMs = 500,
     keepAliveMs = 12_000,
+    outageRecheckMs = 5_000,
   } = options;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload, handleProtocols });
+  const onError = (error: unknown) => logger.error({ err: error }, 'could not re-check a socket credential');
+  const registry = new SocketRegistry({ principals, clock, closeGraceMs, onError });
+  hub.onMessage((message) => registry.onMessage(message));
+  hub.onResync(() => registry.recheckAll());
 
-  /** A bad credential is null (close 4403); anything else, such as the database down, is thrown (4500). */
-  const authenticate = (credential: string): Promise<Principal | null> =>
-    authenticator.authenticate(credential).catch((error: unknown) => {
-      if (error instanceof AppError) return null;
-      throw error;
-    });
+  /** Resolves the socket's credential for an operation; refuses (and closes) a dead one. */
+  const authorize = async (extra: SocketExtra) => {
+    const { authority } = extra;
+    if (authority && (await registry.current(authority))) return undefined;
+    return [new UnauthenticatedError('The credential of this connection is no longer valid.')];
+  };
 
   const protocol = makeServer<Record<string, unknown>, SocketExtra>({
     schema,
     connectionInitWaitTimeout,
     // graphql-ws validates on its own: the same limits as HTTP must apply here.
     validate: (schemaToCheck, document) => validate(schemaToCheck, document, [...specifiedRules, fieldLimitRule()]),
-    context: (ctx): GraphQLContext => ({ principal: ctx.extra.principal ?? null, services }),
+    // `onSubscribe` has just resolved the principal for this very operation.
+    context: (ctx): GraphQLContext => ({ principal: ctx.extra.authority?.principal ?? null, services }),
     onConnect: async (ctx) => {
       const authorization = ctx.connectionParams?.['authorization'];
-      const credential = typeof authorization === 'string' ? authorization : '';
-      const principal = await authenticate(credential);
-      if (!principal) return false;
-      ctx.extra.principal = principal;
-      const socket = ctx.extra.socket;
-      ctx.extra.watch = hub.listen(principal.userId, (event) => {
-        if (endsAccess(event, principal)) {
-          setTimeout(() => closeForbidden(socket, event.kind.toLowerCase().replace('_', ' ')), closeGraceMs).unref();
-        }
-      });
-      await ctx.extra.watch.ready;
-      // A revocation or deactivation that landed between the first check and
-      // the listener would never reach this socket: check once more.
-      return (await authenticate(credential)) !== null;
+      if (typeof authorization !== 'string') return false;
+      const resolved = await principals.resolve(authorization);
+      if (!resolved) return false;
+      // Events must be able to reach this socket before it counts as open (4500 otherwise).
+      await hub.ready();
+      const { socket } = ctx.extra;
+      const authority: SocketAuthority = {
+        authorization,
+        principal: resolved.principal,
+        dead: false,
+        expiryTimer: null,
+        close: (reason) => closeForbidden(socket, reason),
+      };
+      ctx.extra.authority = authority;
+      registry.add(authority, resolved);
+      // A change that landed between the first check and the registration
+      // would never reach this socket: check once more.
+      return (await registry.current(authority)) !== null;
     },
-    onNext: (ctx, _id, _payload, _args, result) => {
-      const { principal, socket } = ctx.extra;
-      // Close right after this message is on the wire, not after the grace period.
-      if (principal && carriesEnd(result as ExecutionResult, principal)) {
-        setImmediate(() => closeForbidden(socket, 'API token no longer valid'));
+    onSubscribe: (ctx) => authorize(ctx.extra),
+    onNext: async (ctx, _id, _payload, _args, result) => {
+      const { authority } = ctx.extra;
+      if (!authority) return;
+      const event = eventIn(result as ExecutionResult);
+      // The event that ends this credential is the socket's last message: deliver it, then close.
+      if (event && endsCredential(event, authority.principal)) {
+        registry.kill(authority, 'API token no longer valid', 0);
+        return;
       }
+      // Anything else reaches only a live credential; closing first makes the send a no-op.
+      if (!(await registry.current(authority))) closeForbidden(ctx.extra.socket, 'credential no longer valid');
     },
-    onClose: (ctx) => ctx.extra.watch?.stop(),
+    onClose: (ctx) => {
+      if (ctx.extra.authority) registry.remove(ctx.extra.authority);
+    },
   });
+
+  // One timer for every socket's keep-alive, and one for re-checks while the hub is down.
+  const keepAlive = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (unanswered.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      unanswered.add(socket);
+      socket.ping();
+    }
+  }, keepAliveMs);
+  keepAlive.unref();
+  const outageRecheck = setInterval(() => {
+    if (!hub.healthy()) registry.recheckAll();
+  }, outageRecheckMs);
+  outageRecheck.unref();
 
   // graphql-ws's own `use/ws` adapter, with client mistakes (an oversized
   // message, a dropped link) logged through our logger instead of console.
@@ -140,13 +183,7 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
       logger.debug({ err: error }, 'websocket client error');
       if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, 'Internal server error');
     });
-    let alive = true;
-    socket.on('pong', () => (alive = true));
-    const ping = setInterval(() => {
-      if (!alive) return socket.terminate();
-      alive = false;
-      socket.ping();
-    }, keepAliveMs);
+    socket.on('pong', markAlive);
     const closed = protocol.opened(
       {
         protocol: socket.protocol,
@@ -166,15 +203,14 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
       },
       { socket, request },
     );
-    socket.once('close', (code, reason) => {
-      clearInterval(ping);
-      void closed(code, String(reason));
-    });
+    socket.once('close', (code, reason) => void closed(code, String(reason)));
   });
   wss.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
 
   return {
     async close() {
+      clearInterval(keepAlive);
+      clearInterval(outageRecheck);
       for (const client of wss.clients) client.close(1001, 'Going away');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
