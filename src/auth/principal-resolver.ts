@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Clock } from '../clock.js';
@@ -13,15 +15,25 @@ import { principalOf } from './principal-of.js';
 import type { Principal } from './principal.js';
 import type { SessionVerifier } from './session.js';
 
+/**
+ * A credential once verified, as a socket keeps it to re-check later: a
+ * token by its digest, a session by its user and expiry; never the secret.
+ */
+export type VerifiedCredential =
+  | { readonly kind: 'token'; readonly digest: string }
+  | { readonly kind: 'session'; readonly userId: string; readonly expiresAtMs: number | null };
+
 /** A credential that authenticates now, with what its checks need. */
 export interface Resolved {
   readonly principal: Principal;
+  readonly credential: VerifiedCredential;
   /** For an API token: its own dates (introspection's `iat`/`exp`, a socket's expiry timer). */
   readonly token: { readonly id: string; readonly createdAt: Date; readonly expiresAt: Date } | null;
 }
 
 interface TokenEntry {
   readonly userId: string;
+  readonly credential: VerifiedCredential;
   readonly token: NonNullable<Resolved['token']>;
   readonly user: UserFacts;
   readonly principal: Principal;
@@ -30,6 +42,12 @@ interface TokenEntry {
 interface SessionEntry {
   readonly user: UserFacts;
   readonly principal: Principal;
+}
+
+/** A session JWT whose signature was checked: who, and until when (epoch ms; null: no `exp`). */
+interface VerifiedJwt {
+  readonly userId: string;
+  readonly expiresAtMs: number | null;
 }
 
 export interface PrincipalResolverOptions {
@@ -70,6 +88,8 @@ export interface PrincipalResolverOptions {
 export class PrincipalResolver implements Authenticator {
   private readonly tokens: LRUCache<string, TokenEntry>;
   private readonly sessionUsers: LRUCache<string, SessionEntry>;
+  /** Session JWTs whose signature was verified, by SHA-256 of the JWT: a signature never changes. */
+  private readonly jwts: LRUCache<string, VerifiedJwt>;
   /** Token digests cached per user, so a user's change drops their token entries too. */
   private readonly digestsByUser = new Map<string, Set<string>>();
   /**
@@ -92,6 +112,7 @@ export class PrincipalResolver implements Authenticator {
       },
     });
     this.sessionUsers = new LRUCache<string, SessionEntry>({ max, ttl });
+    this.jwts = new LRUCache<string, VerifiedJwt>({ max, ttl });
   }
 
   /**
@@ -116,7 +137,15 @@ export class PrincipalResolver implements Authenticator {
   /** An API token's secret, without the `Bearer` scheme (OAuth introspection). */
   async token(secret: string): Promise<Resolved | null> {
     if (!isWellFormedToken(secret)) return null;
-    const digest = digestToken(secret);
+    return this.tokenByDigest(digestToken(secret));
+  }
+
+  /** Re-checks a credential verified earlier (a socket's, at each operation and event). */
+  recheck(credential: VerifiedCredential): Promise<Resolved | null> {
+    return credential.kind === 'token' ? this.tokenByDigest(credential.digest) : this.sessionUser(credential);
+  }
+
+  private async tokenByDigest(digest: string): Promise<Resolved | null> {
     const now = this.options.clock.now();
     const cacheable = this.options.cacheable();
     let entry = cacheable ? this.tokens.get(digest) : undefined;
@@ -125,7 +154,13 @@ export class PrincipalResolver implements Authenticator {
       const record = await this.once(`t:${digest}`, () => findTokenByDigest(this.options.orm, digest));
       if (!record) return null;
       const token = { id: record.id, createdAt: record.createdAt, expiresAt: record.expiresAt };
-      entry = { userId: record.user.id, token, user: record.user, principal: principalOf(record.user, 'token', record.id) };
+      entry = {
+        userId: record.user.id,
+        credential: { kind: 'token', digest },
+        token,
+        user: record.user,
+        principal: principalOf(record.user, 'token', record.id),
+      };
       if (cacheable && epoch === this.epoch && this.options.cacheable()) this.remember(digest, entry);
     }
     const { user, token } = entry;
@@ -135,8 +170,22 @@ export class PrincipalResolver implements Authenticator {
   }
 
   private async session(jwt: string): Promise<Resolved | null> {
-    const userId = await this.options.sessions.verify(jwt);
-    if (!userId || !isUuid(userId)) return null;
+    const key = createHash('sha256').update(jwt).digest('base64url');
+    let verified = this.jwts.get(key);
+    if (!verified) {
+      const userId = await this.options.sessions.verify(jwt);
+      if (!userId || !isUuid(userId)) return null;
+      const { exp } = decodeJwt(jwt);
+      verified = { userId, expiresAtMs: typeof exp === 'number' ? exp * 1000 : null };
+      this.jwts.set(key, verified);
+    }
+    return this.sessionUser({ kind: 'session', ...verified });
+  }
+
+  private async sessionUser(credential: VerifiedCredential & { kind: 'session' }): Promise<Resolved | null> {
+    // jose checks `exp` against the wall clock, not the injected one: so do we, to agree with it.
+    if (credential.expiresAtMs !== null && credential.expiresAtMs <= Date.now()) return null;
+    const { userId } = credential;
     const cacheable = this.options.cacheable();
     let entry = cacheable ? this.sessionUsers.get(userId) : undefined;
     if (!entry) {
@@ -146,7 +195,7 @@ export class PrincipalResolver implements Authenticator {
       entry = { user, principal: principalOf(user, 'session', null) };
       if (cacheable && epoch === this.epoch && this.options.cacheable()) this.sessionUsers.set(userId, entry);
     }
-    return entry.user.active ? { principal: entry.principal, token: null } : null;
+    return entry.user.active ? { principal: entry.principal, credential, token: null } : null;
   }
 
   /** Drops everything cached about the user: their token and their sessions. */
@@ -161,6 +210,7 @@ export class PrincipalResolver implements Authenticator {
     this.epoch++;
     this.tokens.clear();
     this.sessionUsers.clear();
+    this.jwts.clear();
     this.digestsByUser.clear();
   }
 

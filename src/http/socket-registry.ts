@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.js';
-import type { PrincipalResolver, Resolved } from '../auth/principal-resolver.js';
+import type { PrincipalResolver, Resolved, VerifiedCredential } from '../auth/principal-resolver.js';
 import type { Clock } from '../clock.js';
 import { endsCredential, ruleOf } from '../events/event-rules.js';
 import type { HubMessage } from '../events/token-event.js';
@@ -9,8 +9,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What the server keeps per authenticated socket: no closures, one optional timer. */
 export interface SocketAuthority {
-  /** The `Authorization` value from `connection_init`; held in memory only, to re-resolve it. */
-  readonly authorization: string;
+  /** What `connection_init` authenticated with, as verified then: a digest or a session's user, never the secret. */
+  readonly credential: VerifiedCredential;
   principal: Principal;
   /** Set once the credential is known to be dead: every later operation is refused. */
   dead: boolean;
@@ -20,7 +20,7 @@ export interface SocketAuthority {
 }
 
 export interface SocketRegistryOptions {
-  readonly principals: Pick<PrincipalResolver, 'resolve'>;
+  readonly principals: Pick<PrincipalResolver, 'recheck'>;
   readonly clock: Clock;
   /**
    * How long a socket whose credential an event ended stays open for that
@@ -62,7 +62,7 @@ export class SocketRegistry {
 
   /** The socket's principal now, or null (and the socket closed) when its credential died. */
   async current(socket: SocketAuthority): Promise<Principal | null> {
-    const resolved = socket.dead ? null : await this.options.principals.resolve(socket.authorization);
+    const resolved = socket.dead ? null : await this.options.principals.recheck(socket.credential);
     if (!resolved) {
       this.kill(socket, 'credential no longer valid', 0);
       return null;

@@ -129,7 +129,7 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
       await hub.ready();
       const { socket } = ctx.extra;
       const authority: SocketAuthority = {
-        authorization,
+        credential: resolved.credential,
         principal: resolved.principal,
         dead: false,
         expiryTimer: null,

@@ -1,6 +1,7 @@
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp, TEST_SESSION_SECRET, type TestApp } from '../support/test-app.js';
 import { EVENT_FIELDS, latestEventId, subscribe } from '../support/ws-client.js';
 import { generateToken, userId } from '../admin/admin-helpers.js';
 import { openSocket, outcome } from './socket-client.js';
@@ -66,6 +67,24 @@ describe('authority over an open socket (SQLite)', () => {
     const after = await Promise.all(Array.from({ length: 20 }, () => socket.run('{ me { email } myApiToken { id } }')));
     expect(after.filter((result) => result.data)).toEqual([]);
     expect(await socket.closed).toBe(4403);
+  });
+
+  it('refuses operations on a session socket once its JWT has expired', async () => {
+    const bob = await userId(t, 'bob@example.com');
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(bob)
+      .setIssuedAt()
+      .setExpirationTime(exp)
+      .sign(new TextEncoder().encode(TEST_SESSION_SECRET));
+    const socket = openSocket(t.url, jwt);
+    await socket.connected;
+    expect(outcome(await socket.run('{ me { email } }'))).toBe('ok');
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    expect((await socket.run('{ me { email } }')).data ?? null).toBeNull();
+    expect(await socket.closed).toBe(4403);
+    expect((await t.gql('{ me { email } }', { auth: jwt })).status).toBe(401);
   });
 
   it('delivers REVOKED to the token socket, refuses it then, and keeps the session socket', async () => {
