@@ -39,7 +39,11 @@ function report(name: string, value: Record<string, unknown>): void {
   process.stdout.write(`${name}: ${JSON.stringify(value)}\n`);
 }
 
+/** Stopped at the end: vitest's bench mode runs only top-level hooks. */
+const cleanups: (() => Promise<unknown>)[] = [];
+
 afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   await writeFile(join(import.meta.dirname, 'load-results.json'), `${JSON.stringify(results, null, 2)}\n`);
 });
 
@@ -57,7 +61,7 @@ describe('HTTP hot path (SQLite, 50 connections)', async () => {
     body: json({ query }),
   });
   const anonymous = gql('{ __typename }');
-  afterAll(() => server.stop());
+  cleanups.push(() => server.stop());
 
   bench(
     'B2 { me { id } } with an API token vs { __typename } anonymous',
@@ -116,7 +120,7 @@ describe('fan-out (SQLite)', async () => {
   const databaseUrl = `sqlite:${join(dataDir, 'bench.sqlite')}`;
   const { session } = await seed(databaseUrl, dataDir, 'alice@example.com');
   const server = await startServer({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl });
-  afterAll(() => server.stop());
+  cleanups.push(() => server.stop());
 
   bench(
     'B5 2,000 subscribed sockets of one user, then one revoke',
@@ -158,18 +162,16 @@ describe('fan-out (SQLite)', async () => {
 
 describe('cross-instance revocation (PostgreSQL + Redis)', async () => {
   const db = await createTestDatabase();
+  cleanups.push(() => db.drop());
   const redis = await startOwnRedis();
+  cleanups.push(() => redis.kill());
   const dataDir = await tempDir();
   const { session } = await seed(db.url, dataDir, 'alice@example.com');
   const shared = { DATABASE_URL: db.url, REDIS_URL: redis.url, REGIONS: 'a,b', DATA_DIR: dataDir };
   const a = await startServer({ ...shared, REGION: 'a' });
+  cleanups.push(() => a.stop());
   const b = await startServer({ ...shared, REGION: 'b' });
-  afterAll(async () => {
-    await a.stop();
-    await b.stop();
-    await redis.kill();
-    await db.drop();
-  });
+  cleanups.push(() => b.stop());
 
   bench(
     'B7 revoke on instance A -> first refusal on instance B',

@@ -11,6 +11,7 @@ import { endsCredential } from '../events/event-rules.js';
 import { UnauthenticatedError } from '../errors.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
 import { fieldLimitRule } from './field-limit.js';
+import { sharedExecution } from './shared-execution.js';
 import { SocketRegistry, type SocketAuthority } from './socket-registry.js';
 
 export interface WebSocketOptions {
@@ -113,11 +114,17 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
     return [new UnauthenticatedError('The credential of this connection is no longer valid.')];
   };
 
+  // graphql-ws validates on its own: the same limits as HTTP must apply here.
+  const shared = sharedExecution((schemaToCheck, document) =>
+    validate(schemaToCheck, document, [...specifiedRules, fieldLimitRule()]),
+  );
+
   const protocol = makeServer<Record<string, unknown>, SocketExtra>({
     schema,
     connectionInitWaitTimeout,
-    // graphql-ws validates on its own: the same limits as HTTP must apply here.
-    validate: (schemaToCheck, document) => validate(schemaToCheck, document, [...specifiedRules, fieldLimitRule()]),
+    parse: shared.parse,
+    validate: shared.validate,
+    subscribe: shared.subscribe,
     // `onSubscribe` has just resolved the principal for this very operation.
     context: (ctx): GraphQLContext => ({ principal: ctx.extra.authority?.principal ?? null, services }),
     onConnect: async (ctx) => {
