@@ -146,23 +146,10 @@ export class PrincipalResolver implements Authenticator {
   }
 
   private async tokenByDigest(digest: string): Promise<Resolved | null> {
-    const now = this.options.clock.now();
     const cacheable = this.options.cacheable();
-    let entry = cacheable ? this.tokens.get(digest) : undefined;
-    if (!entry) {
-      const epoch = this.epoch;
-      const record = await this.once(`t:${digest}`, () => findTokenByDigest(this.options.orm, digest));
-      if (!record) return null;
-      const token = { id: record.id, createdAt: record.createdAt, expiresAt: record.expiresAt };
-      entry = {
-        userId: record.user.id,
-        credential: { kind: 'token', digest },
-        token,
-        user: record.user,
-        principal: principalOf(record.user, 'token', record.id),
-      };
-      if (cacheable && epoch === this.epoch && this.options.cacheable()) this.remember(digest, entry);
-    }
+    const entry = (cacheable ? this.tokens.get(digest) : undefined) ?? (await this.loadToken(digest, cacheable));
+    if (!entry) return null;
+    const now = this.options.clock.now();
     const { user, token } = entry;
     if (isExpired(token, now) || !user.active || !user.apiTokensEnabled) return null;
     this.options.usage.record(token.id, now);
@@ -187,15 +174,38 @@ export class PrincipalResolver implements Authenticator {
     if (credential.expiresAtMs !== null && credential.expiresAtMs <= Date.now()) return null;
     const { userId } = credential;
     const cacheable = this.options.cacheable();
-    let entry = cacheable ? this.sessionUsers.get(userId) : undefined;
-    if (!entry) {
-      const epoch = this.epoch;
-      const user = await this.once(`u:${userId}`, () => findUserFacts(this.options.orm, userId));
-      if (!user) return null;
-      entry = { user, principal: principalOf(user, 'session', null) };
-      if (cacheable && epoch === this.epoch && this.options.cacheable()) this.sessionUsers.set(userId, entry);
-    }
+    const entry = (cacheable ? this.sessionUsers.get(userId) : undefined) ?? (await this.loadSessionUser(userId, cacheable));
+    if (!entry) return null;
     return entry.user.active ? { principal: entry.principal, credential, token: null } : null;
+  }
+
+  /** Reads a token once for every concurrent caller, and caches it unless an invalidation came meanwhile. */
+  private loadToken(digest: string, cacheable: boolean): Promise<TokenEntry | null> {
+    return this.once(`t:${digest}`, async () => {
+      const epoch = this.epoch;
+      const record = await findTokenByDigest(this.options.orm, digest);
+      if (!record) return null;
+      const entry: TokenEntry = {
+        userId: record.user.id,
+        credential: { kind: 'token', digest },
+        token: { id: record.id, createdAt: record.createdAt, expiresAt: record.expiresAt },
+        user: record.user,
+        principal: principalOf(record.user, 'token', record.id),
+      };
+      if (cacheable && epoch === this.epoch && this.options.cacheable()) this.remember(digest, entry);
+      return entry;
+    });
+  }
+
+  private loadSessionUser(userId: string, cacheable: boolean): Promise<SessionEntry | null> {
+    return this.once(`u:${userId}`, async () => {
+      const epoch = this.epoch;
+      const user = await findUserFacts(this.options.orm, userId);
+      if (!user) return null;
+      const entry: SessionEntry = { user, principal: principalOf(user, 'session', null) };
+      if (cacheable && epoch === this.epoch && this.options.cacheable()) this.sessionUsers.set(userId, entry);
+      return entry;
+    });
   }
 
   /** Drops everything cached about the user: their token and their sessions. */

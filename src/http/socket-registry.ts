@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { PrincipalResolver, Resolved, VerifiedCredential } from '../auth/principal-resolver.js';
 import type { Clock } from '../clock.js';
-import { endsCredential, ruleOf } from '../events/event-rules.js';
+import { endsCredential, isTokenEventKind, ruleOf } from '../events/event-rules.js';
 import type { HubMessage } from '../events/token-event.js';
 
 /** setTimeout takes at most 2^31-1 ms (~24.8 days); longer waits are re-armed. */
@@ -73,15 +73,18 @@ export class SocketRegistry {
 
   /**
    * A message about a user: sockets whose credential it ends are dead from
-   * now on; for any other change to their access they re-check at once, so
-   * an idle socket of a dead credential does not linger.
+   * now on. For a token event, `ends` says all there is to know; any other
+   * change to the user's access (an admin or directory action) makes their
+   * sockets re-check at once, so an idle socket of a dead credential does
+   * not linger.
    */
   onMessage(message: HubMessage): void {
     const sockets = this.byUser.get(message.userId);
     if (!sockets) return;
+    const recheck = !isTokenEventKind(message.kind) && ruleOf(message.kind).invalidates;
     for (const socket of sockets) {
       if (endsCredential(message, socket.principal)) this.kill(socket, closeReason(message.kind), this.closeGraceMs);
-      else if (ruleOf(message.kind).invalidates) this.recheck(socket);
+      else if (recheck) this.recheck(socket);
     }
   }
 

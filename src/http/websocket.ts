@@ -3,7 +3,6 @@ import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { IncomingMessage } from 'node:http';
 import type { PrincipalResolver } from '../auth/principal-resolver.js';
 import type { Clock } from '../clock.js';
 import type { TokenEventHub } from '../events/event-hub.js';
@@ -53,7 +52,6 @@ export interface WebSocketOptions {
 
 interface SocketExtra {
   readonly socket: WebSocket;
-  readonly request: IncomingMessage;
   authority?: SocketAuthority;
   [key: PropertyKey]: unknown;
 }
@@ -185,7 +183,9 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
 
   // graphql-ws's own `use/ws` adapter, with client mistakes (an oversized
   // message, a dropped link) logged through our logger instead of console.
-  wss.on('connection', (socket, request) => {
+  // The upgrade request is not kept: nothing needs it after the handshake, and
+  // holding it cost every socket its headers and parser state.
+  wss.on('connection', (socket) => {
     socket.once('error', (error) => {
       logger.debug({ err: error }, 'websocket client error');
       if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, 'Internal server error');
@@ -208,7 +208,7 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
             });
           }),
       },
-      { socket, request },
+      { socket },
     );
     socket.once('close', (code, reason) => void closed(code, String(reason)));
   });
