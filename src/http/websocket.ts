@@ -70,12 +70,6 @@ function closeForbidden(socket: WebSocket, reason: string): void {
   if (socket.readyState === socket.OPEN) socket.close(CloseCode.Forbidden, reason);
 }
 
-/** Answers pongs for every socket with one function instead of a closure each. */
-function markAlive(this: WebSocket): void {
-  unanswered.delete(this);
-}
-const unanswered = new WeakSet<WebSocket>();
-
 /**
  * graphql-ws on the HTTP server's own port and `/graphql` path. A socket
  * authenticates in `connection_init`, and then every operation and every
@@ -165,6 +159,11 @@ export function createWebSocketServer(options: WebSocketOptions): { close(): Pro
   });
 
   // One timer for every socket's keep-alive, and one for re-checks while the hub is down.
+  const unanswered = new WeakSet<WebSocket>();
+  /** Answers pongs for every socket with one function instead of a closure each. */
+  function markAlive(this: WebSocket): void {
+    unanswered.delete(this);
+  }
   const keepAlive = setInterval(() => {
     for (const socket of wss.clients) {
       if (unanswered.has(socket)) {
