@@ -50,7 +50,10 @@ export class SocketRegistry {
     const sockets = this.byUser.get(socket.principal.userId);
     if (sockets) sockets.add(socket);
     else this.byUser.set(socket.principal.userId, new Set([socket]));
-    if (resolved.token) this.armExpiry(socket, resolved.token.expiresAt);
+    const { credential } = resolved;
+    // A token expires by the service's clock; a session JWT by the wall clock, as jose checks it.
+    if (resolved.token) this.armExpiry(socket, resolved.token.expiresAt.getTime(), () => this.options.clock.now().getTime());
+    else if (credential.kind === 'session' && credential.expiresAtMs !== null) this.armExpiry(socket, credential.expiresAtMs, Date.now);
   }
 
   remove(socket: SocketAuthority): void {
@@ -107,16 +110,20 @@ export class SocketRegistry {
     if (!socket.dead) this.current(socket).catch(this.options.onError);
   }
 
-  private armExpiry(socket: SocketAuthority, expiresAt: Date, minWaitMs = 0): void {
-    const wait = expiresAt.getTime() - this.options.clock.now().getTime();
+  /** Closes the socket when its credential expires (at `expiresAtMs` by `now`), without waiting for a sweep. */
+  private armExpiry(socket: SocketAuthority, expiresAtMs: number, now: () => number, minWaitMs = 0): void {
+    const wait = expiresAtMs - now();
     socket.expiryTimer = setTimeout(
       () => {
         socket.expiryTimer = null;
-        if (wait > MAX_TIMER_MS) this.armExpiry(socket, expiresAt);
-        // The resolver compares with the clock: an expired token resolves to null and the socket closes.
+        if (wait > MAX_TIMER_MS) this.armExpiry(socket, expiresAtMs, now);
+        // The resolver compares with the clock: an expired credential resolves to null and the socket closes.
         // Still alive (a clock behind the timer): look again a second later.
         else if (!socket.dead) {
-          this.current(socket).then((alive) => alive && this.armExpiry(socket, expiresAt, 1_000), this.options.onError);
+          this.current(socket).then(
+            (alive) => alive && this.armExpiry(socket, expiresAtMs, now, 1_000),
+            this.options.onError,
+          );
         }
       },
       Math.max(minWaitMs, Math.min(wait, MAX_TIMER_MS)),
