@@ -72,6 +72,14 @@ describe('HTTP hot path (SQLite, 50 connections)', async () => {
     ONCE,
   );
   bench(
+    'B2a { __typename } with an API token vs anonymous (authentication alone)',
+    async () => {
+      const { rpsRatio, p99Ratio, baseline, candidate } = await compare(anonymous, gql('{ __typename }', secret));
+      report('B2a', { rpsRatio, p99Ratio, target: 'diagnostic for B2', baseline, candidate });
+    },
+    ONCE,
+  );
+  bench(
     'B2s { me { id } } with a session JWT vs { __typename } anonymous',
     async () => {
       const { rpsRatio, p99Ratio, baseline, candidate } = await compare(anonymous, gql('{ me { id } }', session));
