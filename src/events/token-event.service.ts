@@ -13,7 +13,7 @@ const MAX_BUFFERED = 10_000;
 /** A user's token events: stored ones replayed from the audit trail, then live ones from the hub. */
 export class TokenEventService {
   /** Open streams, to catch up from the database when the hub may have lost events. */
-  private readonly live = new Set<() => Promise<void>>();
+  private readonly live = new Set<() => Promise<unknown>>();
 
   constructor(
     private readonly orm: MikroORM,
@@ -40,7 +40,7 @@ export class TokenEventService {
       else deliver(message);
     });
     const stream = new EventStream<TokenEventMessage>(() => {
-      this.live.delete(catchUp);
+      this.live.delete(resync);
       listening.stop();
     }, MAX_BUFFERED);
     const deliver = (event: TokenEventMessage) => {
@@ -62,6 +62,9 @@ export class TokenEventService {
         if (replaying === 0) held.splice(0).sort((a, b) => Number(a.id) - Number(b.id)).forEach(deliver);
       }
     };
+    // A catch-up that fails ends the subscription: the client resubscribes
+    // with `after` and gets the replay, instead of silently missing events.
+    const resync = () => catchUp().catch(() => void stream.return());
     try {
       await listening.ready;
       if (afterId !== null) await catchUp();
@@ -71,7 +74,7 @@ export class TokenEventService {
       await stream.return();
       throw error;
     }
-    this.live.add(catchUp);
+    this.live.add(resync);
     return stream;
   }
 
@@ -79,7 +82,7 @@ export class TokenEventService {
   private async catchUpAll(): Promise<void> {
     const pending = [...this.live];
     const worker = async () => {
-      for (let next = pending.pop(); next; next = pending.pop()) await next().catch(() => undefined);
+      for (let next = pending.pop(); next; next = pending.pop()) await next();
     };
     await Promise.all(Array.from({ length: 4 }, worker));
   }

@@ -7,7 +7,7 @@ import type { HubMessage } from '../events/token-event.js';
 /** setTimeout takes at most 2^31-1 ms (~24.8 days); longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** What the server keeps per authenticated socket: no closures, one optional timer. */
+/** What the server keeps per authenticated socket: a few fields, one closure, one optional timer. */
 export interface SocketAuthority {
   /** What `connection_init` authenticated with, as verified then: a digest or a session's user, never the secret. */
   readonly credential: VerifiedCredential;
