@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { HubMessage } from './token-event.js';
@@ -115,20 +116,43 @@ const READY_TIMEOUT_MS = 5_000;
 
 export const HUB_CHANNEL = 'api-token-events';
 
-/** How long a publish holds its caller at most when Redis does not answer. */
+/** How long a publish holds its caller at most, waiting for Redis and for the other instances' acknowledgements. */
 const PUBLISH_WAIT_MS = 250;
+
+/**
+ * On the wire: the message, and where the instance that published it waits
+ * for each receiver's acknowledgement.
+ */
+interface Envelope {
+  readonly event: HubMessage;
+  /** `<ack channel> <sequence>`; each receiver publishes the sequence there once it applied the event. */
+  readonly ack?: string;
+}
 
 /**
  * Events cross instances and regions through one Redis pub/sub channel. The
  * hub is healthy while Redis has confirmed this instance's subscription;
  * after an interruption it reports a resync, since whatever was published
  * meanwhile never arrived here.
+ *
+ * A publish resolves once every instance subscribed at that moment has
+ * applied the message (dropped its cache entries, marked sockets dead) and
+ * said so on the publisher's acknowledgement channel, or after
+ * `PUBLISH_WAIT_MS`: so when a revoke answers on one instance, the next
+ * request to any other is already refused.
  */
 export function redisHub(url: string, logger: Logger): TokenEventHub {
   const publisher = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
   // We subscribe ourselves on every (re)connect, to know when it is confirmed.
   const subscriber = new Redis(url, { lazyConnect: false, autoResubscribe: false });
   const dispatcher = new Dispatcher(logger);
+  const ackChannel = `${HUB_CHANNEL}:ack:${randomUUID()}`;
+  /** Publishes waiting for acknowledgements, by sequence; `expected` is known once Redis answers the PUBLISH. */
+  const awaitingAcks = new Map<number, { acked: number; expected: number | null; done: () => void }>();
+  const settle = (pending: { acked: number; expected: number | null; done: () => void }) => {
+    if (pending.expected !== null && pending.acked >= pending.expected) pending.done();
+  };
+  let sequence = 0;
   let subscribed = false;
   let everSubscribed = false;
   let closing = false;
@@ -144,7 +168,7 @@ export function redisHub(url: string, logger: Logger): TokenEventHub {
   subscriber.on('close', lost);
   subscriber.on('reconnecting', lost);
   subscriber.on('ready', () => {
-    subscriber.subscribe(HUB_CHANNEL).then(
+    subscriber.subscribe(HUB_CHANNEL, ackChannel).then(
       () => {
         subscribed = true;
         for (const wake of waiting) wake();
@@ -158,15 +182,25 @@ export function redisHub(url: string, logger: Logger): TokenEventHub {
       (error: unknown) => logger.warn({ err: error }, 'could not subscribe to token events'),
     );
   });
-  subscriber.on('message', (_channel: string, message: string) => {
-    let event: HubMessage;
+  subscriber.on('message', (channel: string, message: string) => {
+    if (channel === ackChannel) {
+      const pending = awaitingAcks.get(Number(message));
+      if (pending) {
+        pending.acked++;
+        settle(pending);
+      }
+      return;
+    }
+    let envelope: Envelope;
     try {
-      event = JSON.parse(message) as HubMessage;
+      envelope = JSON.parse(message) as Envelope;
     } catch (error) {
       logger.error({ err: error }, 'unreadable token event from redis');
       return;
     }
-    dispatcher.deliver(event);
+    dispatcher.deliver(envelope.event);
+    const [replyTo, seq] = envelope.ack?.split(' ') ?? [];
+    if (replyTo?.startsWith(`${HUB_CHANNEL}:ack:`) && seq) publisher.publish(replyTo, seq).catch(() => undefined);
   });
 
   const ready = (): Promise<void> => {
@@ -188,12 +222,32 @@ export function redisHub(url: string, logger: Logger): TokenEventHub {
   return {
     ...hubOn(dispatcher, ready),
     async publish(event) {
-      const sent = publisher
-        .publish(HUB_CHANNEL, JSON.stringify(event))
-        .catch((error: unknown) => logger.error({ err: error, eventId: event.id }, 'could not publish token event'));
+      const seq = ++sequence;
+      let timer: NodeJS.Timeout | undefined;
       // During an outage other instances bypass their caches and replay from
-      // the database when Redis returns: no reason to hold the caller.
-      await Promise.race([sent, new Promise((resolve) => setTimeout(resolve, PUBLISH_WAIT_MS).unref())]);
+      // the database when Redis returns: no reason to hold the caller long.
+      const acknowledged = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, PUBLISH_WAIT_MS);
+        timer.unref();
+        awaitingAcks.set(seq, { acked: 0, expected: null, done: resolve });
+      });
+      const envelope: Envelope = { event, ack: `${ackChannel} ${seq}` };
+      publisher.publish(HUB_CHANNEL, JSON.stringify(envelope)).then(
+        (receivers) => {
+          const pending = awaitingAcks.get(seq);
+          if (!pending) return;
+          // Every instance subscribed now, this one included, acknowledges; some may already have.
+          pending.expected = receivers;
+          settle(pending);
+        },
+        (error: unknown) => logger.error({ err: error, eventId: event.id }, 'could not publish token event'),
+      );
+      try {
+        await acknowledged;
+      } finally {
+        clearTimeout(timer);
+        awaitingAcks.delete(seq);
+      }
     },
     healthy: () => subscribed,
     ready,

@@ -78,6 +78,18 @@ describe('authority across instances (PostgreSQL + Redis)', () => {
     expect(await socket.closed).toBe(4403);
   });
 
+  it('refuses a token at B\'s very next request after the revoke answered on A, every time', async () => {
+    const session = await a.session('support@example.com');
+    const refusedAtOnce: boolean[] = [];
+    for (let round = 0; round < 10; round++) {
+      const { secret } = await generateToken(a, 'support@example.com');
+      expect((await b.gql('{ me { email } }', { auth: secret })).status).toBe(200); // cached on B
+      await a.gql('mutation { revokeApiToken { tokenId } }', { auth: session });
+      refusedAtOnce.push((await b.gql('{ me { email } }', { auth: secret })).status === 401);
+    }
+    expect(refusedAtOnce).toEqual(Array.from({ length: 10 }, () => true));
+  });
+
   it('with Redis killed: B refuses a token revoked on A, closes its socket within the bound, is not ready, and catches up when Redis returns', async () => {
     const session = await a.session('carol@globex.example.com');
     const { secret } = await generateToken(a, 'carol@globex.example.com');
