@@ -3,10 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AuditLog } from './audit/audit-log.js';
 import { Changes } from './audit/changes.js';
+import { PrincipalResolver } from './auth/principal-resolver.js';
 import { SessionVerifier, sessionConfigWarnings, sessionSecret } from './auth/session.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { databaseKind } from './db/mikro-orm.config.js';
 import { locksRows, openDatabase } from './db/orm.js';
+import { ruleOf } from './events/event-rules.js';
 import { inProcessHub, redisHub, type TokenEventHub } from './events/event-hub.js';
 import { publishTokenEvents } from './events/publish.js';
 import { TokenEventService } from './events/token-event.service.js';
@@ -20,12 +23,13 @@ import { createHttpServer } from './http/server.js';
 import { registerWeb } from './http/web.js';
 import { createWebSocketServer } from './http/websocket.js';
 import { createLogger, prettyLogs } from './logger.js';
-import { countingHub, MeasuredAuthenticator } from './metrics/instrumented.js';
+import { countingHub, measuredAuthenticator } from './metrics/instrumented.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { metricsRoute } from './metrics/metrics.routes.js';
 import { createMail, type Mail } from './mail/mail.js';
 import { queueMailFor } from './mail/outbox.js';
 import { TokenService } from './tokens/token.service.js';
+import { TokenUsage } from './tokens/token-usage.js';
 import { createAdminServices } from './admin/admin-services.js';
 import { ScimCredentials } from './scim/scim-credentials.js';
 import { ScimRateLimit } from './scim/scim-rate-limit.js';
@@ -70,6 +74,9 @@ export interface Running {
   readonly scim: ScimCredentials;
   /** This app's own metrics registry (served on `/metrics` when METRICS_TOKEN is set). */
   readonly metrics: Metrics;
+  readonly principals: PrincipalResolver;
+  /** Pending `lastUsedAt` writes; `flush()` writes them now. */
+  readonly usage: TokenUsage;
 }
 
 export interface App {
@@ -144,29 +151,44 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         await connected(redis, logger);
       }
       const limits = new RateLimits({ limits: config.rateLimits, redis, keyPrefix: config.redisKeyPrefix, logger });
+      const kind = databaseKind(config.databaseUrl);
+      const usage = new TokenUsage({ orm, region: config.region, databaseKind: kind, logger });
+      usage.start();
+      closers.unshift(() => usage.stop());
+      const sessions = new SessionVerifier(sessionSecret(config), config.session);
+      for (const warning of sessionConfigWarnings(config)) logger.warn(warning);
+      const principals = new PrincipalResolver({ orm, sessions, usage, clock, cacheable: () => events.healthy() });
+      // Registered first, so every other watcher of the hub already sees the user's current state.
+      events.onMessage((message) => {
+        if (ruleOf(message.kind).invalidates) principals.invalidateUser(message.userId);
+      });
+      events.onResync(() => principals.clear());
       // The outbox hook writes each event's email in the event's own transaction.
       const audit = new AuditLog(config.region, [queueMailFor(config)]);
       const mail = createMail({ config, orm, clock, logger, metrics });
       closers.unshift(() => mail.stop());
       const changes = new Changes(orm, audit, (recorded) => {
-        publishTokenEvents(events, recorded);
+        // This instance applies its own changes at once, before any event crosses Redis.
+        for (const event of recorded) {
+          if (event.subjectUserId && ruleOf(event.action).invalidates) principals.invalidateUser(event.subjectUserId);
+        }
         mail.nudge();
+        return publishTokenEvents(events, recorded);
       });
       const users = new UserService(orm);
-      const tokens = new TokenService(orm, changes, clock, config);
-      const sessions = new SessionVerifier(sessionSecret(config), config.session);
-      for (const warning of sessionConfigWarnings(config)) logger.warn(warning);
+      const tokens = new TokenService(orm, changes, clock, config, usage);
       const services: Services = {
         config,
         clock,
         tokens,
+        principals,
         users,
         events: new TokenEventService(orm, events),
         admin: createAdminServices(orm, changes, clock, tokens),
         limits,
       };
       const schema = await buildAppSchema();
-      const authenticator = new MeasuredAuthenticator(metrics, sessions, tokens, users);
+      const authenticator = measuredAuthenticator(metrics, principals);
 
       const { app: http, close: closeHttp } = await createHttpServer({
         config,
@@ -180,6 +202,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           checks: {
             database: () => orm.em.getConnection().execute('select 1'),
             ...(redis ? { redis: () => redis.ping() } : {}),
+            // Without the hub, revocations from other instances cannot reach this one's sockets.
+            events: () => (events.healthy() ? Promise.resolve() : Promise.reject(new Error('token events cannot flow'))),
           },
           details: async () => ({ region: config.region, mail: await mail.status() }),
         },
@@ -200,9 +224,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       const websockets = createWebSocketServer({
         server: http.server,
         schema,
-        authenticator,
+        principals,
         services,
         hub: events,
+        clock,
         logger,
         connectionInitWaitTimeout: deps.timeouts?.connectionInitMs,
         limits,
@@ -223,7 +248,21 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       const address = http.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-      running = { url: `http://${host}:${port}/graphql`, port, orm, services, sessions, events, sweeper, http, mail, scim, metrics };
+      running = {
+        url: `http://${host}:${port}/graphql`,
+        port,
+        orm,
+        services,
+        sessions,
+        events,
+        sweeper,
+        http,
+        mail,
+        scim,
+        metrics,
+        principals,
+        usage,
+      };
       return running;
     } catch (error) {
       await stop();

@@ -1,33 +1,9 @@
 import { BigIntType, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import type { AuditAction } from '../events/event-rules.js';
 
-/** What happened to a user's API token; also the `kind` of a subscription event. */
-export const TOKEN_EVENT_KINDS = [
-  'GENERATED',
-  'EXPIRY_WARNING',
-  'REVOKED',
-  'EXPIRED',
-  'ACCESS_DISABLED',
-  'ACCESS_ENABLED',
-] as const;
-export type TokenEventKind = (typeof TOKEN_EVENT_KINDS)[number];
-
-/** Administrative actions that are audited but are not token events. */
-export const ADMIN_ACTIONS = [
-  'USER_CREATED',
-  'USER_UPDATED',
-  'USER_DEACTIVATED',
-  'USER_REACTIVATED',
-  'BUSINESS_UNIT_CREATED',
-  'BUSINESS_UNIT_UPDATED',
-  'BUSINESS_UNIT_DELETED',
-  'ORGANIZATION_CREATED',
-  'SCIM_TOKEN_ISSUED',
-  'SCIM_TOKEN_ROTATED',
-  'SCIM_TOKEN_REVOKED',
-] as const;
-export type AdminAction = (typeof ADMIN_ACTIONS)[number];
-
-export type AuditAction = TokenEventKind | AdminAction;
+// The kinds and what they mean live in one module; re-exported for the code that reads them here.
+export { ADMIN_ACTIONS, TOKEN_EVENT_KINDS } from '../events/event-rules.js';
+export type { AdminAction, AuditAction, TokenEventKind } from '../events/event-rules.js';
 
 /**
  * Who caused an event: a signed-in person, a request made with the token

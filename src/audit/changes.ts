@@ -18,7 +18,7 @@ export class Changes {
   constructor(
     private readonly orm: MikroORM,
     private readonly audit: AuditLog,
-    private readonly publish: (events: readonly AuditEvent[]) => void,
+    private readonly publish: (events: readonly AuditEvent[]) => void | Promise<void>,
   ) {}
 
   async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
@@ -33,7 +33,8 @@ export class Changes {
         },
       }),
     );
-    if (recorded.length) this.publish(recorded);
+    // Awaited, so a change is acknowledged only once other instances have been sent it.
+    if (recorded.length) await this.publish(recorded);
     return result;
   }
 }

@@ -1,4 +1,5 @@
 import type { Principal } from './principal.js';
+import type { PrincipalResolver } from './principal-resolver.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { ForbiddenError, UnauthenticatedError } from '../errors.js';
@@ -13,6 +14,8 @@ export interface Services {
   readonly config: Config;
   readonly clock: Clock;
   readonly tokens: TokenService;
+  /** Who a credential is, now: every credential check goes through it. */
+  readonly principals: PrincipalResolver;
   readonly users: UserService;
   readonly events: TokenEventService;
   /** Admin and support controls and reads. */

@@ -8,7 +8,8 @@ export interface PrincipalUser {
   readonly name: string;
   readonly role: Principal['role'];
   readonly organizationId: string;
-  readonly businessUnitIds: readonly string[];
+  readonly businessUnits: readonly { readonly id: string; readonly name: string }[];
+  readonly apiTokensEnabled: boolean;
 }
 
 export function principalOf(user: PrincipalUser, via: Principal['via'], tokenId: string | null): Principal {
@@ -18,7 +19,9 @@ export function principalOf(user: PrincipalUser, via: Principal['via'], tokenId:
     name: user.name,
     role: user.role,
     organizationId: user.organizationId,
-    businessUnitIds: user.businessUnitIds,
+    businessUnitIds: user.businessUnits.map((unit) => unit.id),
+    businessUnits: user.businessUnits,
+    apiTokensEnabled: user.apiTokensEnabled,
     via,
     tokenId,
   };
@@ -32,6 +35,7 @@ export function principalUserOf(user: User): PrincipalUser {
     name: user.name,
     role: user.role,
     organizationId: user.organization.id,
-    businessUnitIds: user.businessUnits.getItems().map((unit) => unit.id),
+    businessUnits: user.businessUnits.getItems().map((unit) => ({ id: unit.id, name: unit.name })),
+    apiTokensEnabled: user.apiTokensEnabled,
   };
 }

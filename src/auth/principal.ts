@@ -2,8 +2,8 @@ import type { Role } from '../users/role.js';
 import type { ActorKind } from '../audit/audit-event.entity.js';
 
 /**
- * Who is calling, resolved fresh at every request from the user's *current*
- * role, business units and status. A token carries no scopes of its own.
+ * Who is calling, with the user's *current* role, business units and status
+ * (see `PrincipalResolver`). A token carries no scopes of its own.
  */
 export interface Principal {
   readonly userId: string;
@@ -12,6 +12,10 @@ export interface Principal {
   readonly role: Role;
   readonly organizationId: string;
   readonly businessUnitIds: readonly string[];
+  /** The same units with their names, so `me` needs no second read. */
+  readonly businessUnits: readonly { readonly id: string; readonly name: string }[];
+  /** False when support or an admin turned API tokens off for the user. */
+  readonly apiTokensEnabled: boolean;
   /**
    * How the caller authenticated. `scim` is an organisation's directory
    * client (its identity provider): it acts as that organisation's admin and

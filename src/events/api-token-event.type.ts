@@ -1,31 +1,25 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { TokenEventKind } from '../audit/audit-event.entity.js';
+import { TOKEN_EVENT_KINDS, type TokenEventKind } from './event-rules.js';
 import type { TokenEventMessage } from './token-event.js';
 
-export enum ApiTokenEventKind {
-  GENERATED = 'GENERATED',
-  EXPIRY_WARNING = 'EXPIRY_WARNING',
-  REVOKED = 'REVOKED',
-  EXPIRED = 'EXPIRED',
-  ACCESS_DISABLED = 'ACCESS_DISABLED',
-  ACCESS_ENABLED = 'ACCESS_ENABLED',
-}
+/** The GraphQL enum, derived from the one list of token event kinds; each value described. */
+export const ApiTokenEventKind = Object.fromEntries(TOKEN_EVENT_KINDS.map((kind) => [kind, kind])) as {
+  readonly [K in TokenEventKind]: K;
+};
+export type ApiTokenEventKind = TokenEventKind;
+const KIND_DESCRIPTIONS: { readonly [K in TokenEventKind]: { readonly description: string } } = {
+  GENERATED: { description: 'A token was generated (also the second half of a regenerate).' },
+  EXPIRY_WARNING: { description: 'The token expires soon: see `daysLeft` and `threshold`.' },
+  REVOKED: { description: 'The token was revoked, by its user, the token itself, support or an admin; `actor` says who.' },
+  EXPIRED: { description: 'The token reached `expiresAt` and was deleted.' },
+  ACCESS_DISABLED: { description: 'Support or an admin turned API tokens off for the user (revoking any token).' },
+  ACCESS_ENABLED: { description: 'Support or an admin turned API tokens back on for the user.' },
+};
 registerEnumType(ApiTokenEventKind, {
   name: 'ApiTokenEventKind',
   description: 'What happened to an API token.',
-  valuesConfig: {
-    GENERATED: { description: 'A token was generated (also the second half of a regenerate).' },
-    EXPIRY_WARNING: { description: 'The token expires soon: see `daysLeft` and `threshold`.' },
-    REVOKED: { description: 'The token was revoked, by its user, the token itself, support or an admin; `actor` says who.' },
-    EXPIRED: { description: 'The token reached `expiresAt` and was deleted.' },
-    ACCESS_DISABLED: { description: 'Support or an admin turned API tokens off for the user (revoking any token).' },
-    ACCESS_ENABLED: { description: 'Support or an admin turned API tokens back on for the user.' },
-  },
+  valuesConfig: KIND_DESCRIPTIONS,
 });
-
-// Both lists must name the same kinds; this fails to compile if they drift.
-const sameKinds: Record<TokenEventKind, ApiTokenEventKind> = ApiTokenEventKind;
-void sameKinds;
 
 @ObjectType({ description: 'Something that happened to your API token.' })
 export class ApiTokenEvent {
@@ -56,7 +50,7 @@ export class ApiTokenEvent {
   static of(message: TokenEventMessage): ApiTokenEvent {
     return Object.assign(new ApiTokenEvent(), {
       id: message.id,
-      kind: ApiTokenEventKind[message.kind],
+      kind: message.kind,
       tokenId: message.tokenId,
       occurredAt: new Date(message.occurredAt),
       expiresAt: message.expiresAt ? new Date(message.expiresAt) : null,

@@ -1,14 +1,17 @@
 import type { AuditEvent } from '../audit/audit-event.entity.js';
 import type { TokenEventHub } from './event-hub.js';
-import { isTokenEvent, toTokenEventMessage } from './token-event.js';
+import { isPublished } from './event-rules.js';
+import { toHubMessage } from './token-event.js';
 
-/** Publishes the token events (and deactivations) among `events`; call only after the transaction that wrote them committed. */
-export function publishTokenEvents(hub: TokenEventHub, events: readonly AuditEvent[]): void {
+/**
+ * Publishes what other instances and subscribers must hear of among `events`
+ * (see `EVENT_RULES`); call only after the transaction that wrote them committed.
+ */
+export async function publishTokenEvents(hub: TokenEventHub, events: readonly AuditEvent[]): Promise<void> {
+  const sent: Promise<void>[] = [];
   for (const event of events) {
-    if (!event.subjectUserId) continue;
-    if (isTokenEvent(event)) hub.publish(toTokenEventMessage(event));
-    else if (event.action === 'USER_DEACTIVATED') {
-      hub.publish({ id: String(event.id), kind: 'USER_DEACTIVATED', userId: event.subjectUserId });
-    }
+    const { subjectUserId } = event;
+    if (subjectUserId && isPublished(event.action)) sent.push(hub.publish(toHubMessage(event, subjectUserId)));
   }
+  await Promise.all(sent);
 }

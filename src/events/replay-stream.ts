@@ -28,6 +28,8 @@ export class ReplayStream implements AsyncIterableIterator<TokenEventMessage> {
   private readonly held: TokenEventMessage[] = [];
   private page: TokenEventMessage[] = [];
   private replaying: boolean;
+  /** Catch-ups under way after a hub outage; live events are held meanwhile. */
+  private catchingUp = 0;
   private lastId: number;
 
   constructor(
@@ -54,9 +56,35 @@ export class ReplayStream implements AsyncIterableIterator<TokenEventMessage> {
     return this;
   }
 
+  /** For a stream without `after`: what is stored up to `id` is history, never caught up on later. */
+  startAfter(id: number): void {
+    this.lastId = Math.max(this.lastId, id);
+  }
+
+  /**
+   * After the hub may have lost events (a Redis outage): delivers what is
+   * stored after the last delivered id, holding live events meanwhile. The
+   * initial replay, while it runs, reads the store anyway. Past `maxBuffered`
+   * undelivered events the stream ends, and the client resubscribes with `after`.
+   */
+  async catchUp(): Promise<void> {
+    if (this.replaying) return;
+    this.catchingUp++;
+    try {
+      for (;;) {
+        const rows = await this.readPage(this.lastId);
+        for (const event of rows) this.deliver(event);
+        if (rows.length < this.options.pageSize) break;
+      }
+    } finally {
+      this.catchingUp--;
+      if (this.catchingUp === 0) this.flushHeld();
+    }
+  }
+
   /** A live event from the hub. */
   push(event: TokenEventMessage): void {
-    if (!this.replaying) {
+    if (!this.replaying && this.catchingUp === 0) {
       this.deliver(event);
       return;
     }
@@ -96,9 +124,14 @@ export class ReplayStream implements AsyncIterableIterator<TokenEventMessage> {
     if (rows.length < this.options.pageSize) {
       // Caught up: what arrived meanwhile goes out in id order, then live events as they come.
       this.replaying = false;
-      this.held.sort((a, b) => Number(a.id) - Number(b.id)).forEach((event) => this.deliver(event));
-      this.held.length = 0;
+      this.flushHeld();
     }
+  }
+
+  /** What arrived live meanwhile goes out in id order. */
+  private flushHeld(): void {
+    this.held.sort((a, b) => Number(a.id) - Number(b.id)).forEach((event) => this.deliver(event));
+    this.held.length = 0;
   }
 
   private deliver(event: TokenEventMessage): void {

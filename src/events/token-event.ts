@@ -1,5 +1,5 @@
-import type { AuditEvent, TokenEventKind } from '../audit/audit-event.entity.js';
-import { TOKEN_EVENT_KINDS } from '../audit/audit-event.entity.js';
+import type { AuditEvent } from '../audit/audit-event.entity.js';
+import { isTokenEventKind, type AdminAction, type TokenEventKind } from './event-rules.js';
 
 /**
  * A token event as it travels between instances and to subscribers. Plain
@@ -18,24 +18,32 @@ export interface TokenEventMessage {
 }
 
 /**
- * Tells every instance that a user was deactivated, so sockets opened with
- * their session close too. Never shown to subscribers: it is not a token event.
+ * Tells every instance that a user's access changed (deactivated, new role or
+ * units), so caches drop the user and sockets re-check or close. Never shown
+ * to subscribers: it is not a token event.
  */
-export interface UserDeactivatedMessage {
+export interface AccessChangeMessage {
   readonly id: string;
-  readonly kind: 'USER_DEACTIVATED';
+  readonly kind: AdminAction;
   readonly userId: string;
 }
 
-/** What crosses the hub on a user's channel. */
-export type HubMessage = TokenEventMessage | UserDeactivatedMessage;
+/** What crosses the hub about a user. */
+export type HubMessage = TokenEventMessage | AccessChangeMessage;
 
 export function isTokenEventMessage(message: HubMessage): message is TokenEventMessage {
-  return message.kind !== 'USER_DEACTIVATED';
+  return isTokenEventKind(message.kind);
 }
 
 export function isTokenEvent(event: AuditEvent): event is AuditEvent & { action: TokenEventKind } {
-  return (TOKEN_EVENT_KINDS as readonly string[]).includes(event.action);
+  return isTokenEventKind(event.action);
+}
+
+/** The hub message for a stored event about a user. */
+export function toHubMessage(event: AuditEvent, userId: string): HubMessage {
+  if (isTokenEvent(event)) return toTokenEventMessage(event);
+  // Not a token event, so one of the admin actions.
+  return { id: String(event.id), kind: event.action as AdminAction, userId };
 }
 
 export function toTokenEventMessage(event: AuditEvent & { action: TokenEventKind }): TokenEventMessage {

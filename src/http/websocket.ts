@@ -1,17 +1,21 @@
 import type { Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { IncomingMessage } from 'node:http';
-import type { Authenticator } from '../auth/authenticator.js';
-import type { Principal } from '../auth/principal.js';
-import type { TokenEventHub, Listening } from '../events/event-hub.js';
-import { AppError } from '../errors.js';
+import type { PrincipalResolver } from '../auth/principal-resolver.js';
+import type { Clock } from '../clock.js';
+import type { TokenEventHub } from '../events/event-hub.js';
+import { endsCredential } from '../events/event-rules.js';
+import { UnauthenticatedError } from '../errors.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
-import type { RateLimits } from './rate-limits.js';
 import { formatGraphQLError } from './errors.js';
 import { checkOperation } from './operation-limits.js';
+import type { RateLimits } from './rate-limits.js';
+import { sharedExecution } from './shared-execution.js';
+import { SocketRegistry, type SocketAuthority } from './socket-registry.js';
 import { SubscriptionLimits } from './socket-limits.js';
 import { credentialInUrl } from './url-secrets.js';
 import { isClientMessage } from './ws-messages.js';
@@ -19,9 +23,10 @@ import { isClientMessage } from './ws-messages.js';
 export interface WebSocketOptions {
   readonly server: Server;
   readonly schema: GraphQLSchema;
-  readonly authenticator: Authenticator;
+  readonly principals: PrincipalResolver;
   readonly services: Services;
   readonly hub: TokenEventHub;
+  readonly clock: Clock;
   readonly logger: Logger;
   /** Failed `connection_init` credentials count against the client IP, as failed bearer tokens do over HTTP. */
   readonly limits: RateLimits;
@@ -38,8 +43,8 @@ export interface WebSocketOptions {
    */
   readonly maxPayload?: number;
   /**
-   * How long a token-authenticated socket stays open after its token died,
-   * for the event to reach an open subscription first.
+   * How long a socket whose credential an event ended may stay open for that
+   * event to reach its subscription. Operations are refused meanwhile.
    * @default 500
    */
   readonly closeGraceMs?: number;
@@ -48,33 +53,31 @@ export interface WebSocketOptions {
    * @default 12_000
    */
   readonly keepAliveMs?: number;
+  /**
+   * While the event hub is down, how often every socket's credential is
+   * re-checked against the database, so a dead one does not wait for Redis.
+   * @default 5_000
+   */
+  readonly outageRecheckMs?: number;
 }
 
 interface SocketExtra {
   readonly socket: WebSocket;
-  readonly request: IncomingMessage;
-  principal?: Principal;
-  watch?: Listening;
+  /** The client address, read from the upgrade request (which is not kept). */
+  readonly ip: string;
+  authority?: SocketAuthority;
   untrack?: () => void;
   [key: PropertyKey]: unknown;
 }
 
-/**
- * Events after which a socket must not stay open: its user's deactivation for
- * any socket; for one opened with an API token, also that token's end.
- */
-function endsAccess(event: { kind?: unknown; tokenId?: unknown }, principal: Principal): boolean {
-  if (event.kind === 'USER_DEACTIVATED') return true;
-  if (principal.via !== 'token') return false;
-  if (event.kind === 'ACCESS_DISABLED') return true;
-  return (event.kind === 'REVOKED' || event.kind === 'EXPIRED') && event.tokenId === principal.tokenId;
-}
-
-/** Whether a result about to be sent carries an event that ends this socket's access. */
-function carriesEnd(result: ExecutionResult, principal: Principal): boolean {
-  return Object.values(result.data ?? {}).some(
-    (value) => typeof value === 'object' && value !== null && endsAccess(value, principal),
-  );
+/** The token event a result carries, if any. */
+function eventIn(result: ExecutionResult): { kind: string; tokenId?: string | null } | null {
+  for (const value of Object.values(result.data ?? {})) {
+    if (typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string') {
+      return value as { kind: string; tokenId?: string | null };
+    }
+  }
+  return null;
 }
 
 function closeForbidden(socket: WebSocket, reason: string): void {
@@ -91,11 +94,12 @@ function closeRateLimited(socket: WebSocket): false {
 }
 
 /**
- * graphql-ws on the HTTP server's own port and `/graphql` path. The socket
- * authenticates once, in `connection_init`; so a socket opened with an API
- * token is closed (4403) when that token is revoked, expires or its user
- * loses API access, and every socket of a deactivated user is closed, on
- * whichever instance that happened.
+ * graphql-ws on the HTTP server's own port and `/graphql` path. A socket
+ * authenticates in `connection_init`, and then every operation and every
+ * event delivered re-resolves that credential through the principal resolver,
+ * so a demoted user, a revoked or expired token or a deactivated user loses
+ * access at the next message; sockets whose credential died are closed (4403),
+ * on whichever instance it happened.
  */
 export function createWebSocketServer(options: WebSocketOptions): {
   close(): Promise<void>;
@@ -105,9 +109,10 @@ export function createWebSocketServer(options: WebSocketOptions): {
   const {
     server,
     schema,
-    authenticator,
+    principals,
     services,
     hub,
+    clock,
     logger,
     limits,
     clientIp,
@@ -115,6 +120,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
     maxPayload = 64 * 1024,
     closeGraceMs = 500,
     keepAliveMs = 12_000,
+    outageRecheckMs = 5_000,
   } = options;
   // The same operation limits as over HTTP, and a cap on what runs at once.
   const operationLimits = services.config.operationLimits;
@@ -130,23 +136,75 @@ export function createWebSocketServer(options: WebSocketOptions): {
       credentialInUrl(req.url ?? '') === null ? done(true) : done(false, 400, 'Send the credential in connection_init, not in the URL'),
   });
   const acknowledged = new Set<{ readonly subscriptions: Record<string, unknown> }>();
+  const onError = (error: unknown) => logger.error({ err: error }, 'could not re-check a socket credential');
+  const registry = new SocketRegistry({ principals, clock, closeGraceMs, onError });
+  hub.onMessage((message) => registry.onMessage(message));
+  hub.onResync(() => registry.recheckAll());
 
-  /** A bad credential is null (close 4403); anything else, such as the database down, is thrown (4500). */
-  const authenticate = (credential: string): Promise<Principal | null> =>
-    authenticator.authenticate(credential).catch((error: unknown) => {
-      if (error instanceof AppError) return null;
-      throw error;
-    });
+  /** Resolves the socket's credential for an operation; refuses (and closes) a dead one. */
+  const authorize = async (extra: SocketExtra) => {
+    const { authority } = extra;
+    if (authority && (await registry.current(authority))) return undefined;
+    return [new UnauthenticatedError('The credential of this connection is no longer valid.')];
+  };
+
+  // One user's sockets usually send the same text: it is parsed and checked
+  // once, and the one document lets an event execute once for all of them.
+  const checked = new LRUCache<string, ReturnType<typeof checkOperation>>({ max: 1_000 });
+  const check = (query: string) => {
+    let result = checked.get(query);
+    if (!result) checked.set(query, (result = checkOperation(operationLimits, schema, query)));
+    return result;
+  };
+  const shared = sharedExecution();
 
   const protocol = makeServer<Record<string, unknown>, SocketExtra>({
     schema,
     connectionInitWaitTimeout,
+    subscribe: shared.subscribe,
+    // `onSubscribe` has just resolved the principal for this very operation.
+    context: (ctx): GraphQLContext => ({ principal: ctx.extra.authority?.principal ?? null, services }),
+    onConnect: async (ctx) => {
+      const authorization = ctx.connectionParams?.['authorization'];
+      const credential = typeof authorization === 'string' ? authorization : '';
+      const { ip } = ctx.extra;
+      // An address over its failed-authentication budget is turned away before any lookup.
+      if (limits.authBlocked(ip) !== null) return closeRateLimited(ctx.extra.socket);
+      const resolved = credential.trim() === '' ? null : await principals.resolve(credential);
+      if (!resolved) {
+        const verdict = credential.trim() === '' ? null : await limits.authFailed(ip);
+        return verdict?.allowed === false ? closeRateLimited(ctx.extra.socket) : false;
+      }
+      // Events must be able to reach this socket before it counts as open (4500 otherwise).
+      await hub.ready();
+      const { socket } = ctx.extra;
+      const authority: SocketAuthority = {
+        credential: resolved.credential,
+        principal: resolved.principal,
+        dead: false,
+        expiryTimer: null,
+        close: (reason) => closeForbidden(socket, reason),
+      };
+      ctx.extra.authority = authority;
+      registry.add(authority, resolved);
+      ctx.extra.untrack = subscriptionLimits.track(resolved.principal.userId, ctx);
+      // A change that landed between the first check and the registration
+      // would never reach this socket: check once more.
+      const alive = (await registry.current(authority)) !== null;
+      if (alive) acknowledged.add(ctx);
+      return alive;
+    },
     // graphql-ws would parse and validate on its own, without limits, and throw (4500) on a syntax
     // error: parse and validate here, with the limits HTTP applies, and answer refusals with `error`.
-    onSubscribe: (ctx, _id, payload) => {
-      const refusal = ctx.extra.principal ? subscriptionLimits.refusal(ctx.extra.principal.userId, ctx) : null;
-      if (refusal) return [refusal];
-      const { document, errors } = checkOperation(operationLimits, schema, payload.query);
+    onSubscribe: async (ctx, _id, payload) => {
+      // Counted before anything is awaited: graphql-ws has entered this operation in the
+      // socket's table, and operations sent together must each see the ones before them.
+      const { authority } = ctx.extra;
+      const overLimit = authority ? subscriptionLimits.refusal(authority.principal.userId, ctx) : null;
+      if (overLimit) return [overLimit];
+      const refused = await authorize(ctx.extra);
+      if (refused) return refused;
+      const { document, errors } = check(payload.query);
       if (errors) return errors;
       return {
         schema,
@@ -156,41 +214,20 @@ export function createWebSocketServer(options: WebSocketOptions): {
         hideSuggestions: operationLimits.hideSuggestions,
       };
     },
-    context: (ctx): GraphQLContext => ({ principal: ctx.extra.principal ?? null, services }),
-    onConnect: async (ctx) => {
-      const authorization = ctx.connectionParams?.['authorization'];
-      const credential = typeof authorization === 'string' ? authorization : '';
-      const ip = clientIp(ctx.extra.request);
-      // An address over its failed-authentication budget is turned away before any lookup.
-      if (limits.authBlocked(ip) !== null) return closeRateLimited(ctx.extra.socket);
-      const principal = await authenticate(credential);
-      if (!principal) {
-        const verdict = credential.trim() === '' ? null : await limits.authFailed(ip);
-        return verdict?.allowed === false ? closeRateLimited(ctx.extra.socket) : false;
-      }
-      ctx.extra.principal = principal;
-      ctx.extra.untrack = subscriptionLimits.track(principal.userId, ctx);
-      const socket = ctx.extra.socket;
-      ctx.extra.watch = hub.listen(principal.userId, (event) => {
-        if (endsAccess(event, principal)) {
-          setTimeout(() => closeForbidden(socket, event.kind.toLowerCase().replace('_', ' ')), closeGraceMs).unref();
-        }
-      });
-      await ctx.extra.watch.ready;
-      // A revocation or deactivation that landed between the first check and
-      // the listener would never reach this socket: check once more.
-      const stillValid = (await authenticate(credential)) !== null;
-      if (stillValid) acknowledged.add(ctx);
-      return stillValid;
-    },
-    onNext: (ctx, _id, _payload, _args, result) => {
-      const { principal, socket } = ctx.extra;
-      // Close right after this message is on the wire, not after the grace period.
-      if (principal && carriesEnd(result as ExecutionResult, principal)) {
-        setImmediate(() => closeForbidden(socket, 'API token no longer valid'));
-      }
+    onNext: async (ctx, _id, _payload, _args, result) => {
       // Apollo masks and logs internal errors over HTTP; graphql-ws would send them as they are.
-      return result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined;
+      const masked = result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined;
+      const { authority } = ctx.extra;
+      if (!authority) return masked;
+      const event = eventIn(result as ExecutionResult);
+      // The event that ends this credential is the socket's last message: deliver it, then close.
+      if (event && endsCredential(event, authority.principal)) {
+        registry.kill(authority, 'API token no longer valid', 0);
+        return masked;
+      }
+      // Anything else reaches only a live credential; closing first makes the send a no-op.
+      if (!(await registry.current(authority))) closeForbidden(ctx.extra.socket, 'credential no longer valid');
+      return masked;
     },
     // Refusals (ours carry a code) and a stream that failed midway (an internal error: masked and logged).
     onError: (_ctx, _id, _payload, errors) =>
@@ -201,26 +238,44 @@ export function createWebSocketServer(options: WebSocketOptions): {
             { ...error.toJSON(), extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } },
       ),
     onClose: (ctx) => {
-      ctx.extra.watch?.stop();
+      if (ctx.extra.authority) registry.remove(ctx.extra.authority);
       ctx.extra.untrack?.();
       acknowledged.delete(ctx);
     },
   });
 
+  // One timer for every socket's keep-alive, and one for re-checks while the hub is down.
+  const unanswered = new WeakSet<WebSocket>();
+  /** Answers pongs for every socket with one function instead of a closure each. */
+  function markAlive(this: WebSocket): void {
+    unanswered.delete(this);
+  }
+  const keepAlive = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (unanswered.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      unanswered.add(socket);
+      socket.ping();
+    }
+  }, keepAliveMs);
+  keepAlive.unref();
+  const outageRecheck = setInterval(() => {
+    if (!hub.healthy()) registry.recheckAll();
+  }, outageRecheckMs);
+  outageRecheck.unref();
+
   // graphql-ws's own `use/ws` adapter, with client mistakes (an oversized
   // message, a dropped link) logged through our logger instead of console.
+  // The upgrade request is not kept: nothing needs it after the handshake, and
+  // holding it cost every socket its headers and parser state.
   wss.on('connection', (socket, request) => {
     socket.once('error', (error) => {
       logger.debug({ err: error }, 'websocket client error');
       if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, 'Internal server error');
     });
-    let alive = true;
-    socket.on('pong', () => (alive = true));
-    const ping = setInterval(() => {
-      if (!alive) return socket.terminate();
-      alive = false;
-      socket.ping();
-    }, keepAliveMs);
+    socket.on('pong', markAlive);
     const closed = protocol.opened(
       {
         protocol: socket.protocol,
@@ -235,19 +290,19 @@ export function createWebSocketServer(options: WebSocketOptions): {
             const text = String(data);
             // graphql-ws throws on a message only a server may send (`next`, `error`, ...), which would
             // read as our failure (4500); it is the client's, as graphql-ws's own check of a frame is.
-            if (!isClientMessage(text)) return socket.close(CloseCode.BadRequest, 'Invalid message received');
+            if (!isClientMessage(text)) {
+              socket.close(CloseCode.BadRequest, 'Invalid message received');
+              return;
+            }
             handle(text).catch((error: unknown) => {
               logger.error({ err: error }, 'graphql-ws message handling failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
             });
           }),
       },
-      { socket, request },
+      { socket, ip: clientIp(request) },
     );
-    socket.once('close', (code, reason) => {
-      clearInterval(ping);
-      void closed(code, String(reason));
-    });
+    socket.once('close', (code, reason) => void closed(code, String(reason)));
   });
   wss.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
 
@@ -257,6 +312,8 @@ export function createWebSocketServer(options: WebSocketOptions): {
       subscriptions: [...acknowledged].reduce((sum, ctx) => sum + Object.keys(ctx.subscriptions).length, 0),
     }),
     async close() {
+      clearInterval(keepAlive);
+      clearInterval(outageRecheck);
       for (const client of wss.clients) client.close(1001, 'Going away');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { TOKEN_EVENT_KINDS, type AuditEvent } from '../audit/audit-event.entity.js';
+import type { AuditEvent } from '../audit/audit-event.entity.js';
 import type { AuditHook } from '../audit/audit-log.js';
 import type { Config } from '../config.js';
+import { ruleOf } from '../events/event-rules.js';
 import { User } from '../users/user.entity.js';
 import { OutboxMessage } from './outbox-message.entity.js';
 import { renderMail } from './templates.js';
@@ -13,8 +14,8 @@ import { renderMail } from './templates.js';
  */
 export function queueMailFor(config: Pick<Config, 'appUrl'>): AuditHook {
   return async (em: EntityManager, event: AuditEvent) => {
-    // Only token events are mailed; admin actions (USER_CREATED …) are not worth a lookup.
-    if (!event.subjectUserId || !(TOKEN_EVENT_KINDS as readonly string[]).includes(event.action)) return;
+    // Admin actions (USER_CREATED …) are not mailed and not worth a lookup.
+    if (!event.subjectUserId || !ruleOf(event.action).mailed) return;
     const user = await em.findOne(User, event.subjectUserId);
     if (!user) return;
     const content = renderMail(event, { email: user.email, name: user.name }, config);

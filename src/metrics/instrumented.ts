@@ -1,4 +1,4 @@
-import { Authenticator } from '../auth/authenticator.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import type { TokenEventHub } from '../events/event-hub.js';
@@ -12,27 +12,23 @@ import type { Metrics } from './metrics.js';
  * database); `rejected` (unknown, revoked, expired, or its user inactive);
  * `error` (the check itself failed, e.g. the database was down).
  */
-export class MeasuredAuthenticator extends Authenticator {
-  constructor(
-    private readonly metrics: Pick<Metrics, 'authentications'>,
-    ...rest: ConstructorParameters<typeof Authenticator>
-  ) {
-    super(...rest);
-  }
-
-  override async authenticate(authorization: string | undefined): Promise<Principal | null> {
-    const credential = /^Bearer +(\S+)\s*$/i.exec(authorization ?? '')?.[1];
-    const kind = authorization === undefined || authorization.trim() === '' ? 'none' : credential && looksLikeApiToken(credential) ? 'api_token' : 'session';
-    try {
-      const principal = await super.authenticate(authorization);
-      this.metrics.authentications.inc({ kind, result: 'ok' });
-      return principal;
-    } catch (error) {
-      const malformed = kind === 'api_token' && credential !== undefined && !isWellFormedToken(credential);
-      this.metrics.authentications.inc({ kind, result: error instanceof AppError ? (malformed ? 'malformed' : 'rejected') : 'error' });
-      throw error;
-    }
-  }
+export function measuredAuthenticator(metrics: Pick<Metrics, 'authentications'>, inner: Authenticator): Authenticator {
+  return {
+    async authenticate(authorization) {
+      const credential = /^Bearer +(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+      const kind =
+        authorization === undefined || authorization.trim() === '' ? 'none' : credential && looksLikeApiToken(credential) ? 'api_token' : 'session';
+      try {
+        const principal = await inner.authenticate(authorization);
+        metrics.authentications.inc({ kind, result: 'ok' });
+        return principal;
+      } catch (error) {
+        const malformed = kind === 'api_token' && credential !== undefined && !isWellFormedToken(credential);
+        metrics.authentications.inc({ kind, result: error instanceof AppError ? (malformed ? 'malformed' : 'rejected') : 'error' });
+        throw error;
+      }
+    },
+  };
 }
 
 /** The event hub, counting what is published on it. */
@@ -40,9 +36,13 @@ export function countingHub(hub: TokenEventHub, metrics: Pick<Metrics, 'eventsPu
   return {
     publish(event) {
       metrics.eventsPublished.inc({ kind: event.kind });
-      hub.publish(event);
+      return hub.publish(event);
     },
     listen: (userId, listener) => hub.listen(userId, listener),
+    onMessage: (watcher) => hub.onMessage(watcher),
+    onResync: (watcher) => hub.onResync(watcher),
+    healthy: () => hub.healthy(),
+    ready: () => hub.ready(),
     close: () => hub.close(),
   };
 }

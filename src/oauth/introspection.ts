@@ -1,4 +1,4 @@
-import type { TokenService } from '../tokens/token.service.js';
+import type { PrincipalResolver } from '../auth/principal-resolver.js';
 
 /** RFC 7662 §2.2. Anything but a live token is exactly `{ active: false }`: no hint why. */
 export type IntrospectionResponse =
@@ -21,17 +21,17 @@ const INACTIVE = { active: false } as const;
 
 /**
  * What a token grants right now: its user's current role and business units
- * (a token has no scopes of its own). Goes through the same authentication as
- * a request, so it counts as a use and refuses what a request would refuse.
+ * (a token has no scopes of its own). Goes through the same principal resolver
+ * as a request, so it counts as a use and refuses what a request would refuse.
  */
 export async function introspect(
-  tokens: TokenService,
+  principals: Pick<PrincipalResolver, 'token'>,
   regions: readonly string[],
   secret: string,
 ): Promise<IntrospectionResponse> {
-  const verified = await tokens.verify(secret);
-  if (!verified) return INACTIVE;
-  const { principal, token } = verified;
+  const resolved = await principals.token(secret);
+  if (!resolved?.token) return INACTIVE;
+  const { principal, token } = resolved;
   return {
     active: true,
     sub: principal.userId,

@@ -24,7 +24,7 @@ const FORM = 'application/x-www-form-urlencoded';
  * errors take the OAuth shape `{"error": ...}` instead of GraphQL's.
  */
 export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOptions): Promise<void> {
-  const { tokens, config } = options.services;
+  const { tokens, config, principals } = options.services;
   const { limits } = options;
   const clients = loadIntrospectionClients(config, options.logger);
 
@@ -54,7 +54,7 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
     async (request, reply) => {
       const token = tokenParameter(request);
       if (token === null) return missingToken(reply);
-      return introspect(tokens, config.regions, token);
+      return introspect(principals, config.regions, token);
     },
   );
 

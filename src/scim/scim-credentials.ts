@@ -93,6 +93,8 @@ export function scimPrincipal(tenant: ScimTenant): Principal {
     role: Role.ADMIN,
     organizationId: tenant.organizationId,
     businessUnitIds: [],
+    businessUnits: [],
+    apiTokensEnabled: false,
     via: 'scim',
     tokenId: null,
   };

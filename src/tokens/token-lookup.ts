@@ -28,6 +28,7 @@ interface Row {
   active: unknown;
   api_tokens_enabled: unknown;
   business_unit_id: string | null;
+  business_unit_name: string | null;
 }
 
 /**
@@ -41,10 +42,11 @@ export async function findTokenByDigest(orm: MikroORM, digest: string): Promise<
   const rows: Row[] = await orm.em.getConnection().execute(
     `select t.id, t.created_at, t.expires_at, t.last_used_at, t.last_used_region,
             u.id as user_id, u.email, u.name, u.role, u.organization_id, u.active, u.api_tokens_enabled,
-            ub.business_unit_id
+            ub.business_unit_id, b.name as business_unit_name
        from api_tokens t
        join users u on u.id = t.user_id
        left join user_business_units ub on ub.user_id = u.id
+       left join business_units b on b.id = ub.business_unit_id
       where t.digest = ?`,
     [digest],
     'all',
@@ -66,7 +68,9 @@ export async function findTokenByDigest(orm: MikroORM, digest: string): Promise<
       // SQLite answers 1/0, PostgreSQL true/false.
       active: Boolean(first.active),
       apiTokensEnabled: Boolean(first.api_tokens_enabled),
-      businessUnitIds: rows.flatMap((row) => (row.business_unit_id ? [row.business_unit_id] : [])),
+      businessUnits: rows.flatMap((row) =>
+        row.business_unit_id ? [{ id: row.business_unit_id, name: row.business_unit_name ?? '' }] : [],
+      ),
     },
   };
 }

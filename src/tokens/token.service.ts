@@ -1,8 +1,7 @@
 import { LockMode, type MikroORM } from '@mikro-orm/core';
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes, Tx } from '../audit/changes.js';
-import { principalOf } from '../auth/principal-of.js';
-import { SYSTEM_ACTOR, type Actor, type Principal } from '../auth/principal.js';
+import { SYSTEM_ACTOR, type Actor } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import {
@@ -17,7 +16,7 @@ import { isUuid } from '../ids.js';
 import { User } from '../users/user.entity.js';
 import { ApiToken } from './api-token.entity.js';
 import { createTokenSecret, digestToken, isWellFormedToken } from './token-format.js';
-import { findTokenByDigest, type TokenRecord } from './token-lookup.js';
+import type { TokenUsage } from './token-usage.js';
 
 export interface GeneratedToken {
   /** The plaintext secret: returned to the caller once, kept nowhere. */
@@ -30,10 +29,11 @@ export interface RevokedToken {
   readonly revokedAt: Date;
 }
 
-/** `lastUsedAt` is written at most this often per token and region. */
-const LAST_USED_RESOLUTION_MS = 60_000;
-
-/** The token rules: one per user, shown once, fixed lifetime, irreversible revocation. */
+/**
+ * The token lifecycle: one per user, shown once, fixed lifetime, irreversible
+ * revocation. Verifying a token on the hot path is not here: that is the
+ * `PrincipalResolver`'s job (with `token-lookup.ts` and `TokenUsage`).
+ */
 export class TokenService {
   private readonly lockRows: boolean;
 
@@ -42,6 +42,7 @@ export class TokenService {
     private readonly changes: Changes,
     private readonly clock: Clock,
     private readonly config: Pick<Config, 'tokenLifetime' | 'region' | 'databaseUrl'>,
+    private readonly usage: Pick<TokenUsage, 'pendingFor'> | null = null,
   ) {
     this.lockRows = locksRows(config.databaseUrl);
   }
@@ -49,7 +50,11 @@ export class TokenService {
   /** The user's live token; an expired one that the sweeper has not deleted yet counts as none. */
   async current(userId: string): Promise<ApiToken | null> {
     const token = await this.orm.em.fork().findOne(ApiToken, { user: userId });
-    return token && !isExpired(token, this.clock.now()) ? token : null;
+    if (!token || isExpired(token, this.clock.now())) return null;
+    // A use this instance has not flushed yet is newer than the stored one.
+    const used = this.usage?.pendingFor(token.id);
+    if (used) Object.assign(token, { lastUsedAt: used.at, lastUsedRegion: used.region });
+    return token;
   }
 
   async generate(actor: Actor, userId: string): Promise<GeneratedToken> {
@@ -138,38 +143,6 @@ export class TokenService {
       const actor: Actor = { kind: 'token', userId: token.user.id, label: token.user.email };
       return this.remove(tx, token, actor, null);
     });
-  }
-
-  /**
-   * Resolves an API token to its user, or null when it is malformed, unknown,
-   * expired, or its user may no longer use tokens. The checksum is checked
-   * first, so random strings never reach the database.
-   */
-  async authenticate(secret: string): Promise<Principal | null> {
-    return (await this.verify(secret))?.principal ?? null;
-  }
-
-  /** Like `authenticate`, with the token's own facts (for introspection's `exp` and `iat`). */
-  async verify(secret: string): Promise<{ principal: Principal; token: TokenRecord } | null> {
-    if (!isWellFormedToken(secret)) return null;
-    const token = await findTokenByDigest(this.orm, digestToken(secret));
-    const now = this.clock.now();
-    if (!token || isExpired(token, now) || !token.user.active || !token.user.apiTokensEnabled) return null;
-    await this.touch(token, now);
-    return { principal: principalOf(token.user, 'token', token.id), token };
-  }
-
-
-
-  private async touch(token: TokenRecord, now: Date): Promise<void> {
-    const fresh =
-      token.lastUsedAt !== null &&
-      token.lastUsedRegion === this.config.region &&
-      now.getTime() - token.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS;
-    if (fresh) return;
-    await this.orm.em
-      .fork()
-      .nativeUpdate(ApiToken, { id: token.id }, { lastUsedAt: now, lastUsedRegion: this.config.region });
   }
 
   private async issue(tx: Tx, actor: Actor, user: User): Promise<GeneratedToken> {

@@ -1,14 +1,12 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
-import { UnauthenticatedError } from '../errors.js';
 import { requirePrincipal, type GraphQLContext } from '../auth/context.js';
 import { UserView } from './user.types.js';
 
 @Resolver()
 export class MeResolver {
+  /** Answered from the principal this request resolved: it is the user's current state, with no second read. */
   @Query(() => UserView, { description: 'You, with your current role and business units.' })
-  async me(@Ctx() ctx: GraphQLContext): Promise<UserView> {
-    const user = await ctx.services.users.findActive(requirePrincipal(ctx).userId);
-    if (!user) throw new UnauthenticatedError();
-    return UserView.of(user);
+  me(@Ctx() ctx: GraphQLContext): UserView {
+    return UserView.ofPrincipal(requirePrincipal(ctx));
   }
 }

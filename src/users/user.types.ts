@@ -1,5 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Role } from './role.js';
+import type { Principal } from '../auth/principal.js';
 import type { User } from './user.entity.js';
 
 @ObjectType('BusinessUnit', { description: 'A group of users in an organisation; it shapes what their role lets them see.' })
@@ -44,6 +45,19 @@ export class UserView {
       businessUnits: user.businessUnits.getItems().map((unit) => ({ id: unit.id, name: unit.name })),
       active: user.active,
       apiTokensEnabled: user.apiTokensEnabled,
+    });
+  }
+
+  /** The caller: a principal only exists for an active user. */
+  static ofPrincipal(principal: Principal): UserView {
+    return Object.assign(new UserView(), {
+      id: principal.userId,
+      email: principal.email,
+      name: principal.name,
+      role: principal.role,
+      businessUnits: principal.businessUnits.map((unit) => ({ id: unit.id, name: unit.name })),
+      active: true,
+      apiTokensEnabled: principal.apiTokensEnabled,
     });
   }
 }

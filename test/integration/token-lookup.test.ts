@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
+import { ApiToken } from '../../src/tokens/api-token.entity.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -30,12 +31,19 @@ describe.each(['sqlite', 'postgresql'] as const)('token verification on %s', (ki
     const generatedToken = generated.body.data?.generateApiToken;
     if (!generatedToken) throw new Error(JSON.stringify(generated.body));
     const { secret, token } = generatedToken;
-    const verified = await t.running.services.tokens.verify(secret);
-    expect(verified?.token.id).toBe(token.id);
-    expect(verified?.token.createdAt.toISOString()).toBe('2026-05-05T10:20:30.456Z');
-    expect(verified?.token.expiresAt.toISOString()).toBe(token.expiresAt);
+    const verified = await t.running.principals.token(secret);
+    expect(verified?.token?.id).toBe(token.id);
+    expect(verified?.token?.createdAt.toISOString()).toBe('2026-05-05T10:20:30.456Z');
+    expect(verified?.token?.expiresAt.toISOString()).toBe(token.expiresAt);
     expect(verified?.principal).toMatchObject({ email: 'admin@example.com', role: 'ADMIN', via: 'token' });
     expect(verified?.principal.businessUnitIds).toHaveLength(2);
+    expect(verified?.principal.businessUnits.map((unit) => unit.name).sort()).toEqual(['Engineering', 'Finance']);
+
+    // The coalesced lastUsedAt write round-trips through this database's datetime type.
+    await t.running.usage.flush();
+    const stored = await t.running.orm.em.fork().findOneOrFail(ApiToken, { id: token.id });
+    expect(stored.lastUsedAt?.toISOString()).toBe('2026-05-05T10:20:30.456Z');
+    expect(stored.lastUsedRegion).toBe('local');
 
     clock.set(new Date(new Date(token.expiresAt).getTime() - 1));
     expect((await t.gql('{ me { email } }', { auth: secret })).status).toBe(200);

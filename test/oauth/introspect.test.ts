@@ -63,6 +63,8 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
       { authorization: CLIENT },
     );
     expect(res.json).toMatchObject({ active: true, username: 'bob@example.com' });
+    // Uses are written in batches; flush the pending one.
+    await t.running.usage.flush();
     const stored = await t.running.orm.em.fork().findOneOrFail(ApiToken, { id: token.id });
     expect(stored.lastUsedAt?.toISOString()).toBe(clock.now().toISOString());
     expect(stored.lastUsedRegion).toBe('eu-west');

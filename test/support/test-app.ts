@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,9 @@ export interface TestApp {
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
+/** One per test file (vitest runs each in its own process); the instances a file starts share it. */
+const REDIS_TEST_PREFIX = `api-tokens-test:${randomBytes(6).toString('hex')}:`;
+
 export const TEST_SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123456789';
 /** Unlocks `/readyz` details (the mail queue) in tests that read them. */
 export const TEST_METRICS_TOKEN = 'test-metrics-token-that-is-long-enough-0123456789';
@@ -53,6 +57,8 @@ export async function startTestApp(
     LOG_LEVEL: 'silent',
     SESSION_SECRET: TEST_SESSION_SECRET,
     METRICS_TOKEN: TEST_METRICS_TOKEN,
+    // Rate-limit counters in the machine's Redis outlive a run: each test process counts in keys of its own.
+    REDIS_KEY_PREFIX: REDIS_TEST_PREFIX,
     ...env,
   });
   const app = createApp(config, {

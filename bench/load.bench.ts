@@ -1,0 +1,220 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { afterAll, bench, describe } from 'vitest';
+import WebSocket from 'ws';
+import { createTestDatabase } from '../test/support/postgres.js';
+import { startOwnRedis } from '../test/support/own-redis.js';
+import {
+  CLIENT,
+  SERVER_DIR,
+  compare,
+  graphql,
+  percentile,
+  seed,
+  startServer,
+  tempDir,
+  type BenchServer,
+} from './load/harness.js';
+
+/**
+ * Load-level benchmarks: the service in production posture in its own
+ * process, driven by real clients (autocannon, ws) from this one. Each figure
+ * is a ratio against a baseline measured in the same run, median of 3
+ * alternating rounds. Targets are in bench/REPORT.md; results go to
+ * bench/load-results.json. `BENCH_SERVER_DIR=<other checkout>` measures
+ * another build (e.g. the commit before a change) for before/after figures.
+ */
+const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, server: SERVER_DIR };
+const ONCE = { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 };
+const GENERATE = 'mutation { generateApiToken { secret } }';
+const REVOKE = 'mutation { revokeApiToken { tokenId } }';
+
+function json(body: unknown): string {
+  return JSON.stringify(body);
+}
+
+function report(name: string, value: Record<string, unknown>): void {
+  results[name] = value;
+  process.stdout.write(`${name}: ${JSON.stringify(value)}\n`);
+}
+
+/** Stopped at the end: vitest's bench mode runs only top-level hooks. */
+const cleanups: (() => Promise<unknown>)[] = [];
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  await writeFile(join(import.meta.dirname, 'load-results.json'), `${JSON.stringify(results, null, 2)}\n`);
+});
+
+describe('HTTP hot path (SQLite, 50 connections)', async () => {
+  const dataDir = await tempDir();
+  const databaseUrl = `sqlite:${join(dataDir, 'bench.sqlite')}`;
+  const { session } = await seed(databaseUrl, dataDir, 'alice@example.com');
+  const server: BenchServer = await startServer({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl });
+  const { generateApiToken } = await graphql<{ generateApiToken: { secret: string } }>(server.url, GENERATE, session);
+  const secret = generateApiToken.secret;
+  const gql = (query: string, auth?: string) => ({
+    url: `${server.url}/graphql`,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+    body: json({ query }),
+  });
+  const anonymous = gql('{ __typename }');
+  cleanups.push(() => server.stop());
+
+  bench(
+    'B2 { me { id } } with an API token vs { __typename } anonymous',
+    async () => {
+      const { rpsRatio, p99Ratio, baseline, candidate } = await compare(anonymous, gql('{ me { id } }', secret));
+      report('B2', { rpsRatio, p99Ratio, target: 'rps >= 0.85x, p99 <= 1.3x', baseline, candidate });
+    },
+    ONCE,
+  );
+  bench(
+    'B2a { __typename } with an API token vs anonymous (authentication alone)',
+    async () => {
+      const { rpsRatio, p99Ratio, baseline, candidate } = await compare(anonymous, gql('{ __typename }', secret));
+      report('B2a', { rpsRatio, p99Ratio, target: 'diagnostic for B2', baseline, candidate });
+    },
+    ONCE,
+  );
+  bench(
+    'B2s { me { id } } with a session JWT vs { __typename } anonymous',
+    async () => {
+      const { rpsRatio, p99Ratio, baseline, candidate } = await compare(anonymous, gql('{ me { id } }', session));
+      report('B2s', { rpsRatio, p99Ratio, target: 'rps >= 0.85x', baseline, candidate });
+    },
+    ONCE,
+  );
+  bench(
+    'B3 POST /oauth/introspect (valid token) vs a constant Fastify route',
+    async () => {
+      const basic = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
+      const { rpsRatio, p99Ratio, baseline, candidate } = await compare(
+        { url: `${server.url}/healthz` },
+        {
+          url: `${server.url}/oauth/introspect`,
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
+          body: `token=${encodeURIComponent(secret)}`,
+        },
+      );
+      report('B3', { rpsRatio, p99Ratio, target: 'rps >= 0.7x', baseline, candidate });
+    },
+    ONCE,
+  );
+});
+
+/** Opens a graphql-ws socket (raw protocol, so the client costs little) subscribed to the user's events. */
+function subscribedSocket(url: string, auth: string, onEvent: () => void): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url.replace(/^http/, 'ws') + '/graphql', 'graphql-transport-ws');
+    socket.once('error', reject);
+    socket.on('open', () => socket.send(json({ type: 'connection_init', payload: { authorization: `Bearer ${auth}` } })));
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { type: string };
+      if (message.type === 'connection_ack') {
+        socket.send(json({ id: '1', type: 'subscribe', payload: { query: 'subscription { apiTokenEvents { id kind } }' } }));
+        resolve(socket);
+      } else if (message.type === 'next') onEvent();
+    });
+  });
+}
+
+describe('fan-out (SQLite)', async () => {
+  const SOCKETS = 2_000;
+  const dataDir = await tempDir();
+  const databaseUrl = `sqlite:${join(dataDir, 'bench.sqlite')}`;
+  const { session } = await seed(databaseUrl, dataDir, 'alice@example.com');
+  const server = await startServer({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl });
+  cleanups.push(() => server.stop());
+
+  bench(
+    'B5 2,000 subscribed sockets of one user, then one revoke',
+    async () => {
+      await graphql(server.url, GENERATE, session);
+      await new Promise((done) => setTimeout(done, 1_000));
+      const before = await server.rssKiB();
+      const latencies: number[] = [];
+      let t0 = 0;
+      let allDelivered: () => void = () => undefined;
+      const delivered = new Promise<void>((done) => (allDelivered = done));
+      const onEvent = () => {
+        latencies.push(performance.now() - t0);
+        if (latencies.length === SOCKETS) allDelivered();
+      };
+      const sockets: WebSocket[] = [];
+      for (let start = 0; start < SOCKETS; start += 100) {
+        sockets.push(...(await Promise.all(Array.from({ length: 100 }, () => subscribedSocket(server.url, session, onEvent)))));
+      }
+      // Subscriptions are not acknowledged in graphql-ws: let the server finish setting them up.
+      await new Promise((done) => setTimeout(done, 3_000));
+      const after = await server.rssKiB();
+      t0 = performance.now();
+      await graphql(server.url, REVOKE, session);
+      await Promise.race([delivered, new Promise((done) => setTimeout(done, 30_000))]);
+      for (const socket of sockets) socket.terminate();
+      report('B5', {
+        sockets: SOCKETS,
+        kibPerSocket: (after - before) / SOCKETS,
+        delivered: latencies.length,
+        p50Ms: percentile(latencies, 50),
+        p99Ms: percentile(latencies, 99),
+        target: '<= 40 KiB/socket, p99 <= 100 ms',
+      });
+    },
+    ONCE,
+  );
+});
+
+describe('cross-instance revocation (PostgreSQL + Redis)', async () => {
+  const db = await createTestDatabase();
+  cleanups.push(() => db.drop());
+  const redis = await startOwnRedis();
+  cleanups.push(() => redis.kill());
+  const dataDir = await tempDir();
+  const { session } = await seed(db.url, dataDir, 'alice@example.com');
+  const shared = { DATABASE_URL: db.url, REDIS_URL: redis.url, REGIONS: 'a,b', DATA_DIR: dataDir };
+  const a = await startServer({ ...shared, REGION: 'a' });
+  cleanups.push(() => a.stop());
+  const b = await startServer({ ...shared, REGION: 'b' });
+  cleanups.push(() => b.stop());
+
+  bench(
+    'B7 revoke on instance A -> first refusal on instance B',
+    async () => {
+      const latencies: number[] = [];
+      let firstTry = 0;
+      for (let round = 0; round < 30; round++) {
+        const { generateApiToken } = await graphql<{ generateApiToken: { secret: string } }>(a.url, GENERATE, session);
+        const secret = generateApiToken.secret;
+        await graphql(b.url, '{ me { id } }', secret); // B now has it cached
+        const t0 = performance.now();
+        await graphql(a.url, REVOKE, session);
+        for (let attempt = 0; ; attempt++) {
+          const status = (
+            await fetch(`${b.url}/graphql`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+              body: json({ query: '{ me { id } }' }),
+            })
+          ).status;
+          if (status === 401) {
+            if (attempt === 0) firstTry++;
+            break;
+          }
+        }
+        latencies.push(performance.now() - t0);
+      }
+      report('B7', {
+        rounds: latencies.length,
+        refusedAtFirstRequest: firstTry,
+        p50Ms: percentile(latencies, 50),
+        p99Ms: percentile(latencies, 99),
+        target: 'p99 <= 50 ms',
+      });
+    },
+    ONCE,
+  );
+});

@@ -1,0 +1,246 @@
+import { createHash } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import { LRUCache } from 'lru-cache';
+import type { MikroORM } from '@mikro-orm/core';
+import type { Clock } from '../clock.js';
+import { InvalidTokenError } from '../errors.js';
+import { isExpired } from '../expiry/rules.js';
+import { isUuid } from '../ids.js';
+import { findTokenByDigest } from '../tokens/token-lookup.js';
+import { digestToken, isWellFormedToken, looksLikeApiToken } from '../tokens/token-format.js';
+import type { TokenUsage } from '../tokens/token-usage.js';
+import { findUserFacts, type UserFacts } from '../users/user-lookup.js';
+import type { Authenticator } from './authenticator.js';
+import { principalOf } from './principal-of.js';
+import type { Principal } from './principal.js';
+import type { SessionVerifier } from './session.js';
+
+/**
+ * A credential once verified, as a socket keeps it to re-check later: a
+ * token by its digest, a session by its user and expiry; never the secret.
+ */
+export type VerifiedCredential =
+  | { readonly kind: 'token'; readonly digest: string }
+  | { readonly kind: 'session'; readonly userId: string; readonly expiresAtMs: number | null };
+
+/** A credential that authenticates now, with what its checks need. */
+export interface Resolved {
+  readonly principal: Principal;
+  readonly credential: VerifiedCredential;
+  /** For an API token: its own dates (introspection's `iat`/`exp`, a socket's expiry timer). */
+  readonly token: { readonly id: string; readonly createdAt: Date; readonly expiresAt: Date } | null;
+}
+
+interface TokenEntry {
+  readonly userId: string;
+  readonly credential: VerifiedCredential;
+  readonly token: NonNullable<Resolved['token']>;
+  readonly user: UserFacts;
+  readonly principal: Principal;
+}
+
+interface SessionEntry {
+  readonly user: UserFacts;
+  readonly principal: Principal;
+}
+
+/** A session JWT whose signature was checked: who, and until when (epoch ms; null: no `exp`). */
+interface VerifiedJwt {
+  readonly userId: string;
+  readonly expiresAtMs: number | null;
+}
+
+export interface PrincipalResolverOptions {
+  readonly orm: MikroORM;
+  readonly sessions: SessionVerifier;
+  readonly usage: TokenUsage;
+  readonly clock: Clock;
+  /**
+   * False while invalidations may not arrive (the event hub's Redis link is
+   * down): then every resolution reads the database.
+   */
+  readonly cacheable: () => boolean;
+  /**
+   * Entries per kind (token digests, session users).
+   * @default 10_000
+   */
+  readonly maxEntries?: number;
+  /**
+   * Backstop on how long an entry lives even if no invalidation arrives (an
+   * instance whose publishes never reach Redis while ours still do).
+   * @default 30_000
+   */
+  readonly ttlMs?: number;
+}
+
+/**
+ * The one answer to "who is this, with which role, units and organisation,
+ * and is the credential alive": used by HTTP requests, by every graphql-ws
+ * operation and event delivery, and by OAuth introspection.
+ *
+ * Answers come from a bounded in-memory cache keyed by the token's SHA-256
+ * digest or the session's user id (never by a secret). Time rules are checked
+ * against `now` on every hit, so an expired token fails at once. Entries are
+ * dropped by `invalidateUser`, which every instance calls when a token or user
+ * change arrives on the event hub; while the hub is unhealthy the cache is
+ * bypassed, and when it comes back `clear` drops everything.
+ */
+export class PrincipalResolver implements Authenticator {
+  private readonly tokens: LRUCache<string, TokenEntry>;
+  private readonly sessionUsers: LRUCache<string, SessionEntry>;
+  /** Session JWTs whose signature was verified, by SHA-256 of the JWT: a signature never changes. */
+  private readonly jwts: LRUCache<string, VerifiedJwt>;
+  /** Token digests cached per user, so a user's change drops their token entries too. */
+  private readonly digestsByUser = new Map<string, Set<string>>();
+  /**
+   * Bumped by every invalidation: a read that started before one must not
+   * cache what it read, since it may predate the change.
+   */
+  private epoch = 0;
+  /** Reads in flight, so a burst of misses for one credential (a fan-out re-check) reads once. */
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly options: PrincipalResolverOptions) {
+    const max = options.maxEntries ?? 10_000;
+    const ttl = options.ttlMs ?? 30_000;
+    this.tokens = new LRUCache<string, TokenEntry>({
+      max,
+      ttl,
+      dispose: (entry, digest) => {
+        const digests = this.digestsByUser.get(entry.userId);
+        if (digests?.delete(digest) && digests.size === 0) this.digestsByUser.delete(entry.userId);
+      },
+    });
+    this.sessionUsers = new LRUCache<string, SessionEntry>({ max, ttl });
+    this.jwts = new LRUCache<string, VerifiedJwt>({ max, ttl });
+  }
+
+  /**
+   * The principal of an `Authorization` header value; null when none was
+   * sent. A credential that does not authenticate throws `InvalidTokenError`,
+   * whatever the reason.
+   */
+  async authenticate(authorization: string | undefined): Promise<Principal | null> {
+    if (authorization === undefined || authorization.trim() === '') return null;
+    const resolved = await this.resolve(authorization);
+    if (!resolved) throw new InvalidTokenError();
+    return resolved.principal;
+  }
+
+  /** What `Bearer <credential>` stands for if it authenticates now; null for anything else. */
+  async resolve(authorization: string): Promise<Resolved | null> {
+    const credential = /^Bearer +(\S+)\s*$/i.exec(authorization)?.[1];
+    if (!credential) return null;
+    return looksLikeApiToken(credential) ? this.token(credential) : this.session(credential);
+  }
+
+  /** An API token's secret, without the `Bearer` scheme (OAuth introspection). */
+  async token(secret: string): Promise<Resolved | null> {
+    if (!isWellFormedToken(secret)) return null;
+    return this.tokenByDigest(digestToken(secret));
+  }
+
+  /** Re-checks a credential verified earlier (a socket's, at each operation and event). */
+  recheck(credential: VerifiedCredential): Promise<Resolved | null> {
+    return credential.kind === 'token' ? this.tokenByDigest(credential.digest) : this.sessionUser(credential);
+  }
+
+  private async tokenByDigest(digest: string): Promise<Resolved | null> {
+    const cacheable = this.options.cacheable();
+    const entry = (cacheable ? this.tokens.get(digest) : undefined) ?? (await this.loadToken(digest, cacheable));
+    if (!entry) return null;
+    const now = this.options.clock.now();
+    const { user, token } = entry;
+    if (isExpired(token, now) || !user.active || !user.apiTokensEnabled) return null;
+    this.options.usage.record(token.id, now);
+    return entry;
+  }
+
+  private async session(jwt: string): Promise<Resolved | null> {
+    const key = createHash('sha256').update(jwt).digest('base64url');
+    let verified = this.jwts.get(key);
+    if (!verified) {
+      const userId = await this.options.sessions.verify(jwt);
+      if (!userId || !isUuid(userId)) return null;
+      const { exp } = decodeJwt(jwt);
+      verified = { userId, expiresAtMs: typeof exp === 'number' ? exp * 1000 : null };
+      this.jwts.set(key, verified);
+    }
+    return this.sessionUser({ kind: 'session', ...verified });
+  }
+
+  private async sessionUser(credential: VerifiedCredential & { kind: 'session' }): Promise<Resolved | null> {
+    // jose checks `exp` against the wall clock, not the injected one: so do we, to agree with it.
+    if (credential.expiresAtMs !== null && credential.expiresAtMs <= Date.now()) return null;
+    const { userId } = credential;
+    const cacheable = this.options.cacheable();
+    const entry = (cacheable ? this.sessionUsers.get(userId) : undefined) ?? (await this.loadSessionUser(userId, cacheable));
+    if (!entry) return null;
+    return entry.user.active ? { principal: entry.principal, credential, token: null } : null;
+  }
+
+  /** Reads a token once for every concurrent caller, and caches it unless an invalidation came meanwhile. */
+  private loadToken(digest: string, cacheable: boolean): Promise<TokenEntry | null> {
+    return this.once(`t:${digest}`, async () => {
+      const epoch = this.epoch;
+      const record = await findTokenByDigest(this.options.orm, digest);
+      if (!record) return null;
+      const entry: TokenEntry = {
+        userId: record.user.id,
+        credential: { kind: 'token', digest },
+        token: { id: record.id, createdAt: record.createdAt, expiresAt: record.expiresAt },
+        user: record.user,
+        principal: principalOf(record.user, 'token', record.id),
+      };
+      if (cacheable && epoch === this.epoch && this.options.cacheable()) this.remember(digest, entry);
+      return entry;
+    });
+  }
+
+  private loadSessionUser(userId: string, cacheable: boolean): Promise<SessionEntry | null> {
+    return this.once(`u:${userId}`, async () => {
+      const epoch = this.epoch;
+      const user = await findUserFacts(this.options.orm, userId);
+      if (!user) return null;
+      const entry: SessionEntry = { user, principal: principalOf(user, 'session', null) };
+      if (cacheable && epoch === this.epoch && this.options.cacheable()) this.sessionUsers.set(userId, entry);
+      return entry;
+    });
+  }
+
+  /** Drops everything cached about the user: their token and their sessions. */
+  invalidateUser(userId: string): void {
+    this.epoch++;
+    this.sessionUsers.delete(userId);
+    for (const digest of [...(this.digestsByUser.get(userId) ?? [])]) this.tokens.delete(digest);
+  }
+
+  /** Drops everything: after an interruption of the event hub, nothing cached can be trusted. */
+  clear(): void {
+    this.epoch++;
+    this.tokens.clear();
+    this.sessionUsers.clear();
+    this.jwts.clear();
+    this.digestsByUser.clear();
+  }
+
+  /**
+   * Shares one read among concurrent callers. A read that started before an
+   * invalidation is not shared with callers after it: they start their own.
+   */
+  private once<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const shared = `${this.epoch}:${key}`;
+    const pending = this.inflight.get(shared) as Promise<T> | undefined;
+    if (pending) return pending;
+    const started = read().finally(() => this.inflight.delete(shared));
+    this.inflight.set(shared, started);
+    return started;
+  }
+
+  private remember(digest: string, entry: TokenEntry): void {
+    this.tokens.set(digest, entry);
+    const digests = this.digestsByUser.get(entry.userId);
+    if (digests) digests.add(digest);
+    else this.digestsByUser.set(entry.userId, new Set([digest]));
+  }
+}

@@ -1,0 +1,137 @@
+import type { Principal } from '../auth/principal.js';
+import type { PrincipalResolver, Resolved, VerifiedCredential } from '../auth/principal-resolver.js';
+import type { Clock } from '../clock.js';
+import { endsCredential, isTokenEventKind, ruleOf } from '../events/event-rules.js';
+import type { HubMessage } from '../events/token-event.js';
+
+/** setTimeout takes at most 2^31-1 ms (~24.8 days); longer waits are re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What the server keeps per authenticated socket: a few fields, one closure, one optional timer. */
+export interface SocketAuthority {
+  /** What `connection_init` authenticated with, as verified then: a digest or a session's user, never the secret. */
+  readonly credential: VerifiedCredential;
+  principal: Principal;
+  /** Set once the credential is known to be dead: every later operation is refused. */
+  dead: boolean;
+  expiryTimer: NodeJS.Timeout | null;
+  /** Closes the socket with 4403. */
+  readonly close: (reason: string) => void;
+}
+
+export interface SocketRegistryOptions {
+  readonly principals: Pick<PrincipalResolver, 'recheck'>;
+  readonly clock: Clock;
+  /**
+   * How long a socket whose credential an event ended stays open for that
+   * event to reach its subscription. Operations are refused from the moment
+   * the event arrives, so this only delays the close frame.
+   * @default 500
+   */
+  readonly closeGraceMs?: number;
+  readonly onError: (error: unknown) => void;
+}
+
+/**
+ * Every authenticated socket of this instance, by user, so an access change
+ * touches only that user's sockets. Each operation re-resolves the socket's
+ * credential (`current`); events that end a credential mark its sockets dead
+ * at once; a token socket closes by its own timer at `expiresAt`.
+ */
+export class SocketRegistry {
+  private readonly byUser = new Map<string, Set<SocketAuthority>>();
+  private readonly closeGraceMs: number;
+
+  constructor(private readonly options: SocketRegistryOptions) {
+    this.closeGraceMs = options.closeGraceMs ?? 500;
+  }
+
+  add(socket: SocketAuthority, resolved: Resolved): void {
+    const sockets = this.byUser.get(socket.principal.userId);
+    if (sockets) sockets.add(socket);
+    else this.byUser.set(socket.principal.userId, new Set([socket]));
+    const { credential } = resolved;
+    // A token expires by the service's clock; a session JWT by the wall clock, as jose checks it.
+    if (resolved.token) this.armExpiry(socket, resolved.token.expiresAt.getTime(), () => this.options.clock.now().getTime());
+    else if (credential.kind === 'session' && credential.expiresAtMs !== null) this.armExpiry(socket, credential.expiresAtMs, Date.now);
+  }
+
+  remove(socket: SocketAuthority): void {
+    if (socket.expiryTimer) clearTimeout(socket.expiryTimer);
+    socket.expiryTimer = null;
+    const sockets = this.byUser.get(socket.principal.userId);
+    if (sockets?.delete(socket) && sockets.size === 0) this.byUser.delete(socket.principal.userId);
+  }
+
+  /** The socket's principal now, or null (and the socket closed) when its credential died. */
+  async current(socket: SocketAuthority): Promise<Principal | null> {
+    const resolved = socket.dead ? null : await this.options.principals.recheck(socket.credential);
+    if (!resolved) {
+      this.kill(socket, 'credential no longer valid', 0);
+      return null;
+    }
+    socket.principal = resolved.principal;
+    return resolved.principal;
+  }
+
+  /**
+   * A message about a user: sockets whose credential it ends are dead from
+   * now on. For a token event, `ends` says all there is to know; any other
+   * change to the user's access (an admin or directory action) makes their
+   * sockets re-check at once, so an idle socket of a dead credential does
+   * not linger.
+   */
+  onMessage(message: HubMessage): void {
+    const sockets = this.byUser.get(message.userId);
+    if (!sockets) return;
+    const recheck = !isTokenEventKind(message.kind) && ruleOf(message.kind).invalidates;
+    for (const socket of sockets) {
+      if (endsCredential(message, socket.principal)) this.kill(socket, closeReason(message.kind), this.closeGraceMs);
+      else if (recheck) this.recheck(socket);
+    }
+  }
+
+  /** Re-checks every socket (after the event hub was interrupted, or periodically while it is). */
+  recheckAll(): void {
+    for (const sockets of this.byUser.values()) for (const socket of sockets) this.recheck(socket);
+  }
+
+  /** Marks the socket dead and closes it after `delayMs` (a final event may still be on its way). */
+  kill(socket: SocketAuthority, reason: string, delayMs: number): void {
+    const wasDead = socket.dead;
+    socket.dead = true;
+    if (socket.expiryTimer) clearTimeout(socket.expiryTimer);
+    socket.expiryTimer = null;
+    if (delayMs === 0) setImmediate(() => socket.close(reason));
+    else if (!wasDead) setTimeout(() => socket.close(reason), delayMs).unref();
+  }
+
+  private recheck(socket: SocketAuthority): void {
+    if (!socket.dead) this.current(socket).catch(this.options.onError);
+  }
+
+  /** Closes the socket when its credential expires (at `expiresAtMs` by `now`), without waiting for a sweep. */
+  private armExpiry(socket: SocketAuthority, expiresAtMs: number, now: () => number, minWaitMs = 0): void {
+    const wait = expiresAtMs - now();
+    socket.expiryTimer = setTimeout(
+      () => {
+        socket.expiryTimer = null;
+        if (wait > MAX_TIMER_MS) this.armExpiry(socket, expiresAtMs, now);
+        // The resolver compares with the clock: an expired credential resolves to null and the socket closes.
+        // Still alive (a clock behind the timer): look again a second later.
+        else if (!socket.dead) {
+          this.current(socket).then(
+            (alive) => alive && this.armExpiry(socket, expiresAtMs, now, 1_000),
+            this.options.onError,
+          );
+        }
+      },
+      Math.max(minWaitMs, Math.min(wait, MAX_TIMER_MS)),
+    );
+    socket.expiryTimer.unref();
+  }
+}
+
+function closeReason(kind: string): string {
+  return kind.toLowerCase().replace(/_/g, ' ');
+}

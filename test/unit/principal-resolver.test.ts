@@ -1,0 +1,119 @@
+import type { MikroORM } from '@mikro-orm/core';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { PrincipalResolver } from '../../src/auth/principal-resolver.js';
+import { SessionVerifier } from '../../src/auth/session.js';
+import { ManualClock } from '../../src/clock.js';
+import { createTokenSecret } from '../../src/tokens/token-format.js';
+import { TokenUsage } from '../../src/tokens/token-usage.js';
+
+const USER_ID = '00000000-0000-4000-8000-000000000001';
+
+/** A database whose token lookups the test answers by hand, one at a time. */
+function fakeDatabase() {
+  const pending: ((rows: unknown[]) => void)[] = [];
+  let role = 'USER';
+  const orm = {
+    em: { getConnection: () => ({ execute: () => new Promise<unknown[]>((resolve) => pending.push(resolve)) }) },
+  } as unknown as MikroORM;
+  const row = () => ({
+    id: 'token-1',
+    created_at: '2026-01-01T00:00:00.000Z',
+    expires_at: '2026-01-02T00:00:00.000Z',
+    last_used_at: null,
+    last_used_region: null,
+    user_id: USER_ID,
+    email: 'alice@example.com',
+    name: 'Alice',
+    role,
+    organization_id: 'org-1',
+    active: 1,
+    api_tokens_enabled: 1,
+    business_unit_id: null,
+    business_unit_name: null,
+  });
+  return {
+    orm,
+    reads: () => pending.length,
+    setRole: (next: string) => (role = next),
+    /** Answers the oldest unanswered read with the row as it is now. */
+    answer: async () => {
+      pending.shift()?.([row()]);
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+function resolverOver(db: ReturnType<typeof fakeDatabase>, clock: ManualClock, healthy = () => true) {
+  const logger = pino({ level: 'silent' });
+  const usage = new TokenUsage({ orm: db.orm, region: 'local', databaseKind: 'sqlite', logger });
+  const secret = 'x'.repeat(32);
+  const sessions = new SessionVerifier(new TextEncoder().encode(secret), {
+    secret,
+    jwksUrl: null,
+    issuer: null,
+    audience: null,
+    maxAge: { iso: 'PT12H', ms: 12 * 3_600_000 },
+  });
+  return new PrincipalResolver({ orm: db.orm, sessions, usage, clock, cacheable: healthy });
+}
+
+describe('PrincipalResolver cache', () => {
+  it('answers from the cache until the user is invalidated, then reads again', async () => {
+    const db = fakeDatabase();
+    const resolver = resolverOver(db, new ManualClock('2026-01-01T12:00:00.000Z'));
+    const { secret } = createTokenSecret();
+    const first = resolver.token(secret);
+    await db.answer();
+    expect((await first)?.principal.role).toBe('USER');
+    expect((await resolver.token(secret))?.principal.role).toBe('USER');
+    expect(db.reads()).toBe(0);
+
+    db.setRole('ADMIN');
+    resolver.invalidateUser(USER_ID);
+    const again = resolver.token(secret);
+    await db.answer();
+    expect((await again)?.principal.role).toBe('ADMIN');
+  });
+
+  it('does not cache a read that an invalidation overtook', async () => {
+    const db = fakeDatabase();
+    const resolver = resolverOver(db, new ManualClock('2026-01-01T12:00:00.000Z'));
+    const { secret } = createTokenSecret();
+    const stale = resolver.token(secret);
+    resolver.invalidateUser(USER_ID); // the change committed while the read was in flight
+    await db.answer();
+    await stale;
+    const next = resolver.token(secret);
+    expect(db.reads()).toBe(1); // not served from the cache
+    db.setRole('ADMIN');
+    await db.answer();
+    expect((await next)?.principal.role).toBe('ADMIN');
+  });
+
+  it('checks expiry against the clock on every hit', async () => {
+    const db = fakeDatabase();
+    const clock = new ManualClock('2026-01-01T12:00:00.000Z');
+    const resolver = resolverOver(db, clock);
+    const { secret } = createTokenSecret();
+    const first = resolver.token(secret);
+    await db.answer();
+    expect(await first).not.toBeNull();
+    clock.set('2026-01-02T00:00:00.000Z');
+    expect(await resolver.token(secret)).toBeNull();
+    expect(db.reads()).toBe(0);
+  });
+
+  it('reads the database every time while invalidations cannot arrive', async () => {
+    const db = fakeDatabase();
+    const resolver = resolverOver(db, new ManualClock('2026-01-01T12:00:00.000Z'), () => false);
+    const { secret } = createTokenSecret();
+    for (const role of ['USER', 'ADMIN']) {
+      db.setRole(role);
+      const resolved = resolver.token(secret);
+      expect(db.reads()).toBe(1);
+      await db.answer();
+      expect((await resolved)?.principal.role).toBe(role);
+    }
+  });
+});
