@@ -19,6 +19,12 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Most of a test's time is spent waiting on its own server, so three files
+    // at once fit this 2-core machine; and a worker keeps its modules between
+    // files instead of importing the whole service again for each (each file
+    // still starts its own app: nothing under test is shared).
+    maxWorkers: 3,
+    isolate: false,
     benchmark: { include: ['bench/**/*.bench.ts'] },
   },
 });

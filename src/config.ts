@@ -97,7 +97,7 @@ export interface IntrospectionClientConfig {
   readonly secret: string;
 }
 
-export interface SessionConfig {
+interface SessionConfig {
   /** HS256 secret shared with the identity provider. Null when `jwksUrl` is used. */
   readonly secret: string | null;
   readonly jwksUrl: string | null;

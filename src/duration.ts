@@ -26,7 +26,7 @@ export const DAY_MS = 24 * HOUR;
  * (a `Date` of NaN that reached SQL as `NaN`); a digit string long enough
  * even reaches Infinity.
  */
-export const MAX_DURATION_MS = 36_500 * DAY_MS;
+const MAX_DURATION_MS = 36_500 * DAY_MS;
 
 /** Parses a duration; returns null for anything that is not a positive duration of at most `MAX_DURATION_MS`. */
 export function parseDuration(text: string): Duration | null {

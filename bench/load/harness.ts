@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import { UserService } from '../../src/users/user.service.js';
 import { freePort } from '../../test/support/own-redis.js';
 
-export const SESSION_SECRET = 'bench-session-secret-that-is-long-enough-0123456789';
+const SESSION_SECRET = 'bench-session-secret-that-is-long-enough-0123456789';
 export const CLIENT = { id: 'bench', secret: 'bench-introspection-secret-0123' };
 /** The build to measure: this checkout, or another one (e.g. the commit before a change) for "before" figures. */
 export const SERVER_DIR = resolve(process.env['BENCH_SERVER_DIR'] ?? '.');
@@ -79,7 +79,10 @@ export async function startServer(env: Record<string, string>): Promise<BenchSer
     },
     stop: () =>
       new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
+        if (child.exitCode !== null) {
+          done();
+          return;
+        }
         child.once('exit', () => done());
         child.kill('SIGTERM');
       }),
@@ -104,13 +107,13 @@ export interface Load {
 }
 
 /** One autocannon round: 50 connections for `seconds`. */
-export async function load(options: autocannon.Options): Promise<Load> {
+async function load(options: autocannon.Options): Promise<Load> {
   const result = await autocannon({ connections: 50, duration: 5, ...options });
   const bad = result.errors + result.timeouts + result.non2xx;
   return { rps: result.requests.average, p99: result.latency.p99, errors: bad };
 }
 
-export function median(values: readonly number[]): number {
+function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;

@@ -8,7 +8,7 @@ import { parseDuration } from '../duration.js';
 import { BadUserInputError, ForbiddenError, NoSuchRecordError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { ApiToken } from '../tokens/api-token.entity.js';
-import { findVisibleUser, ownOrganization, requireAdminOrSupport, visibleUsers } from './scope.js';
+import { findVisibleUser, ownOrganization, requireAdminOrSupport, managedUsers } from './scope.js';
 import type { ApiTokenFilter } from './admin.inputs.js';
 import { BusinessUnit } from '../users/business-unit.entity.js';
 import { decodeCursor, pageSize, toPage } from './pagination.js';
@@ -45,7 +45,7 @@ export class AdminQueries {
     const now = this.clock.now();
     const where: FilterQuery<ApiToken> = {
       $and: [
-        { user: visibleUsers(principal) },
+        { user: managedUsers(principal) },
         unitId === null ? {} : { user: { businessUnits: unitId } },
         { expiresAt: within ? { $gt: now, $lte: new Date(now.getTime() + within.ms) } : { $gt: now } },
         afterId === null ? {} : { id: { $gt: afterId } },
@@ -81,7 +81,7 @@ export class AdminQueries {
       const visible = (em as SqlEntityManager)
         .createQueryBuilder(User, 'visible')
         .select('visible.id')
-        .where(visibleUsers(principal));
+        .where(managedUsers(principal));
       scope = {
         $or: [
           // MikroORM runs a knex query given to $in as a subquery; its filter types do not model that.

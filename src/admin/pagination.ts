@@ -1,9 +1,9 @@
 import { Field, ObjectType } from 'type-graphql';
 import { BadUserInputError } from '../errors.js';
 
-export const DEFAULT_PAGE_SIZE = 20;
+const DEFAULT_PAGE_SIZE = 20;
 /** Larger pages are refused rather than silently shortened, so a client never mistakes a cut for the end. */
-export const MAX_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 100;
 
 @ObjectType({ description: 'Relay-style paging state.' })
 export class PageInfo {
@@ -23,7 +23,7 @@ export function pageSize(first: number | null | undefined): number {
 }
 
 /** Cursors are opaque to clients: base64url of the row id. */
-export function encodeCursor(id: string | number): string {
+function encodeCursor(id: string | number): string {
   return Buffer.from(String(id), 'utf8').toString('base64url');
 }
 

@@ -42,9 +42,6 @@ export function managedUsers(principal: Principal): ObjectQuery<User> {
   return { $and: [organization, { businessUnits: { $in: [...principal.businessUnitIds] } }] };
 }
 
-/** Users whose tokens and audit trail the caller may read: the same users they manage. */
-export const visibleUsers = managedUsers;
-
 /**
  * Business units the caller may name in a filter: SUPPORT any, ADMIN their
  * organisation's. Naming a unit reveals nothing: an admin already sees the

@@ -1,9 +1,8 @@
 import { BigIntType, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 import type { AuditAction } from '../events/event-rules.js';
 
-// The kinds and what they mean live in one module; re-exported for the code that reads them here.
-export { ADMIN_ACTIONS, TOKEN_EVENT_KINDS } from '../events/event-rules.js';
-export type { AdminAction, AuditAction, TokenEventKind } from '../events/event-rules.js';
+// The kinds and what they mean live in one module (events/event-rules.ts).
+export type { AuditAction } from '../events/event-rules.js';
 
 /**
  * Who caused an event: a signed-in person, a request made with the token

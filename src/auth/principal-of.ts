@@ -1,4 +1,3 @@
-import type { User } from '../users/user.entity.js';
 import type { Principal } from './principal.js';
 
 /** What a principal needs to know about its user, however the user was read. */
@@ -24,18 +23,5 @@ export function principalOf(user: PrincipalUser, via: Principal['via'], tokenId:
     apiTokensEnabled: user.apiTokensEnabled,
     via,
     tokenId,
-  };
-}
-
-/** The facts of a user entity whose business units are loaded. */
-export function principalUserOf(user: User): PrincipalUser {
-  return {
-    id: user.id,
-    email: user.email,
-    name: user.name,
-    role: user.role,
-    organizationId: user.organization.id,
-    businessUnits: user.businessUnits.getItems().map((unit) => ({ id: unit.id, name: unit.name })),
-    apiTokensEnabled: user.apiTokensEnabled,
   };
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { HubMessage } from './token-event.js';
 
 /** A listener's handle: `ready` resolves once no later event can be missed; `stop` ends it. */
-export interface Listening {
+interface Listening {
   readonly ready: Promise<void>;
   stop(): void;
 }
@@ -111,7 +111,7 @@ export function inProcessHub(logger: Logger): TokenEventHub {
   };
 }
 
-export const HUB_CHANNEL = 'api-token-events';
+const HUB_CHANNEL = 'api-token-events';
 
 /** How long a publish holds its caller at most, waiting for Redis and for the other instances' acknowledgements. */
 const PUBLISH_WAIT_MS = 250;
@@ -265,7 +265,10 @@ export function redisHub(
       subscribed = false;
       // quit() waits for a connection that may never come; an unconnected client is just dropped.
       await Promise.allSettled(
-        [publisher, subscriber].map((client) => (client.status === 'ready' ? client.quit() : client.disconnect())),
+        [publisher, subscriber].map(async (client) => {
+          if (client.status === 'ready') await client.quit();
+          else client.disconnect();
+        }),
       );
     },
   };

@@ -16,20 +16,18 @@ export const TOKEN_EVENT_KINDS = [
 export type TokenEventKind = (typeof TOKEN_EVENT_KINDS)[number];
 
 /** Administrative actions that are audited but are not token events. */
-export const ADMIN_ACTIONS = [
-  'USER_CREATED',
-  'USER_UPDATED',
-  'USER_DEACTIVATED',
-  'USER_REACTIVATED',
-  'BUSINESS_UNIT_CREATED',
-  'BUSINESS_UNIT_UPDATED',
-  'BUSINESS_UNIT_DELETED',
-  'ORGANIZATION_CREATED',
-  'SCIM_TOKEN_ISSUED',
-  'SCIM_TOKEN_ROTATED',
-  'SCIM_TOKEN_REVOKED',
-] as const;
-export type AdminAction = (typeof ADMIN_ACTIONS)[number];
+export type AdminAction =
+  | 'USER_CREATED'
+  | 'USER_UPDATED'
+  | 'USER_DEACTIVATED'
+  | 'USER_REACTIVATED'
+  | 'BUSINESS_UNIT_CREATED'
+  | 'BUSINESS_UNIT_UPDATED'
+  | 'BUSINESS_UNIT_DELETED'
+  | 'ORGANIZATION_CREATED'
+  | 'SCIM_TOKEN_ISSUED'
+  | 'SCIM_TOKEN_ROTATED'
+  | 'SCIM_TOKEN_REVOKED';
 
 export type AuditAction = TokenEventKind | AdminAction;
 
@@ -39,7 +37,7 @@ export type AuditAction = TokenEventKind | AdminAction;
  * - `tokens`: every API token of the user (sessions keep working);
  * - `all`: every credential, sessions included.
  */
-export type Ends = 'none' | 'token' | 'tokens' | 'all';
+type Ends = 'none' | 'token' | 'tokens' | 'all';
 
 export interface EventRule {
   /** Shown on the user's `apiTokenEvents` subscription (and replayed from the audit trail). */

@@ -22,7 +22,7 @@ export interface TokenEventMessage {
  * units), so caches drop the user and sockets re-check or close. Never shown
  * to subscribers: it is not a token event.
  */
-export interface AccessChangeMessage {
+interface AccessChangeMessage {
   readonly id: string;
   readonly kind: AdminAction;
   readonly userId: string;

@@ -1,6 +1,6 @@
 /** The two media types a GraphQL-over-HTTP response may have. */
-export const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json; charset=utf-8';
-export const APPLICATION_JSON = 'application/json; charset=utf-8';
+const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json; charset=utf-8';
+const APPLICATION_JSON = 'application/json; charset=utf-8';
 
 /** The q-value the Accept header gives `type` (exact, `application/*` or `*\/*`); 0 when not acceptable. */
 function quality(accept: string, type: string): number {

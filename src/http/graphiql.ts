@@ -4,14 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 
 /** The key under which the profile page keeps its session; the explorer reads it to prefill Authorization. */
-export const SESSION_STORAGE_KEY = 'api-token-session';
+const SESSION_STORAGE_KEY = 'api-token-session';
 
 /**
  * Where the explorer's script, styles and editor workers are served from, all
  * on this origin. Not under `/graphql`: the bearer check for GraphQL must
  * never apply to static files.
  */
-export const EXPLORER_ASSETS = '/explorer';
+const EXPLORER_ASSETS = '/explorer';
 
 const WORKER_LABELS = ['editorWorkerService', 'json', 'graphql'] as const;
 type WorkerLabel = (typeof WORKER_LABELS)[number];

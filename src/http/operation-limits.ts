@@ -38,7 +38,7 @@ export interface OperationLimits {
  * costs about 87,500, because the `ofType` chains are deep; one copy fits, two
  * do not, so an introspection answer stays the size of one schema.
  */
-export const INTROSPECTION_COST_ALLOWANCE = 100_000;
+const INTROSPECTION_COST_ALLOWANCE = 100_000;
 
 /**
  * armor's rules report by throwing unless told otherwise, which would abort
@@ -111,7 +111,7 @@ export function checkOperation(
 }
 
 /** graphql's rules plus the limits, with codes; what graphql-ws's `validate` hook runs. */
-export function validateOperation(limits: OperationLimits, schema: GraphQLSchema, document: DocumentNode): GraphQLError[] {
+function validateOperation(limits: OperationLimits, schema: GraphQLSchema, document: DocumentNode): GraphQLError[] {
   return validate(schema, document, [...specifiedRules, ...operationLimitRules(limits)], {
     hideSuggestions: limits.hideSuggestions,
   }).map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));

@@ -15,7 +15,7 @@ function isOAuth(request: FastifyRequest): boolean {
  * The body of a 429: OAuth's `{error, error_description}` shape on `/oauth/*`
  * (RFC 6749 §5.2 style), GraphQL's error shape with `RATE_LIMITED` elsewhere.
  */
-export function tooManyRequestsBody(request: FastifyRequest, retryAfterSeconds: number): Record<string, unknown> {
+function tooManyRequestsBody(request: FastifyRequest, retryAfterSeconds: number): Record<string, unknown> {
   const message = `Too many requests; try again in ${retryAfterSeconds} s.`;
   if (isOAuth(request)) return { error: 'too_many_requests', error_description: message };
   return { errors: [{ message, extensions: { code: 'RATE_LIMITED', retryAfterSeconds } }] };

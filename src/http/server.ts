@@ -56,6 +56,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
 }> {
   const { config, logger, schema, authenticator, services, limits } = options;
   const app = Fastify({
+    // As Fastify's own logger type, so this instance's type is the one its plugins and hooks take.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy === false || config.trustProxy === true ? config.trustProxy : [...config.trustProxy],

@@ -26,7 +26,7 @@ export function sharedExecution(): SharedExecution {
     let byDocument = results.get(event);
     if (!byDocument) results.set(event, (byDocument = new WeakMap()));
     let byVariables = byDocument.get(args.document);
-    if (!byVariables) byDocument.set(args.document, (byVariables = new Map()));
+    if (!byVariables) byDocument.set(args.document, (byVariables = new Map<string, Promise<ExecutionResult>>()));
     const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
     let result = byVariables.get(key);
     if (!result) byVariables.set(key, (result = run()));

@@ -31,7 +31,7 @@ function packageRoot(): string {
   }
 }
 
-export const defaultWebDir = (): string => join(packageRoot(), 'dist', 'web');
+const defaultWebDir = (): string => join(packageRoot(), 'dist', 'web');
 
 /**
  * The profile page at `/` (static files built by Vite), the explorer's files,

@@ -85,7 +85,7 @@ function closeForbidden(socket: WebSocket, reason: string): void {
 }
 
 /** Close code for a client over a rate limit, after HTTP's 429 (graphql-ws uses 44xx for such codes). */
-export const CLOSE_RATE_LIMITED = 4429;
+const CLOSE_RATE_LIMITED = 4429;
 
 /** Closes with 4429 and tells graphql-ws not to go on (its own 4403 then finds the socket closing). */
 function closeRateLimited(socket: WebSocket): false {
@@ -161,7 +161,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
   const protocol = makeServer<Record<string, unknown>, SocketExtra>({
     schema,
     connectionInitWaitTimeout,
-    subscribe: shared.subscribe,
+    subscribe: (args) => shared.subscribe(args),
     // `onSubscribe` has just resolved the principal for this very operation.
     context: (ctx): GraphQLContext => ({ principal: ctx.extra.authority?.principal ?? null, services }),
     onConnect: async (ctx) => {
@@ -219,7 +219,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
       const masked = result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined;
       const { authority } = ctx.extra;
       if (!authority) return masked;
-      const event = eventIn(result as ExecutionResult);
+      const event = eventIn(result);
       // The event that ends this credential is the socket's last message: deliver it, then close.
       if (event && endsCredential(event, authority.principal)) {
         registry.kill(authority, 'API token no longer valid', 0);
@@ -281,12 +281,17 @@ export function createWebSocketServer(options: WebSocketOptions): {
         protocol: socket.protocol,
         send: (data) =>
           new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
+            if (socket.readyState !== socket.OPEN) {
+              resolve();
+              return;
+            }
             socket.send(data, (error) => (error ? reject(error) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', (data) => {
+            // ws hands text frames over as Buffers (or Buffer lists); their text is the message.
+            // eslint-disable-next-line @typescript-eslint/no-base-to-string
             const text = String(data);
             // graphql-ws throws on a message only a server may send (`next`, `error`, ...), which would
             // read as our failure (4500); it is the client's, as graphql-ws's own check of a frame is.

@@ -1,5 +1,4 @@
 import type { Authenticator } from '../auth/authenticator.js';
-import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import type { TokenEventHub } from '../events/event-hub.js';
 import { isWellFormedToken, looksLikeApiToken } from '../tokens/token-format.js';

@@ -28,7 +28,7 @@ export interface Metrics {
 }
 
 /** Values read when Prometheus scrapes, so they can never drift from the truth. */
-export interface ObservedSources {
+interface ObservedSources {
   readonly sockets?: () => { readonly sockets: number; readonly subscriptions: number };
   /** `oldestPendingAt` as an ISO string, as `/readyz` shows it. */
   readonly outbox?: () => Promise<{ readonly pending: number; readonly failed: number; readonly oldestPendingAt: string | null }>;

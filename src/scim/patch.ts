@@ -1,7 +1,7 @@
 import { ScimError, invalidSyntax } from './scim-errors.js';
 import { attributeOf, isObject, type Json } from './values.js';
 
-export type PatchOp = 'add' | 'replace' | 'remove';
+type PatchOp = 'add' | 'replace' | 'remove';
 
 /** One operation of a PatchOp request (RFC 7644 §3.5.2). */
 export interface Operation {

@@ -1,6 +1,6 @@
 import { BadUserInputError, DuplicateError, ForbiddenError, NoSuchRecordError } from '../errors.js';
 
-export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 /** RFC 7644 §3.12 `scimType` values this service uses. */
 export type ScimType =

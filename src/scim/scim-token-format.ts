@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
  * The prefix lets secret scanners and people tell one from an API token;
  * only the SHA-256 digest is stored.
  */
-export const SCIM_TOKEN_PREFIX = 'scim_';
+const SCIM_TOKEN_PREFIX = 'scim_';
 const SHAPE = /^scim_[A-Za-z0-9_-]{43}$/;
 
 export function createScimSecret(): { secret: string; digest: string } {

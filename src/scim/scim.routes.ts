@@ -22,7 +22,7 @@ export interface ScimRoutesOptions {
   readonly onOperation?: (resource: string, method: string, status: number) => void;
 }
 
-export const SCIM_CONTENT_TYPE = 'application/scim+json';
+const SCIM_CONTENT_TYPE = 'application/scim+json';
 
 type IdParams = { Params: { id: string } };
 

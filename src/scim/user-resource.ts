@@ -62,7 +62,7 @@ function roleValue(value: unknown): Role {
  * mapping (phone numbers, titles...) and RFC 7643 lets a provider keep a
  * subset; read-only ones are refused with `mutability`.
  */
-export function applyAttribute(fields: UserFields, path: string, value: unknown, op: 'add' | 'replace' | 'remove'): void {
+function applyAttribute(fields: UserFields, path: string, value: unknown, op: 'add' | 'replace' | 'remove'): void {
   const lower = path.trim().toLowerCase();
   const remove = op === 'remove';
   if (READ_ONLY.has(lower.split(/[.[]/)[0] ?? '')) {

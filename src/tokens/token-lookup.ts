@@ -39,6 +39,8 @@ interface Row {
  * else goes through the entities.
  */
 export async function findTokenByDigest(orm: MikroORM, digest: string): Promise<TokenRecord | null> {
+  // Raw SQL comes back untyped; `Row` is the shape of what this query selects.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
   const rows: Row[] = await orm.em.getConnection().execute(
     `select t.id, t.created_at, t.expires_at, t.last_used_at, t.last_used_region,
             u.id as user_id, u.email, u.name, u.role, u.organization_id, u.active, u.api_tokens_enabled,

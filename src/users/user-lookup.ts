@@ -25,6 +25,8 @@ interface Row {
  * cache miss (like `findTokenByDigest` for tokens).
  */
 export async function findUserFacts(orm: MikroORM, userId: string): Promise<UserFacts | null> {
+  // Raw SQL comes back untyped; `Row` is the shape of what this query selects.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
   const rows: Row[] = await orm.em.getConnection().execute(
     `select u.id, u.email, u.name, u.role, u.organization_id, u.active, u.api_tokens_enabled,
             ub.business_unit_id, b.name as business_unit_name

@@ -8,7 +8,7 @@ export interface ScimResponse {
 }
 
 /** One SCIM request, as an identity provider sends it: `application/scim+json` unless told otherwise. */
-export async function scim(
+async function scim(
   baseUrl: string,
   token: string | null,
   method: string,
