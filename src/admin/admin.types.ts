@@ -2,7 +2,7 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { ActorKindEnum, AuditActionEnum } from '../audit/audit-enums.js';
 import type { ActorKind, AuditAction, AuditEvent } from '../audit/audit-event.entity.js';
 import type { ApiToken } from '../tokens/api-token.entity.js';
-import { PageInfo } from './pagination.js';
+import { Connection } from './pagination.js';
 import { UserView } from '../users/user.types.js';
 
 @ObjectType({ description: 'An API token’s metadata with its user, as admins and support see it. Never the secret.' })
@@ -42,23 +42,15 @@ export class ManagedApiToken {
   }
 }
 
-@ObjectType({ description: 'One token in a page of `apiTokens`.' })
-export class ApiTokenEdge {
-  @Field({ description: 'Opaque position of this item; pass as `after` to continue after it.' })
-  cursor!: string;
-
-  @Field(() => ManagedApiToken, { description: 'The token.' })
-  node!: ManagedApiToken;
-}
-
-@ObjectType({ description: 'A page of API tokens, Relay-style.' })
-export class ApiTokenConnection {
-  @Field(() => [ApiTokenEdge], { description: 'The tokens of this page, soonest to expire first.' })
-  edges!: ApiTokenEdge[];
-
-  @Field(() => PageInfo, { description: 'Whether and how to get the next page.' })
-  pageInfo!: PageInfo;
-}
+export const ApiTokenConnection = Connection(ManagedApiToken, {
+  edge: 'ApiTokenEdge',
+  connection: 'ApiTokenConnection',
+  description: 'A page of API tokens, Relay-style.',
+  edgeDescription: 'One token in a page of `apiTokens`.',
+  nodeDescription: 'The token.',
+  edgesDescription: 'The tokens of this page, soonest to expire first.',
+});
+export type ApiTokenConnection = InstanceType<typeof ApiTokenConnection>;
 
 @ObjectType('AuditEvent', { description: 'One entry of the append-only audit trail.' })
 export class AuditEntry {
@@ -120,20 +112,12 @@ export class AuditEntry {
   }
 }
 
-@ObjectType('AuditEventEdge', { description: 'One entry in a page of `auditEvents`.' })
-export class AuditEntryEdge {
-  @Field({ description: 'Opaque position of this item; pass as `after` to continue after it.' })
-  cursor!: string;
-
-  @Field(() => AuditEntry, { description: 'The audit entry.' })
-  node!: AuditEntry;
-}
-
-@ObjectType({ description: 'A page of the audit trail, Relay-style.' })
-export class AuditEventConnection {
-  @Field(() => [AuditEntryEdge], { description: 'The entries of this page, newest first.' })
-  edges!: AuditEntryEdge[];
-
-  @Field(() => PageInfo, { description: 'Whether and how to get the next page.' })
-  pageInfo!: PageInfo;
-}
+export const AuditEventConnection = Connection(AuditEntry, {
+  edge: 'AuditEventEdge',
+  connection: 'AuditEventConnection',
+  description: 'A page of the audit trail, Relay-style.',
+  edgeDescription: 'One entry in a page of `auditEvents`.',
+  nodeDescription: 'The audit entry.',
+  edgesDescription: 'The entries of this page, newest first.',
+});
+export type AuditEventConnection = InstanceType<typeof AuditEventConnection>;

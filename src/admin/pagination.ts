@@ -1,4 +1,4 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field, ObjectType, type ClassType } from 'type-graphql';
 import { BadUserInputError } from '../errors.js';
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -12,6 +12,39 @@ export class PageInfo {
 
   @Field(() => String, { nullable: true, description: 'Pass as `after` to get the next page.' })
   endCursor!: string | null;
+}
+
+/** How one kind of page describes itself in the schema. */
+export interface ConnectionNames {
+  /** The type names, e.g. `ApiTokenEdge` and `ApiTokenConnection`. */
+  readonly edge: string;
+  readonly connection: string;
+  readonly description: string;
+  readonly edgeDescription: string;
+  readonly nodeDescription: string;
+  readonly edgesDescription: string;
+}
+
+/** A Relay page of `itemClass` nodes: one generic pair of types instead of a hand-written copy per list. */
+export function Connection<TItem extends object>(itemClass: ClassType<TItem>, names: ConnectionNames) {
+  @ObjectType(names.edge, { description: names.edgeDescription })
+  class Edge {
+    @Field({ description: 'Opaque position of this item; pass as `after` to continue after it.' })
+    cursor!: string;
+
+    @Field(() => itemClass, { description: names.nodeDescription })
+    node!: TItem;
+  }
+
+  @ObjectType(names.connection, { description: names.description })
+  class Page {
+    @Field(() => [Edge], { description: names.edgesDescription })
+    edges!: Edge[];
+
+    @Field(() => PageInfo, { description: 'Whether and how to get the next page.' })
+    pageInfo!: PageInfo;
+  }
+  return Page;
 }
 
 export function pageSize(first: number | null | undefined): number {
