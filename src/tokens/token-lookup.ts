@@ -1,4 +1,8 @@
 import type { MikroORM } from '@mikro-orm/core';
+import { sqlNames } from '../db/columns.js';
+import { BusinessUnit } from '../users/business-unit.entity.js';
+import { User } from '../users/user.entity.js';
+import { ApiToken } from './api-token.entity.js';
 import type { PrincipalUser } from '../auth/principal-of.js';
 
 /** What verifying a token needs to know about it, read in one round trip. */
@@ -42,14 +46,7 @@ export async function findTokenByDigest(orm: MikroORM, digest: string): Promise<
   // Raw SQL comes back untyped; `Row` is the shape of what this query selects.
   // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
   const rows: Row[] = await orm.em.getConnection().execute(
-    `select t.id, t.created_at, t.expires_at, t.last_used_at, t.last_used_region,
-            u.id as user_id, u.email, u.name, u.role, u.organization_id, u.active, u.api_tokens_enabled,
-            ub.business_unit_id, b.name as business_unit_name
-       from api_tokens t
-       join users u on u.id = t.user_id
-       left join user_business_units ub on ub.user_id = u.id
-       left join business_units b on b.id = ub.business_unit_id
-      where t.digest = ?`,
+    tokenQuery(orm),
     [digest],
     'all',
   );
@@ -75,6 +72,35 @@ export async function findTokenByDigest(orm: MikroORM, digest: string): Promise<
       ),
     },
   };
+}
+
+const queries = new WeakMap<MikroORM, string>();
+
+/**
+ * The query, with every table and column name taken from the entities'
+ * metadata (built once per ORM), so it cannot drift from the schema. Each
+ * column is aliased to the `Row` key it fills.
+ */
+function tokenQuery(orm: MikroORM): string {
+  let sql = queries.get(orm);
+  if (sql) return sql;
+  const t = sqlNames(orm, ApiToken);
+  const u = sqlNames(orm, User);
+  const b = sqlNames(orm, BusinessUnit);
+  const ub = u.pivot('businessUnits');
+  sql = `select t.${t.column('id')} as id, t.${t.column('createdAt')} as created_at, t.${t.column('expiresAt')} as expires_at,
+            t.${t.column('lastUsedAt')} as last_used_at, t.${t.column('lastUsedRegion')} as last_used_region,
+            u.${u.column('id')} as user_id, u.${u.column('email')} as email, u.${u.column('name')} as name,
+            u.${u.column('role')} as role, u.${u.column('organization')} as organization_id, u.${u.column('active')} as active,
+            u.${u.column('apiTokensEnabled')} as api_tokens_enabled,
+            ub.${ub.target} as business_unit_id, b.${b.column('name')} as business_unit_name
+       from ${t.table} t
+       join ${u.table} u on u.${u.column('id')} = t.${t.column('user')}
+       left join ${ub.table} ub on ub.${ub.owner} = u.${u.column('id')}
+       left join ${b.table} b on b.${b.column('id')} = ub.${ub.target}
+      where t.${t.column('digest')} = ?`;
+  queries.set(orm, sql);
+  return sql;
 }
 
 /** SQLite keeps datetimes as epoch milliseconds; PostgreSQL's driver (as MikroORM sets it up) answers text. */

@@ -1,4 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
+import { sqlNames } from '../db/columns.js';
+import { BusinessUnit } from './business-unit.entity.js';
+import { User } from './user.entity.js';
 import type { PrincipalUser } from '../auth/principal-of.js';
 
 /** What authorization needs to know about a user, read in one round trip. */
@@ -28,12 +31,7 @@ export async function findUserFacts(orm: MikroORM, userId: string): Promise<User
   // Raw SQL comes back untyped; `Row` is the shape of what this query selects.
   // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
   const rows: Row[] = await orm.em.getConnection().execute(
-    `select u.id, u.email, u.name, u.role, u.organization_id, u.active, u.api_tokens_enabled,
-            ub.business_unit_id, b.name as business_unit_name
-       from users u
-       left join user_business_units ub on ub.user_id = u.id
-       left join business_units b on b.id = ub.business_unit_id
-      where u.id = ?`,
+    userQuery(orm),
     [userId],
     'all',
   );
@@ -52,4 +50,25 @@ export async function findUserFacts(orm: MikroORM, userId: string): Promise<User
         row.business_unit_id ? [{ id: row.business_unit_id, name: row.business_unit_name ?? '' }] : [],
       ),
   };
+}
+
+const queries = new WeakMap<MikroORM, string>();
+
+/** The query, its names taken from the entities' metadata once per ORM (see `tokenQuery`). */
+function userQuery(orm: MikroORM): string {
+  let sql = queries.get(orm);
+  if (sql) return sql;
+  const u = sqlNames(orm, User);
+  const b = sqlNames(orm, BusinessUnit);
+  const ub = u.pivot('businessUnits');
+  sql = `select u.${u.column('id')} as id, u.${u.column('email')} as email, u.${u.column('name')} as name,
+            u.${u.column('role')} as role, u.${u.column('organization')} as organization_id, u.${u.column('active')} as active,
+            u.${u.column('apiTokensEnabled')} as api_tokens_enabled,
+            ub.${ub.target} as business_unit_id, b.${b.column('name')} as business_unit_name
+       from ${u.table} u
+       left join ${ub.table} ub on ub.${ub.owner} = u.${u.column('id')}
+       left join ${b.table} b on b.${b.column('id')} = ub.${ub.target}
+      where u.${u.column('id')} = ?`;
+  queries.set(orm, sql);
+  return sql;
 }

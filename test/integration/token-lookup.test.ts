@@ -5,7 +5,8 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
- * Token verification reads the token with plain SQL (src/tokens/token-lookup.ts),
+ * Token and session verification read with plain SQL (src/tokens/token-lookup.ts,
+ * src/users/user-lookup.ts; the names come from the entity metadata),
  * and each database returns its columns differently: check the facts survive
  * on both, to the millisecond and at the exact instant of expiry.
  */
@@ -49,5 +50,14 @@ describe.each(['sqlite', 'postgresql'] as const)('token verification on %s', (ki
     expect((await t.gql('{ me { email } }', { auth: secret })).status).toBe(200);
     clock.set(token.expiresAt);
     expect((await t.gql('{ me { email } }', { auth: secret })).status).toBe(401);
+  });
+
+  it('reads a session user, their role and units back exactly (the session lookup)', async () => {
+    const res = await t.gql<{ me: { email: string; role: string; businessUnits: { name: string }[] } }>(
+      '{ me { email role businessUnits { name } } }',
+      { auth: await t.session('alice@example.com') },
+    );
+    expect(res.body.data?.me).toMatchObject({ email: 'alice@example.com', role: 'USER' });
+    expect(res.body.data?.me.businessUnits.map((unit) => unit.name)).toEqual(['Engineering']);
   });
 });
