@@ -30,16 +30,12 @@ export class UnauthenticatedError extends AppError {
 /**
  * A bearer credential that is malformed, unknown, revoked or expired. One
  * message for all of them, so an attacker learns nothing about which; RFC 6750
- * asks for 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
+ * asks for 401 with `WWW-Authenticate: Bearer error="invalid_token"`, which the
+ * HTTP layer (src/http/server.ts) answers; over graphql-ws the socket is refused.
  */
 export class InvalidTokenError extends AppError {
   constructor() {
-    super('UNAUTHENTICATED', 'The bearer credential is invalid, expired or revoked.', {
-      http: {
-        status: 401,
-        headers: new Map([['www-authenticate', 'Bearer error="invalid_token"']]),
-      },
-    });
+    super('UNAUTHENTICATED', 'The bearer credential is invalid, expired or revoked.');
   }
 }
 

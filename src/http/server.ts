@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
-import { AppError } from '../errors.js';
+import { InvalidTokenError } from '../errors.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
 import { oauthRoutes } from '../oauth/oauth.routes.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
@@ -93,11 +93,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     try {
       request.principal = await authenticator.authenticate(request.headers.authorization);
     } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      const http = error.extensions['http'] as { status?: number; headers?: Map<string, string> } | undefined;
-      for (const [name, value] of http?.headers ?? []) void reply.header(name, value);
+      if (!(error instanceof InvalidTokenError)) throw error;
+      // RFC 6750 §3.1: a credential that was sent and does not work.
       return reply
-        .status(http?.status ?? 401)
+        .status(401)
+        .header('www-authenticate', 'Bearer error="invalid_token"')
         .type(graphQLResponseType(request.headers.accept))
         .send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
     }
