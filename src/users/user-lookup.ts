@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/core';
+import type { PrincipalUser } from '../auth/principal-of.js';
 import { sqlNames } from '../db/columns.js';
 import { BusinessUnit } from './business-unit.entity.js';
 import { User } from './user.entity.js';
-import type { PrincipalUser } from '../auth/principal-of.js';
 
 /** What authorization needs to know about a user, read in one round trip. */
 export interface UserFacts extends PrincipalUser {
@@ -10,8 +10,9 @@ export interface UserFacts extends PrincipalUser {
   readonly apiTokensEnabled: boolean;
 }
 
-interface Row {
-  id: string;
+/** The user columns of a row, one row per business unit (or one with nulls when there are none). */
+export interface UserRow {
+  user_id: string;
   email: string;
   name: string;
   role: PrincipalUser['role'];
@@ -22,23 +23,49 @@ interface Row {
   business_unit_name: string | null;
 }
 
+/** The SQL that reads a user and their units: `u` is the users table's alias in `from`. */
+export interface UserSql {
+  readonly table: string;
+  readonly id: string;
+  /** The select list, each column aliased to its `UserRow` key. */
+  readonly columns: string;
+  /** The joins that bring in the units. */
+  readonly joins: string;
+}
+
+const userSqls = new WeakMap<MikroORM, UserSql>();
+
 /**
- * A user, their status and business units in one indexed query, without the
- * ORM's query building and hydration: sessions resolve through it on every
- * cache miss (like `findTokenByDigest` for tokens).
+ * The hot paths' user SQL, every table and column name taken from the
+ * entities' metadata (once per ORM), so it cannot drift from the schema.
  */
-export async function findUserFacts(orm: MikroORM, userId: string): Promise<UserFacts | null> {
-  // Raw SQL comes back untyped; `Row` is the shape of what this query selects.
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
-  const rows: Row[] = await orm.em.getConnection().execute(
-    userQuery(orm),
-    [userId],
-    'all',
-  );
+export function userSql(orm: MikroORM): UserSql {
+  let sql = userSqls.get(orm);
+  if (sql) return sql;
+  const u = sqlNames(orm, User);
+  const b = sqlNames(orm, BusinessUnit);
+  const ub = u.pivot('businessUnits');
+  const id = u.column('id');
+  sql = {
+    table: u.table,
+    id,
+    columns: `u.${id} as user_id, u.${u.column('email')} as email, u.${u.column('name')} as name,
+            u.${u.column('role')} as role, u.${u.column('organization')} as organization_id, u.${u.column('active')} as active,
+            u.${u.column('apiTokensEnabled')} as api_tokens_enabled,
+            ub.${ub.target} as business_unit_id, b.${b.column('name')} as business_unit_name`,
+    joins: `left join ${ub.table} ub on ub.${ub.owner} = u.${id}
+       left join ${b.table} b on b.${b.column('id')} = ub.${ub.target}`,
+  };
+  userSqls.set(orm, sql);
+  return sql;
+}
+
+/** The user the rows describe; null when there are none. */
+export function userFactsOf(rows: readonly UserRow[]): UserFacts | null {
   const first = rows[0];
   if (!first) return null;
   return {
-    id: first.id,
+    id: first.user_id,
     email: first.email,
     name: first.name,
     role: first.role,
@@ -47,28 +74,27 @@ export async function findUserFacts(orm: MikroORM, userId: string): Promise<User
     active: Boolean(first.active),
     apiTokensEnabled: Boolean(first.api_tokens_enabled),
     businessUnits: rows.flatMap((row) =>
-        row.business_unit_id ? [{ id: row.business_unit_id, name: row.business_unit_name ?? '' }] : [],
-      ),
+      row.business_unit_id ? [{ id: row.business_unit_id, name: row.business_unit_name ?? '' }] : [],
+    ),
   };
 }
 
 const queries = new WeakMap<MikroORM, string>();
 
-/** The query, its names taken from the entities' metadata once per ORM (see `tokenQuery`). */
-function userQuery(orm: MikroORM): string {
-  let sql = queries.get(orm);
-  if (sql) return sql;
-  const u = sqlNames(orm, User);
-  const b = sqlNames(orm, BusinessUnit);
-  const ub = u.pivot('businessUnits');
-  sql = `select u.${u.column('id')} as id, u.${u.column('email')} as email, u.${u.column('name')} as name,
-            u.${u.column('role')} as role, u.${u.column('organization')} as organization_id, u.${u.column('active')} as active,
-            u.${u.column('apiTokensEnabled')} as api_tokens_enabled,
-            ub.${ub.target} as business_unit_id, b.${b.column('name')} as business_unit_name
-       from ${u.table} u
-       left join ${ub.table} ub on ub.${ub.owner} = u.${u.column('id')}
-       left join ${b.table} b on b.${b.column('id')} = ub.${ub.target}
-      where u.${u.column('id')} = ?`;
-  queries.set(orm, sql);
-  return sql;
+/**
+ * A user, their status and business units in one indexed query, without the
+ * ORM's query building and hydration: sessions resolve through it on every
+ * cache miss (like `findTokenByDigest` for tokens).
+ */
+export async function findUserFacts(orm: MikroORM, userId: string): Promise<UserFacts | null> {
+  let query = queries.get(orm);
+  if (!query) {
+    const user = userSql(orm);
+    query = `select ${user.columns} from ${user.table} u ${user.joins} where u.${user.id} = ?`;
+    queries.set(orm, query);
+  }
+  // Raw SQL comes back untyped; `UserRow` is the shape of what this query selects.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
+  const rows: UserRow[] = await orm.em.getConnection().execute(query, [userId], 'all');
+  return userFactsOf(rows);
 }
