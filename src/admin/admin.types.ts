@@ -2,29 +2,12 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { ActorKindEnum, AuditActionEnum } from '../audit/audit-enums.js';
 import type { ActorKind, AuditAction, AuditEvent } from '../audit/audit-event.entity.js';
 import type { ApiToken } from '../tokens/api-token.entity.js';
+import { ApiTokenView } from '../tokens/api-token.types.js';
 import { Connection } from './pagination.js';
 import { UserView } from '../users/user.types.js';
 
 @ObjectType({ description: 'An API token’s metadata with its user, as admins and support see it. Never the secret.' })
-export class ManagedApiToken {
-  @Field(() => ID, { description: 'Stable identifier of the token.' })
-  id!: string;
-
-  @Field({ description: 'The prefix and the last four characters.' })
-  hint!: string;
-
-  @Field({ description: 'When the token was generated.' })
-  createdAt!: Date;
-
-  @Field({ description: 'The token stops working at this instant, used or not.' })
-  expiresAt!: Date;
-
-  @Field(() => Date, { nullable: true, description: 'Last use, updated at most once a minute; null if never used.' })
-  lastUsedAt!: Date | null;
-
-  @Field(() => String, { nullable: true, description: 'The region of the last use.' })
-  lastUsedRegion!: string | null;
-
+export class ManagedApiToken extends ApiTokenView {
   @Field(() => UserView, { description: 'Whose token it is.' })
   user!: UserView;
 

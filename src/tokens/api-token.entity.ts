@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { BigIntType, Entity, OneToOne, PrimaryKey, Property } from '@mikro-orm/core';
-import { Field, ID, ObjectType } from 'type-graphql';
 import { User } from '../users/user.entity.js';
 
 /**
  * A user's one API token. The unique index on `user` is what makes "one token
- * per user" hold under concurrency. The secret is not here: only its digest,
- * which has no `@Field`, so no query can reach it.
+ * per user" hold under concurrency. The secret is not here: only its digest.
+ * GraphQL shows a token through `ApiTokenView`, which has no digest field, so
+ * no query can reach it.
  */
-@ObjectType('ApiToken', { description: 'Your API token, without its secret: that was shown once, at creation.' })
 @Entity({ tableName: 'api_tokens' })
 export class ApiToken {
-  @Field(() => ID, { description: 'Stable identifier; pass it to `revokeApiToken(id:)`.' })
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
@@ -22,26 +20,21 @@ export class ApiToken {
   @Property({ type: 'string', length: 64, unique: true })
   digest!: string;
 
-  @Field({ description: 'The prefix and the last four characters, to recognise the token by.' })
   @Property({ type: 'string', length: 16 })
   hint!: string;
 
-  @Field({ description: 'When the token was generated.' })
   @Property({ type: 'datetime' })
   createdAt!: Date;
 
-  @Field({ description: 'The token stops working at this instant, used or not.' })
   @Property({ type: 'datetime', index: true })
   expiresAt!: Date;
 
   @Property({ type: 'string', length: 32 })
   createdRegion!: string;
 
-  @Field(() => Date, { nullable: true, description: 'Updated at most once a minute.' })
   @Property({ type: 'datetime', nullable: true })
   lastUsedAt: Date | null = null;
 
-  @Field(() => String, { nullable: true, description: 'The region of the last use.' })
   @Property({ type: 'string', length: 32, nullable: true })
   lastUsedRegion: string | null = null;
 

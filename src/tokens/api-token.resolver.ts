@@ -2,8 +2,7 @@ import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { actorOf } from '../auth/principal.js';
 import { DAY_MS } from '../duration.js';
 import { requirePrincipal, requireSession, type GraphQLContext } from '../auth/context.js';
-import { ApiToken } from './api-token.entity.js';
-import { ApiTokenPolicy, GeneratedApiToken, RevokedApiToken } from './api-token.types.js';
+import { ApiTokenPolicy, ApiTokenView, GeneratedApiToken, RevokedApiToken } from './api-token.types.js';
 
 
 /**
@@ -13,8 +12,8 @@ import { ApiTokenPolicy, GeneratedApiToken, RevokedApiToken } from './api-token.
  */
 @Resolver()
 export class ApiTokenResolver {
-  @Query(() => ApiToken, { nullable: true, description: 'Your API token, without its secret; null when you have none.' })
-  async myApiToken(@Ctx() ctx: GraphQLContext): Promise<ApiToken | null> {
+  @Query(() => ApiTokenView, { nullable: true, description: 'Your API token, without its secret; null when you have none.' })
+  async myApiToken(@Ctx() ctx: GraphQLContext): Promise<ApiTokenView | null> {
     return ctx.services.tokens.current(requirePrincipal(ctx).userId);
   }
 

@@ -1,13 +1,37 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
-import { ApiToken } from './api-token.entity.js';
+
+/**
+ * A token as GraphQL shows it: the entity's public columns and nothing else
+ * (entities are never GraphQL types; each has a view, like `UserView`).
+ */
+@ObjectType('ApiToken', { description: 'Your API token, without its secret: that was shown once, at creation.' })
+export class ApiTokenView {
+  @Field(() => ID, { description: 'Stable identifier of the token; `revokeApiToken(id:)` takes it.' })
+  id!: string;
+
+  @Field({ description: 'The prefix and the last four characters, to recognise the token by.' })
+  hint!: string;
+
+  @Field({ description: 'When the token was generated.' })
+  createdAt!: Date;
+
+  @Field({ description: 'The token stops working at this instant, used or not.' })
+  expiresAt!: Date;
+
+  @Field(() => Date, { nullable: true, description: 'Last use, updated at most once a minute; null if never used.' })
+  lastUsedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'The region of the last use.' })
+  lastUsedRegion!: string | null;
+}
 
 @ObjectType({ description: 'A new API token. `secret` is shown here once and can never be read again.' })
 export class GeneratedApiToken {
   @Field({ description: 'Store it now, somewhere safe: it is not kept anywhere.' })
   secret!: string;
 
-  @Field(() => ApiToken, { description: 'The new token’s metadata, as `myApiToken` will show it from now on.' })
-  token!: ApiToken;
+  @Field(() => ApiTokenView, { description: 'The new token’s metadata, as `myApiToken` will show it from now on.' })
+  token!: ApiTokenView;
 }
 
 @ObjectType({ description: 'A token that was revoked: it no longer works in any region.' })
