@@ -19,12 +19,18 @@ function mtime(path) {
   }
 }
 
-function newestSource(dirs) {
+/** The newest modification time among these files and everything under these folders. */
+function newestSource(paths) {
   let newest = Math.max(
     ...['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => mtime(join(root, f))),
   );
-  for (const dir of dirs) {
-    for (const entry of readdirSync(join(root, dir), { recursive: true, withFileTypes: true })) {
+  for (const path of paths) {
+    const full = join(root, path);
+    if (!statSync(full).isDirectory()) {
+      newest = Math.max(newest, mtime(full));
+      continue;
+    }
+    for (const entry of readdirSync(full, { recursive: true, withFileTypes: true })) {
       if (entry.isFile()) newest = Math.max(newest, mtime(join(entry.parentPath ?? entry.path, entry.name)));
     }
   }
