@@ -32,7 +32,6 @@ import { TokenService } from './tokens/token.service.js';
 import { TokenUsage } from './tokens/token-usage.js';
 import { createAdminServices } from './admin/admin-services.js';
 import { ScimCredentials } from './scim/scim-credentials.js';
-import { ScimRateLimit } from './scim/scim-rate-limit.js';
 import { scimRoutes } from './scim/scim.routes.js';
 import { seedDemo } from './users/seed.js';
 import { UserService } from './users/user.service.js';
@@ -215,7 +214,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         orm,
         admin: services.admin,
         credentials: scim,
-        rateLimit: new ScimRateLimit(config.scimRateLimit),
+        limits,
         logger,
         onOperation: (resource, method, status) => metrics.scimOperations.inc({ resource, method, status: String(status) }),
       });

@@ -59,8 +59,6 @@ export interface Config {
    * Per-IP limits are only as good as this.
    */
   readonly trustProxy: boolean | readonly string[];
-  /** SCIM requests per minute per organisation and instance; bursts up to the same number. */
-  readonly scimRateLimit: number;
   /** `pretty` (pino-pretty) or `json`; null: pretty on a terminal outside production, JSON otherwise. */
   readonly logFormat: 'json' | 'pretty' | null;
   /** What one GraphQL operation may ask for, over HTTP and graphql-ws. */
@@ -83,6 +81,8 @@ export interface RateLimitsConfig {
   readonly introspection: RateLimit;
   /** `POST /oauth/revoke` calls per client IP (it needs no client authentication). */
   readonly revoke: RateLimit;
+  /** SCIM requests per organisation (`SCIM_RATE_LIMIT` a minute). */
+  readonly scim: RateLimit;
 }
 
 export interface WebSocketLimits {
@@ -330,13 +330,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       authFailures: e.RATE_LIMIT_AUTH_FAILURES,
       introspection: e.RATE_LIMIT_INTROSPECTION,
       revoke: e.RATE_LIMIT_REVOKE,
+      scim: { points: e.SCIM_RATE_LIMIT, duration: { iso: 'PT1M', ms: 60_000 } },
     },
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     corsOrigins,
     metricsToken: e.METRICS_TOKEN,
     trustProxy,
     logFormat: e.LOG_FORMAT ?? null,
-    scimRateLimit: e.SCIM_RATE_LIMIT,
     operationLimits: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,

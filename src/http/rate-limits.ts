@@ -92,6 +92,7 @@ export class RateLimits {
   private readonly authFailures: Budget;
   private readonly introspections: Budget;
   private readonly revocations: Budget;
+  private readonly scim: Budget;
   private readonly blocked = new BlockList();
 
   constructor(options: RateLimitsOptions) {
@@ -114,6 +115,7 @@ export class RateLimits {
     this.authFailures = budget('auth-failures', limits.authFailures);
     this.introspections = budget('introspection', limits.introspection);
     this.revocations = budget('revoke', limits.revoke);
+    this.scim = budget('scim', limits.scim);
     if (redis) {
       redis.on('error', (error: Error) => logger.warn({ err: error }, 'rate limits: redis unavailable, counting in memory'));
     }
@@ -127,6 +129,11 @@ export class RateLimits {
 
   takeIntrospection(clientId: string): Promise<Verdict> {
     return this.introspections.take(clientId);
+  }
+
+  /** One SCIM request of an organisation (a directory's full sync is a burst, so the budget is per minute). */
+  takeScim(organizationId: string): Promise<Verdict> {
+    return this.scim.take(organizationId);
   }
 
   takeRevocation(ip: string): Promise<Verdict> {

@@ -7,7 +7,7 @@ import { RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG } from './discovery.js
 import { ScimError, invalidSyntax, toScimError } from './scim-errors.js';
 import { scimPrincipal, type ScimCredentials } from './scim-credentials.js';
 import { ScimGroups } from './scim-groups.js';
-import type { ScimRateLimit } from './scim-rate-limit.js';
+import type { RateLimits } from '../http/rate-limits.js';
 import { ScimUsers } from './scim-users.js';
 import type { Json } from './values.js';
 
@@ -16,8 +16,8 @@ export interface ScimRoutesOptions {
   readonly admin: AdminServices;
   readonly credentials: ScimCredentials;
   readonly logger: Logger;
-  /** The per-organisation request budget; absent: unlimited. */
-  readonly rateLimit?: ScimRateLimit;
+  /** The per-organisation request budget (shared by the instances when Redis is configured). */
+  readonly limits: Pick<RateLimits, 'takeScim'>;
   /** Called once per SCIM request with its resource, method and status (metrics). */
   readonly onOperation?: (resource: string, method: string, status: number) => void;
 }
@@ -51,11 +51,12 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
       void reply.header('www-authenticate', 'Bearer realm="scim"');
       return sendError(reply, request, new ScimError(401, null, 'Send the organisation’s SCIM token as Authorization: Bearer <token>.'), options.logger);
     }
-    // The one place SCIM is rate limited (see ScimRateLimit).
-    const wait = options.rateLimit?.take(tenant.organizationId) ?? 0;
-    if (wait > 0) {
-      void reply.header('retry-after', String(wait));
-      return sendError(reply, request, new ScimError(429, null, `Too many SCIM requests for this organisation; retry in ${wait} s.`), options.logger);
+    // The one place SCIM is rate limited, after authentication: nobody spends another organisation's budget.
+    const verdict = await options.limits.takeScim(tenant.organizationId);
+    if (!verdict.allowed) {
+      void reply.header('retry-after', String(verdict.retryAfterSeconds));
+      const message = `Too many SCIM requests for this organisation; retry in ${verdict.retryAfterSeconds} s.`;
+      return sendError(reply, request, new ScimError(429, null, message), options.logger);
     }
     principals.set(request, scimPrincipal(tenant));
   });

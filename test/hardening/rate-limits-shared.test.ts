@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { subscribe } from '../support/ws-client.js';
+import { expectScimError, scimClient, scimToken } from '../scim/scim-client.js';
 import {
   deadPort,
   expect429,
@@ -28,6 +29,7 @@ describe('rate limits shared through Redis', () => {
       REDIS_KEY_PREFIX: uniquePrefix(),
       RATE_LIMIT_TOKEN_CHANGES: '3/PT1H',
       RATE_LIMIT_AUTH_FAILURES: '3/PT1M',
+      SCIM_RATE_LIMIT: '3',
     };
     a = await startTestApp(shared);
     b = await startTestApp(shared);
@@ -46,6 +48,13 @@ describe('rate limits shared through Redis', () => {
     // Each instance alone has seen at most two: only a shared budget refuses this one.
     expectRateLimited(await b.gql(REGENERATE, { auth: carol }));
     expectRateLimited(await a.gql(REGENERATE, { auth: carol }));
+  });
+
+  it("spend one organisation's SCIM requests across both instances", async () => {
+    const token = await scimToken(a, 'Acme');
+    for (const app of [a, b, a]) expect((await scimClient(app, token)('GET', '/ServiceProviderConfig')).status).toBe(200);
+    // Each instance alone has seen at most two: only a shared budget refuses this one.
+    expectScimError(await scimClient(b, token)('GET', '/Users'), 429);
   });
 
   it('count failed authentications from one address across both instances', async () => {

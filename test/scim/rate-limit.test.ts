@@ -1,23 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScimRateLimit } from '../../src/scim/scim-rate-limit.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { expectScimError, scimClient, scimToken } from './scim-client.js';
-
-describe('ScimRateLimit', () => {
-  it('lets a burst of the per-minute budget through, then refills at that rate, per organisation', () => {
-    let now = 0;
-    const limit = new ScimRateLimit(60, () => now);
-    for (let i = 0; i < 60; i++) expect(limit.take('acme')).toBe(0);
-    expect(limit.take('acme')).toBe(1);
-    expect(limit.take('globex')).toBe(0);
-    now += 1_000;
-    expect(limit.take('acme')).toBe(0);
-    expect(limit.take('acme')).toBe(1);
-    now += 10 * 60_000;
-    for (let i = 0; i < 60; i++) expect(limit.take('acme')).toBe(0);
-    expect(limit.take('acme')).toBeGreaterThan(0);
-  });
-});
 
 describe('SCIM rate limit', () => {
   let t: TestApp;
