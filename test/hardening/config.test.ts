@@ -19,6 +19,7 @@ describe('hardening configuration', () => {
       authFailures: { points: 30, duration: { iso: 'PT1M', ms: 60_000 } },
       introspection: { points: 6000, duration: { iso: 'PT1M', ms: 60_000 } },
       revoke: { points: 30, duration: { iso: 'PT1M', ms: 60_000 } },
+      scim: { points: 600, duration: { iso: 'PT1M', ms: 60_000 } },
     });
     expect(config.corsOrigins).toEqual([]);
     expect(config.metricsToken).toBeNull();

@@ -1,19 +1,26 @@
-import type { MikroORM } from '@mikro-orm/core';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MikroORM } from '@mikro-orm/core';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { PrincipalResolver } from '../../src/auth/principal-resolver.js';
 import { SessionVerifier } from '../../src/auth/session.js';
 import { ManualClock } from '../../src/clock.js';
+import { ormConfig } from '../../src/db/mikro-orm.config.js';
 import { createTokenSecret } from '../../src/tokens/token-format.js';
 import { TokenUsage } from '../../src/tokens/token-usage.js';
 
 const USER_ID = '00000000-0000-4000-8000-000000000001';
+
+/** The entities' real metadata (the lookups take their SQL names from it), without a database. */
+const metadata = (await MikroORM.init({ ...ormConfig(`sqlite:${join(tmpdir(), 'never-opened.sqlite')}`), connect: false })).getMetadata();
 
 /** A database whose token lookups the test answers by hand, one at a time. */
 function fakeDatabase() {
   const pending: ((rows: unknown[]) => void)[] = [];
   let role = 'USER';
   const orm = {
+    getMetadata: () => metadata,
     em: { getConnection: () => ({ execute: () => new Promise<unknown[]>((resolve) => pending.push(resolve)) }) },
   } as unknown as MikroORM;
   const row = () => ({
