@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
-import { buildServer, startServerProcess } from '../support/built-server.js';
+import { builtServer, startServerProcess } from '../support/built-server.js';
 import { startTestApp, TEST_SESSION_SECRET } from '../support/test-app.js';
 import { subscribe } from '../support/ws-client.js';
 import { deadPort } from './rate-limit-helpers.js';
@@ -20,20 +20,18 @@ interface Writes {
 }
 
 describe('SIGTERM under load', () => {
-  let build: Awaited<ReturnType<typeof buildServer>>;
+  const build = builtServer();
   let dataDir: string;
   const sessions = new Map<string, string>();
 
   beforeAll(async () => {
-    build = await buildServer();
     dataDir = await mkdtemp(join(tmpdir(), 'api-tokens-shutdown-'));
     // Seed the database and sign sessions in-process, then hand the data dir to the real binary.
     const seed = await startTestApp({}, { dataDir });
     for (const email of [...WRITERS, ...READERS]) sessions.set(email, await seed.session(email));
     await seed.stop();
-  }, 180_000);
+  });
   afterAll(async () => {
-    await build?.remove();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 

@@ -1,28 +1,16 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * Compiles the service with tsc into its own folder under
- * `node_modules/.cache` (so packages resolve, and no other test's `dist/` is
- * touched), for tests that need the real `main.ts` in its own process.
+ * The service as `npm start` runs it: `dist/`, which the suite's global set-up
+ * (test/support/global-setup.ts) built once for this run, for tests that need
+ * the real `main.ts` in its own process.
  */
-export async function buildServer(): Promise<{ main: string; remove(): Promise<void> }> {
-  const outDir = join(ROOT, 'node_modules', '.cache', `api-tokens-build-${randomBytes(6).toString('hex')}`);
-  await mkdir(outDir, { recursive: true });
-  // Under node_modules no package.json of ours applies: say the output is ES modules.
-  await writeFile(join(outDir, 'package.json'), '{"type":"module"}\n');
-  await promisify(execFile)(
-    join(ROOT, 'node_modules', '.bin', 'tsc'),
-    ['-p', 'tsconfig.build.json', '--outDir', outDir, '--incremental', 'false', '--sourceMap', 'false'],
-    { cwd: ROOT },
-  );
-  return { main: join(outDir, 'src', 'main.js'), remove: () => rm(outDir, { recursive: true, force: true }) };
+export function builtServer(): { main: string } {
+  return { main: join(ROOT, 'dist', 'src', 'main.js') };
 }
 
 export interface ServerProcess {
