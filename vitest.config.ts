@@ -13,8 +13,8 @@ export default defineConfig({
   },
   test: {
     setupFiles: ['reflect-metadata'],
-    // Builds dist/ once (for the CLI tests), and the profile page (web/) into dist/web, for the browser tests.
-    globalSetup: ['test/support/global-setup.ts', 'test/browser/global-setup.ts'],
+    // Builds dist/ (for the tests that run the service and the CLIs) and the page (for the browser tests) once.
+    globalSetup: ['test/support/global-setup.ts'],
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
