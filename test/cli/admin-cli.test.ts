@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { npmRun } from '../support/npm-run.js';
 import { parseAdminArgs, runAdminCommand } from '../../src/cli/admin-command.js';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -14,7 +13,6 @@ import { Organization } from '../../src/users/organization.entity.js';
 import { User } from '../../src/users/user.entity.js';
 import { TEST_SESSION_SECRET } from '../support/test-app.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // The CLI compiles the project with tsc first; on a busy machine that takes a while.
 const CLI_TIMEOUT = 180_000;
 
@@ -141,16 +139,7 @@ describe('admin CLI commands on an empty database', () => {
     async () => {
       const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', DATA_DIR: dataDir, SESSION_SECRET: TEST_SESSION_SECRET };
       delete env['DATABASE_URL'];
-      const npm = (...argv: string[]) =>
-        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-          const child = spawn('npm', ['run', '-s', 'admin', '--', ...argv], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-          let stdout = '';
-          let stderr = '';
-          child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-          child.on('error', reject);
-          child.on('close', (code) => resolve({ code, stdout, stderr }));
-        });
+      const npm = (...argv: string[]) => npmRun('admin', argv, env);
       // One run: each compiles the project first. The other exit codes are tested in-process above.
       const again = await npm('create-organization', '--name', 'Acme', '--admin', 'admin@acme.example');
       expect(again).toMatchObject({ code: 0, stderr: '' });

@@ -1,20 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { npmRun, type Run } from '../support/npm-run.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // The CLI checks its incremental build first (done once per run by test/support/global-setup.ts).
 const CLI_TIMEOUT = 180_000;
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** The server and the CLI share these: the CLI's sessions must pass the server's rules. */
 const SESSION_RULES = { SESSION_ISSUER: 'https://idp.example.com', SESSION_AUDIENCE: 'api-tokens', SESSION_MAX_AGE: 'PT2H' };
@@ -23,15 +15,7 @@ const SESSION_RULES = { SESSION_ISSUER: 'https://idp.example.com', SESSION_AUDIE
 function session(email: string, dataDir: string): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...SESSION_RULES };
   for (const name of ['SESSION_SECRET', 'SESSION_JWKS_URL', 'DATABASE_URL', 'PORT']) delete env[name];
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '-s', 'session', '--', email], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return npmRun('session', [email], env);
 }
 
 describe('the session CLI', () => {

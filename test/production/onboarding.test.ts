@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { npmRun, type Run } from '../support/npm-run.js';
 import { runAdminCommand } from '../../src/cli/admin-command.js';
 import { systemClock } from '../../src/clock.js';
 import { Organization } from '../../src/users/organization.entity.js';
@@ -11,7 +10,6 @@ import { startTestApp, TEST_SESSION_SECRET, type TestApp } from '../support/test
 import { EVENT_FIELDS, latestEventId, subscribe } from '../support/ws-client.js';
 import { PATCH_OP, scimClient } from '../scim/scim-client.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI_TIMEOUT = 180_000;
 
 /**
@@ -112,7 +110,7 @@ describe('production onboarding from an empty database', () => {
 });
 
 /** `npm run -s session -- <email>` in production posture against the test database. */
-function sessionCli(email: string, databaseUrl: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function sessionCli(email: string, databaseUrl: string): Promise<Run> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
@@ -120,13 +118,5 @@ function sessionCli(email: string, databaseUrl: string): Promise<{ code: number 
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'warn',
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '-s', 'session', '--', email], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return npmRun('session', [email], env);
 }
