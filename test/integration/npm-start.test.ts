@@ -32,7 +32,8 @@ describe('npm start', () => {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' };
     for (const name of ['SESSION_SECRET', 'DATABASE_URL', 'REDIS_URL']) delete env[name];
-    const child = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: npm does not pass SIGTERM on to the service, so the test signals the whole group.
+    const child = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -55,10 +56,14 @@ describe('npm start', () => {
       });
       expect(((await api.json()) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     } finally {
-      // npm passes the signal on to the service, which shuts down gracefully.
-      child.kill('SIGTERM');
+      // As a process manager stops it: SIGTERM to npm and the service; the service shuts down gracefully.
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
     }
     expect([0, null]).toContain(await exited);
+    // The service itself stopped, not only npm.
+    await eventually('the service to stop listening', () =>
+      fetch(`http://127.0.0.1:${port}/healthz`).then(() => undefined, () => true),
+    );
     expect(output).not.toMatch(/Error:|ENOTDIR/);
   }, 90_000);
 });
