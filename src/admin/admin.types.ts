@@ -13,15 +13,7 @@ export class ManagedApiToken extends ApiTokenView {
 
   /** From a token whose user's business units are loaded. */
   static of(token: ApiToken): ManagedApiToken {
-    return Object.assign(new ManagedApiToken(), {
-      id: token.id,
-      hint: token.hint,
-      createdAt: token.createdAt,
-      expiresAt: token.expiresAt,
-      lastUsedAt: token.lastUsedAt,
-      lastUsedRegion: token.lastUsedRegion,
-      user: UserView.of(token.user),
-    });
+    return Object.assign(new ManagedApiToken(), ApiTokenView.fieldsOf(token), { user: UserView.of(token.user) });
   }
 }
 

@@ -23,6 +23,12 @@ export class ApiTokenView {
 
   @Field(() => String, { nullable: true, description: 'The region of the last use.' })
   lastUsedRegion!: string | null;
+
+  /** The public fields of a token (an entity has more, the digest among them). */
+  static fieldsOf(token: ApiTokenView): ApiTokenView {
+    const { id, hint, createdAt, expiresAt, lastUsedAt, lastUsedRegion } = token;
+    return { id, hint, createdAt, expiresAt, lastUsedAt, lastUsedRegion };
+  }
 }
 
 @ObjectType({ description: 'A new API token. `secret` is shown here once and can never be read again.' })
