@@ -38,23 +38,30 @@ export function tooManyRequests(request: FastifyRequest, reply: FastifyReply, re
  * 429 instead of its 401.
  */
 export function limitFailedAuthentications(app: FastifyInstance, limits: RateLimits): void {
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.headers.authorization === undefined || !checksCredentials(request)) return;
-    const retryAfter = limits.authBlocked(request.ip);
-    if (retryAfter !== null) return tooManyRequests(request, reply, retryAfter);
+  // Both hooks run on every request and are synchronous unless there is something to wait for.
+  app.addHook('onRequest', (request, reply, done) => {
+    const retryAfter =
+      request.headers.authorization !== undefined && checksCredentials(request) ? limits.authBlocked(request.ip) : null;
+    if (retryAfter === null) done();
+    else void tooManyRequests(request, reply, retryAfter);
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (reply.statusCode !== 401 || request.headers.authorization === undefined || !checksCredentials(request)) {
-      return payload;
+      done(null, payload);
+      return;
     }
-    const verdict = await limits.authFailed(request.ip);
-    if (verdict.allowed) return payload;
-    void reply
-      .status(429)
-      .header('retry-after', String(verdict.retryAfterSeconds))
-      .removeHeader('www-authenticate')
-      .header('content-type', 'application/json; charset=utf-8');
-    return JSON.stringify(tooManyRequestsBody(request, verdict.retryAfterSeconds));
+    limits.authFailed(request.ip).then((verdict) => {
+      if (verdict.allowed) {
+        done(null, payload);
+        return;
+      }
+      void reply
+        .status(429)
+        .header('retry-after', String(verdict.retryAfterSeconds))
+        .removeHeader('www-authenticate')
+        .header('content-type', 'application/json; charset=utf-8');
+      done(null, JSON.stringify(tooManyRequestsBody(request, verdict.retryAfterSeconds)));
+    }, done);
   });
 }

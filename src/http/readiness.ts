@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { sha256 } from '../sha256.js';
 
 /** A dependency the service cannot serve without; resolves when it answers. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -27,7 +28,6 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
 /**
  * `GET /readyz`: 200 `{status: "ready"}` when every dependency answers, 503
@@ -38,9 +38,9 @@ const digest = (text: string) => createHash('sha256').update(text, 'utf8').diges
  */
 export function registerReadiness(app: FastifyInstance, options: ReadinessOptions): void {
   const { checks, details, metricsToken, stopping, logger, timeoutMs = 2_000 } = options;
-  const expected = metricsToken === null ? null : digest(`Bearer ${metricsToken}`);
+  const expected = metricsToken === null ? null : sha256(`Bearer ${metricsToken}`);
   const privileged = (authorization: string | undefined) =>
-    expected !== null && authorization !== undefined && timingSafeEqual(digest(authorization), expected);
+    expected !== null && authorization !== undefined && timingSafeEqual(sha256(authorization), expected);
 
   app.get('/readyz', async (request, reply) => {
     const results = await Promise.all(

@@ -30,13 +30,14 @@ export function requestSignals(app: FastifyInstance, metrics: Pick<Metrics, 'req
     return 'other';
   };
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const operation = operationOf(request);
     const status = reply.statusCode;
     const outcome = status < 400 ? 'ok' : status < 500 ? 'client_error' : 'server_error';
     metrics?.requests.inc({ operation, outcome });
     metrics?.requestDuration.observe({ operation, outcome }, reply.elapsedTime / 1000);
     request.log.info({ req: request, res: reply, responseTime: Math.round(reply.elapsedTime * 100) / 100, operation }, 'request completed');
+    done();
   });
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Bindings, ChildLoggerOptions } from 'fastify/types/logger.js';
 import { HttpRequestError } from '../errors.js';
 
@@ -33,23 +33,31 @@ export function credentialInUrl(url: string): string | null {
   return refusedParameter(path, new URLSearchParams(query));
 }
 
-/** Fastify `onRequest` hook: 400 TOKEN_IN_URL, before any body is read or credential checked. */
-export async function refuseTokensInUrls(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+/**
+ * Fastify `onRequest` hook: 400 TOKEN_IN_URL, before any body is read or
+ * credential checked. Synchronous (every request passes here): an answer
+ * ends the request, else `done` lets it go on.
+ */
+export function refuseTokensInUrls(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
   const name = credentialInUrl(request.url);
-  if (name === null) return;
+  if (name === null) {
+    done();
+    return;
+  }
   const { path } = split(request.url);
   if (path.startsWith('/oauth/')) {
-    return reply.status(400).send({
+    void reply.status(400).send({
       error: 'invalid_request',
       error_description: `A token must not be sent in the URL ("${name}" parameter): send it as "token" in an application/x-www-form-urlencoded body.`,
     });
+    return;
   }
   const error = new HttpRequestError(
     'TOKEN_IN_URL',
     400,
     `A credential must not be sent in the URL ("${name}" parameter): send it as Authorization: Bearer <token>, and revoke the one you sent, which may now sit in a log.`,
   );
-  return reply.status(400).send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+  void reply.status(400).send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
 }
 
 /**

@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from './metrics.js';
+import { sha256 } from '../sha256.js';
 
 export interface MetricsRouteOptions {
   readonly metrics: Metrics;
@@ -8,7 +9,6 @@ export interface MetricsRouteOptions {
   readonly token: string;
 }
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
 
 /**
  * `GET /metrics` in Prometheus text format, for a scraper that sends
@@ -16,10 +16,10 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
  * time, so the answer's timing says nothing about the token.
  */
 export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOptions): Promise<void> {
-  const expected = digest(options.token);
+  const expected = sha256(options.token);
   app.get('/metrics', async (request, reply) => {
     const given = /^Bearer +(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (!given || !timingSafeEqual(digest(given), expected)) {
+    if (!given || !timingSafeEqual(sha256(given), expected)) {
       return reply
         .status(401)
         .header('www-authenticate', 'Bearer realm="metrics"')

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../sha256.js';
 
 /**
  * SCIM bearer tokens: `scim_` + 43 base64url characters (256 random bits).
@@ -18,5 +19,5 @@ export function isWellFormedScimToken(candidate: string): boolean {
 }
 
 export function digestScimToken(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return sha256(secret, 'hex');
 }

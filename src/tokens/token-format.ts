@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { sha256 } from '../sha256.js';
 
 /**
  * API token format: `own_` + 43 base62 characters of randomness (256 bits) +
@@ -45,7 +46,7 @@ export function looksLikeApiToken(credential: string): boolean {
 }
 
 export function digestToken(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return sha256(secret, 'hex');
 }
 
 function tokenHint(secret: string): string {
