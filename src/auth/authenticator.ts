@@ -1,11 +1,12 @@
+import type { MaybePromise } from '../maybe-promise.js';
 import type { Principal } from './principal.js';
 
 /**
  * Turns an `Authorization` value into a principal: null when no credential
  * was sent; a credential that was sent but does not authenticate throws
- * `InvalidTokenError`, whatever the reason. `PrincipalResolver` is the one
- * implementation.
+ * `InvalidTokenError`, whatever the reason (thrown, or rejected when the
+ * answer needed a read). `PrincipalResolver` is the one implementation.
  */
 export interface Authenticator {
-  authenticate(authorization: string | undefined): Promise<Principal | null>;
+  authenticate(authorization: string | undefined): MaybePromise<Principal | null>;
 }

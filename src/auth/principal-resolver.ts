@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Clock } from '../clock.js';
+import { andThen, type MaybePromise } from '../maybe-promise.js';
+import { sha256 } from '../sha256.js';
 import { InvalidTokenError } from '../errors.js';
 import { isExpired } from '../expiry/rules.js';
 import { isUuid } from '../ids.js';
@@ -120,35 +121,41 @@ export class PrincipalResolver implements Authenticator {
    * sent. A credential that does not authenticate throws `InvalidTokenError`,
    * whatever the reason.
    */
-  async authenticate(authorization: string | undefined): Promise<Principal | null> {
+  authenticate(authorization: string | undefined): MaybePromise<Principal | null> {
     if (authorization === undefined || authorization.trim() === '') return null;
-    const resolved = await this.resolve(authorization);
-    if (!resolved) throw new InvalidTokenError();
-    return resolved.principal;
+    return andThen(this.resolve(authorization), (resolved) => {
+      if (!resolved) throw new InvalidTokenError();
+      return resolved.principal;
+    });
   }
 
   /** What `Bearer <credential>` stands for if it authenticates now; null for anything else. */
-  async resolve(authorization: string): Promise<Resolved | null> {
+  resolve(authorization: string): MaybePromise<Resolved | null> {
     const credential = /^Bearer +(\S+)\s*$/i.exec(authorization)?.[1];
     if (!credential) return null;
     return looksLikeApiToken(credential) ? this.token(credential) : this.session(credential);
   }
 
   /** An API token's secret, without the `Bearer` scheme (OAuth introspection). */
-  async token(secret: string): Promise<Resolved | null> {
+  token(secret: string): MaybePromise<Resolved | null> {
     if (!isWellFormedToken(secret)) return null;
     return this.tokenByDigest(digestToken(secret));
   }
 
   /** Re-checks a credential verified earlier (a socket's, at each operation and event). */
-  recheck(credential: VerifiedCredential): Promise<Resolved | null> {
+  recheck(credential: VerifiedCredential): MaybePromise<Resolved | null> {
     return credential.kind === 'token' ? this.tokenByDigest(credential.digest) : this.sessionUser(credential);
   }
 
-  private async tokenByDigest(digest: string): Promise<Resolved | null> {
+  // Below, a cache hit answers synchronously; only a read returns a promise (see maybe-promise.ts).
+
+  private tokenByDigest(digest: string): MaybePromise<Resolved | null> {
     const cacheable = this.options.cacheable();
-    const entry = (cacheable ? this.tokens.get(digest) : undefined) ?? (await this.loadToken(digest, cacheable));
-    if (!entry) return null;
+    const cached = cacheable ? this.tokens.get(digest) : undefined;
+    return cached ? this.liveToken(cached) : this.loadToken(digest, cacheable).then((entry) => entry && this.liveToken(entry));
+  }
+
+  private liveToken(entry: TokenEntry): Resolved | null {
     const now = this.options.clock.now();
     const { user, token } = entry;
     if (isExpired(token, now) || !user.active || !user.apiTokensEnabled) return null;
@@ -156,27 +163,33 @@ export class PrincipalResolver implements Authenticator {
     return entry;
   }
 
-  private async session(jwt: string): Promise<Resolved | null> {
-    const key = createHash('sha256').update(jwt).digest('base64url');
-    let verified = this.jwts.get(key);
-    if (!verified) {
-      const userId = await this.options.sessions.verify(jwt);
-      if (!userId || !isUuid(userId)) return null;
-      const { exp } = decodeJwt(jwt);
-      verified = { userId, expiresAtMs: typeof exp === 'number' ? exp * 1000 : null };
-      this.jwts.set(key, verified);
-    }
-    return this.sessionUser({ kind: 'session', ...verified });
+  private session(jwt: string): MaybePromise<Resolved | null> {
+    const key = sha256(jwt, 'base64url');
+    const verified = this.jwts.get(key);
+    if (verified) return this.sessionUser({ kind: 'session', ...verified });
+    return this.verifyJwt(jwt).then((fresh) => {
+      if (!fresh) return null;
+      this.jwts.set(key, fresh);
+      return this.sessionUser({ kind: 'session', ...fresh });
+    });
   }
 
-  private async sessionUser(credential: VerifiedCredential & { kind: 'session' }): Promise<Resolved | null> {
+  private async verifyJwt(jwt: string): Promise<VerifiedJwt | null> {
+    const userId = await this.options.sessions.verify(jwt);
+    if (!userId || !isUuid(userId)) return null;
+    const { exp } = decodeJwt(jwt);
+    return { userId, expiresAtMs: typeof exp === 'number' ? exp * 1000 : null };
+  }
+
+  private sessionUser(credential: VerifiedCredential & { kind: 'session' }): MaybePromise<Resolved | null> {
     // jose checks `exp` against the wall clock, not the injected one: so do we, to agree with it.
     if (credential.expiresAtMs !== null && credential.expiresAtMs <= Date.now()) return null;
     const { userId } = credential;
     const cacheable = this.options.cacheable();
-    const entry = (cacheable ? this.sessionUsers.get(userId) : undefined) ?? (await this.loadSessionUser(userId, cacheable));
-    if (!entry) return null;
-    return entry.user.active ? { principal: entry.principal, credential, token: null } : null;
+    const live = (entry: SessionEntry | null): Resolved | null =>
+      entry?.user.active ? { principal: entry.principal, credential, token: null } : null;
+    const cached = cacheable ? this.sessionUsers.get(userId) : undefined;
+    return cached ? live(cached) : this.loadSessionUser(userId, cacheable).then(live);
   }
 
   /** Reads a token once for every concurrent caller, and caches it unless an invalidation came meanwhile. */

@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
@@ -7,6 +8,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import { InvalidTokenError } from '../errors.js';
+import type { MaybePromise } from '../maybe-promise.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
 import { oauthRoutes } from '../oauth/oauth.routes.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
@@ -81,31 +83,57 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
   let closing = false;
   // Each response while closing ends its connection, so keep-alive clients
   // reconnect elsewhere and close() does not wait out their idle timeout.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
   // Authenticate before GraphQL runs, so a bad credential is a plain RFC 6750
-  // 401 and never reaches a resolver.
-  app.addHook('preHandler', async (request, reply) => {
-    if (!request.url.startsWith('/graphql')) return;
-    try {
-      request.principal = await authenticator.authenticate(request.headers.authorization);
-    } catch (error) {
-      if (!(error instanceof InvalidTokenError)) throw error;
+  // 401 and never reaches a resolver. Synchronous for a cached credential, no
+  // credential, and every request that is not GraphQL.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (!request.url.startsWith('/graphql')) {
+      done();
+      return;
+    }
+    // Answers are per caller (Apollo's cache-control plugin, which said so per field, is off).
+    void reply.header('cache-control', 'no-store');
+    const accept = (principal: Principal | null) => {
+      request.principal = principal;
+      done();
+    };
+    const refuse = (error: unknown) => {
+      if (!(error instanceof InvalidTokenError)) {
+        done(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
       // RFC 6750 §3.1: a credential that was sent and does not work.
-      return reply
+      void reply
         .status(401)
         .header('www-authenticate', 'Bearer error="invalid_token"')
         .type(graphQLResponseType(request.headers.accept))
         .send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+    };
+    let principal: MaybePromise<Principal | null>;
+    try {
+      principal = authenticator.authenticate(request.headers.authorization);
+    } catch (error) {
+      refuse(error);
+      return;
     }
+    if (principal instanceof Promise) principal.then(accept, refuse);
+    else accept(principal);
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    plugins: [fastifyApolloDrainPlugin(app), subscriptionsOverHttpPlugin(), explorerPlugin(config)],
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      subscriptionsOverHttpPlugin(),
+      explorerPlugin(config),
+      // Nothing here is cacheable, and the plugin wraps every field's resolver to say so.
+      ApolloServerPluginCacheControlDisabled(),
+    ],
     formatError: formatGraphQLError(logger, config.operationLimits),
     // The same limits as graphql-ws (see operation-limits.ts); introspection is one of them.
     validationRules: operationLimitRules(config.operationLimits),

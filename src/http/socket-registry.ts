@@ -1,6 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { PrincipalResolver, Resolved, VerifiedCredential } from '../auth/principal-resolver.js';
 import type { Clock } from '../clock.js';
+import { andThen, type MaybePromise } from '../maybe-promise.js';
 import { endsCredential, isTokenEventKind, ruleOf } from '../events/event-rules.js';
 import type { HubMessage } from '../events/token-event.js';
 
@@ -63,15 +64,21 @@ export class SocketRegistry {
     if (sockets?.delete(socket) && sockets.size === 0) this.byUser.delete(socket.principal.userId);
   }
 
-  /** The socket's principal now, or null (and the socket closed) when its credential died. */
-  async current(socket: SocketAuthority): Promise<Principal | null> {
-    const resolved = socket.dead ? null : await this.options.principals.recheck(socket.credential);
-    if (!resolved) {
-      this.kill(socket, 'credential no longer valid', 0);
-      return null;
-    }
-    socket.principal = resolved.principal;
-    return resolved.principal;
+  /**
+   * The socket's principal now, or null (and the socket closed) when its
+   * credential died. Synchronous on a cache hit: a fan-out re-checks every
+   * receiving socket.
+   */
+  current(socket: SocketAuthority): MaybePromise<Principal | null> {
+    const settle = (resolved: Resolved | null): Principal | null => {
+      if (!resolved) {
+        this.kill(socket, 'credential no longer valid', 0);
+        return null;
+      }
+      socket.principal = resolved.principal;
+      return resolved.principal;
+    };
+    return socket.dead ? settle(null) : andThen(this.options.principals.recheck(socket.credential), settle);
   }
 
   /**
@@ -107,7 +114,9 @@ export class SocketRegistry {
   }
 
   private recheck(socket: SocketAuthority): void {
-    if (!socket.dead) this.current(socket).catch(this.options.onError);
+    if (socket.dead) return;
+    const alive = this.current(socket);
+    if (alive instanceof Promise) alive.catch(this.options.onError);
   }
 
   /** Closes the socket when its credential expires (at `expiresAtMs` by `now`), without waiting for a sweep. */
@@ -120,7 +129,7 @@ export class SocketRegistry {
         // The resolver compares with the clock: an expired credential resolves to null and the socket closes.
         // Still alive (a clock behind the timer): look again a second later.
         else if (!socket.dead) {
-          this.current(socket).then(
+          Promise.resolve(this.current(socket)).then(
             (alive) => alive && this.armExpiry(socket, expiresAtMs, now, 1_000),
             this.options.onError,
           );

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { PrincipalResolver } from '../auth/principal-resolver.js';
 import type { Clock } from '../clock.js';
+import { andThen } from '../maybe-promise.js';
 import type { TokenEventHub } from '../events/event-hub.js';
 import { endsCredential } from '../events/event-rules.js';
 import { UnauthenticatedError } from '../errors.js';
@@ -214,7 +215,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
         hideSuggestions: operationLimits.hideSuggestions,
       };
     },
-    onNext: async (ctx, _id, _payload, _args, result) => {
+    onNext: (ctx, _id, _payload, _args, result) => {
       // Apollo masks and logs internal errors over HTTP; graphql-ws would send them as they are.
       const masked = result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined;
       const { authority } = ctx.extra;
@@ -226,8 +227,10 @@ export function createWebSocketServer(options: WebSocketOptions): {
         return masked;
       }
       // Anything else reaches only a live credential; closing first makes the send a no-op.
-      if (!(await registry.current(authority))) closeForbidden(ctx.extra.socket, 'credential no longer valid');
-      return masked;
+      return andThen(registry.current(authority), (alive) => {
+        if (!alive) closeForbidden(ctx.extra.socket, 'credential no longer valid');
+        return masked;
+      });
     },
     // Refusals (ours carry a code) and a stream that failed midway (an internal error: masked and logged).
     onError: (_ctx, _id, _payload, errors) =>

@@ -1,6 +1,8 @@
 import type { Authenticator } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import type { TokenEventHub } from '../events/event-hub.js';
+import type { MaybePromise } from '../maybe-promise.js';
 import { isWellFormedToken, looksLikeApiToken } from '../tokens/token-format.js';
 import type { Metrics } from './metrics.js';
 
@@ -13,19 +15,27 @@ import type { Metrics } from './metrics.js';
  */
 export function measuredAuthenticator(metrics: Pick<Metrics, 'authentications'>, inner: Authenticator): Authenticator {
   return {
-    async authenticate(authorization) {
+    // As synchronous as the inner check: a cached credential costs no promise here either.
+    authenticate(authorization) {
       const credential = /^Bearer +(\S+)\s*$/i.exec(authorization ?? '')?.[1];
       const kind =
         authorization === undefined || authorization.trim() === '' ? 'none' : credential && looksLikeApiToken(credential) ? 'api_token' : 'session';
-      try {
-        const principal = await inner.authenticate(authorization);
+      const ok = (principal: Principal | null) => {
         metrics.authentications.inc({ kind, result: 'ok' });
         return principal;
-      } catch (error) {
+      };
+      const failed = (error: unknown): never => {
         const malformed = kind === 'api_token' && credential !== undefined && !isWellFormedToken(credential);
         metrics.authentications.inc({ kind, result: error instanceof AppError ? (malformed ? 'malformed' : 'rejected') : 'error' });
         throw error;
+      };
+      let principal: MaybePromise<Principal | null>;
+      try {
+        principal = inner.authenticate(authorization);
+      } catch (error) {
+        return failed(error);
       }
+      return principal instanceof Promise ? principal.then(ok, failed) : ok(principal);
     },
   };
 }

@@ -39,6 +39,18 @@ describe('HTTP hygiene', () => {
     }
   });
 
+  it('marks every GraphQL answer, its own and refusals, as not to be stored by any cache', async () => {
+    const session = await t.session('alice@example.com');
+    const answers = [
+      await t.gql('{ me { email } }', { auth: session }),
+      await t.gql('{ __typename }'),
+      await t.gql('{ me { email } }', { auth: 'own_not-a-real-token' }),
+      await t.gql('{ nosuchfield }', { auth: session }),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 401, 400]);
+    for (const answer of answers) expect(answer.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('does not echo a forged Host header into the CSP', async () => {
     const { request } = await import('node:http');
     const csp = await new Promise<string>((resolve, reject) => {
