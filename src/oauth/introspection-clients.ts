@@ -1,18 +1,33 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config, IntrospectionClientConfig } from '../config.js';
 import { devSecret } from '../dev-secret.js';
+import { sha256 } from '../sha256.js';
 
 const DEV_CLIENT_ID = 'dev-introspector';
 /** Compared against when the client id is unknown, so a wrong id costs the same time as a wrong secret. */
-const DUMMY_DIGEST = createHash('sha256').update('no such client').digest();
+const DUMMY_DIGEST = sha256('no such client');
 
 /** The clients allowed to call `POST /oauth/introspect`, checked by HTTP Basic. */
 export class IntrospectionClients {
   private readonly digests: Map<string, Buffer>;
+  /**
+   * Client ids by the SHA-256 of the `Authorization` values a client sends
+   * when it follows RFC 6749 §2.3.1, or does not form-encode (`curl -u`): such
+   * a header costs one hash. Keyed by a digest, so the lookup's timing says
+   * nothing about a secret.
+   */
+  private readonly headers: Map<string, string>;
 
   constructor(clients: readonly IntrospectionClientConfig[]) {
-    this.digests = new Map(clients.map((client) => [client.id, digest(client.secret)]));
+    this.digests = new Map(clients.map((client) => [client.id, sha256(client.secret)]));
+    this.headers = new Map(
+      clients.flatMap(({ id, secret }) =>
+        [`${id}:${secret}`, `${formEncode(id)}:${formEncode(secret)}`].map(
+          (pair) => [sha256(`Basic ${Buffer.from(pair, 'utf8').toString('base64')}`, 'base64'), id] as const,
+        ),
+      ),
+    );
   }
 
   /**
@@ -22,7 +37,10 @@ export class IntrospectionClients {
    * are compared as SHA-256 digests in constant time.
    */
   authenticate(authorization: string | undefined): string | null {
-    const match = /^Basic +([A-Za-z0-9+/]+={0,2})\s*$/i.exec(authorization ?? '');
+    if (authorization === undefined) return null;
+    const known = this.headers.get(sha256(authorization, 'base64'));
+    if (known !== undefined) return known;
+    const match = /^Basic +([A-Za-z0-9+/]+={0,2})\s*$/i.exec(authorization);
     if (!match?.[1]) return null;
     const decoded = Buffer.from(match[1], 'base64').toString('utf8');
     if (decoded.indexOf(':') <= 0) return null;
@@ -30,7 +48,7 @@ export class IntrospectionClients {
     const candidates = [raw, raw.map(formDecode) as [string, string]];
     for (const [id, secret] of candidates) {
       const expected = this.digests.get(id);
-      const matches = timingSafeEqual(digest(secret), expected ?? DUMMY_DIGEST);
+      const matches = timingSafeEqual(sha256(secret), expected ?? DUMMY_DIGEST);
       if (expected && matches) return id;
     }
     return null;
@@ -62,8 +80,9 @@ export function loadIntrospectionClients(config: Config, logger: Logger): Intros
   return new IntrospectionClients([{ id, secret }]);
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+/** `application/x-www-form-urlencoded` encoding of one value (RFC 6749 Appendix B). */
+function formEncode(text: string): string {
+  return encodeURIComponent(text).replace(/%20/g, '+');
 }
 
 function formDecode(text: string): string {

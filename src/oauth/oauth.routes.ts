@@ -3,8 +3,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Logger } from 'pino';
 import type { Services } from '../auth/context.js';
 import { tooManyRequests } from '../http/rate-limit-hooks.js';
-import type { RateLimits } from '../http/rate-limits.js';
-import { introspect } from './introspection.js';
+import type { RateLimits, Verdict } from '../http/rate-limits.js';
+import { Introspector } from './introspection.js';
 import { loadIntrospectionClients } from './introspection-clients.js';
 
 export interface OAuthRoutesOptions {
@@ -17,6 +17,7 @@ export interface OAuthRoutesOptions {
 type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'server_error';
 
 const FORM = 'application/x-www-form-urlencoded';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * `POST /oauth/introspect` (RFC 7662) and `POST /oauth/revoke` (RFC 7009).
@@ -27,13 +28,15 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
   const { tokens, config, principals } = options.services;
   const { limits } = options;
   const clients = loadIntrospectionClients(config, options.logger);
+  const introspector = new Introspector(principals, config.regions);
 
   app.removeAllContentTypeParsers();
   await app.register(formbody);
   app.setErrorHandler(oauthErrorHandler);
   // Token metadata must not sit in a cache (RFC 6749 §5.1, RFC 7662 §4).
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    done(null, payload);
   });
 
   app.post(
@@ -41,20 +44,30 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
     {
       // Before the body is read: an unauthenticated caller learns nothing, not even about its request.
       // Failed client authentications count against the caller's IP (see rate-limit-hooks.ts).
-      onRequest: async (request, reply) => {
+      onRequest: (request, reply, done) => {
         const clientId = clients.authenticate(request.headers.authorization);
-        if (clientId !== null) {
-          const verdict = await limits.takeIntrospection(clientId);
-          return verdict.allowed ? undefined : tooManyRequests(request, reply, verdict.retryAfterSeconds);
+        if (clientId === null) {
+          void reply.header('www-authenticate', 'Basic realm="oauth"');
+          void oauthError(reply, 401, 'invalid_client', 'Client authentication failed.');
+          return;
         }
-        void reply.header('www-authenticate', 'Basic realm="oauth"');
-        return oauthError(reply, 401, 'invalid_client', 'Client authentication failed.');
+        const admit = (verdict: Verdict) => (verdict.allowed ? done() : void tooManyRequests(request, reply, verdict.retryAfterSeconds));
+        const verdict = limits.takeIntrospection(clientId);
+        if (verdict instanceof Promise) verdict.then(admit, done);
+        else admit(verdict);
       },
     },
-    async (request, reply) => {
+    // Synchronous when the token is cached (most calls): no promise on the way.
+    (request, reply) => {
       const token = tokenParameter(request);
-      if (token === null) return missingToken(reply);
-      return introspect(principals, config.regions, token);
+      if (token === null) {
+        void missingToken(reply);
+        return;
+      }
+      const send = (answer: string) => void reply.type(JSON_TYPE).send(answer);
+      const answer = introspector.answer(token);
+      if (answer instanceof Promise) return answer.then(send);
+      send(answer);
     },
   );
 

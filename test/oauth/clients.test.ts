@@ -55,6 +55,17 @@ describe('IntrospectionClients', () => {
     expect(clients.authenticate(basic('rs', ''))).toBeNull();
     expect(clients.authenticate(undefined)).toBeNull();
   });
+
+  it('accepts the scheme in any case, other spacing and other encodings of the same pair, and nothing near them', () => {
+    const pair = Buffer.from('rs:p@ss+word:with%stuff').toString('base64');
+    expect(clients.authenticate(`basic ${pair}`)).toBe('rs');
+    expect(clients.authenticate(`Basic  ${pair} `)).toBe('rs');
+    // Encoded otherwise than the canonical form (the id's `s` as `%73`, `@` left alone), decoding to the same pair.
+    expect(clients.authenticate(basic('r%73', 'p@ss%2Bword%3Awith%25stuff'))).toBe('rs');
+    expect(clients.authenticate(`Basic ${pair}x`)).toBeNull();
+    expect(clients.authenticate(`Bearer ${pair}`)).toBeNull();
+    expect(clients.authenticate(basic('RS', 'p@ss+word:with%stuff'))).toBeNull();
+  });
 });
 
 describe('the introspection client outside and inside production', () => {
