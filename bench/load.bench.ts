@@ -66,24 +66,24 @@ describe('HTTP hot path (SQLite, 50 connections)', async () => {
   bench(
     'B2 { me { id } } with an API token vs { __typename } anonymous',
     async () => {
-      const { rpsRatio, p99Ratio, baseline, candidate } = await compare(anonymous, gql('{ me { id } }', secret));
-      report('B2', { rpsRatio, p99Ratio, target: 'rps >= 0.85x, p99 <= 1.3x', baseline, candidate });
+      const { rpsRatio, p99Ratio, cpuRatio, baseline, candidate } = await compare(server, anonymous, gql('{ me { id } }', secret));
+      report('B2', { rpsRatio, p99Ratio, cpuRatio, target: 'rps >= 0.85x, p99 <= 1.3x', baseline, candidate });
     },
     ONCE,
   );
   bench(
     'B2a { __typename } with an API token vs anonymous (authentication alone)',
     async () => {
-      const { rpsRatio, p99Ratio, baseline, candidate } = await compare(anonymous, gql('{ __typename }', secret));
-      report('B2a', { rpsRatio, p99Ratio, target: 'diagnostic for B2', baseline, candidate });
+      const { rpsRatio, p99Ratio, cpuRatio, baseline, candidate } = await compare(server, anonymous, gql('{ __typename }', secret));
+      report('B2a', { rpsRatio, p99Ratio, cpuRatio, target: 'diagnostic for B2', baseline, candidate });
     },
     ONCE,
   );
   bench(
     'B2s { me { id } } with a session JWT vs { __typename } anonymous',
     async () => {
-      const { rpsRatio, p99Ratio, baseline, candidate } = await compare(anonymous, gql('{ me { id } }', session));
-      report('B2s', { rpsRatio, p99Ratio, target: 'rps >= 0.85x', baseline, candidate });
+      const { rpsRatio, p99Ratio, cpuRatio, baseline, candidate } = await compare(server, anonymous, gql('{ me { id } }', session));
+      report('B2s', { rpsRatio, p99Ratio, cpuRatio, target: 'rps >= 0.85x', baseline, candidate });
     },
     ONCE,
   );
@@ -91,7 +91,8 @@ describe('HTTP hot path (SQLite, 50 connections)', async () => {
     'B3 POST /oauth/introspect (valid token) vs a constant Fastify route',
     async () => {
       const basic = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
-      const { rpsRatio, p99Ratio, baseline, candidate } = await compare(
+      const { rpsRatio, p99Ratio, cpuRatio, baseline, candidate } = await compare(
+        server,
         { url: `${server.url}/healthz` },
         {
           url: `${server.url}/oauth/introspect`,
@@ -100,7 +101,7 @@ describe('HTTP hot path (SQLite, 50 connections)', async () => {
           body: `token=${encodeURIComponent(secret)}`,
         },
       );
-      report('B3', { rpsRatio, p99Ratio, target: 'rps >= 0.7x', baseline, candidate });
+      report('B3', { rpsRatio, p99Ratio, cpuRatio, target: 'rps >= 0.7x', baseline, candidate });
     },
     ONCE,
   );

@@ -109,17 +109,29 @@ export async function graphql<T>(url: string, query: string, auth?: string): Pro
   return body.data;
 }
 
-export interface Load {
+interface Load {
   readonly rps: number;
   readonly p99: number;
   readonly errors: number;
+  /** Requests per second of the server's own CPU time (user + system): what rps would be on a core of its own. */
+  readonly rpsPerCpuSecond: number;
 }
 
-/** One autocannon round: 50 connections for `seconds`. */
-async function load(options: autocannon.Options): Promise<Load> {
+/** CPU time (user + system, in clock ticks of 10 ms) the process has used so far. */
+async function cpuTicks(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** One autocannon round: 50 connections for `seconds`, and the server's CPU time over it. */
+async function load(server: BenchServer, options: autocannon.Options): Promise<Load> {
+  const before = await cpuTicks(server.pid);
   const result = await autocannon({ connections: 50, duration: 5, ...options });
+  const cpuSeconds = ((await cpuTicks(server.pid)) - before) / 100;
   const bad = result.errors + result.timeouts + result.non2xx;
-  return { rps: result.requests.average, p99: result.latency.p99, errors: bad };
+  return { rps: result.requests.average, p99: result.latency.p99, errors: bad, rpsPerCpuSecond: result.requests.total / cpuSeconds };
 }
 
 function median(values: readonly number[]): number {
@@ -133,26 +145,44 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
+export interface Comparison {
+  /** Median over rounds of candidate rps / baseline rps: the target's figure. */
+  readonly rpsRatio: number;
+  readonly p99Ratio: number;
+  /**
+   * The same ratio per second of the server's CPU time. On this shared
+   * 2-core machine rps swings with the other tenants' load; the CPU each
+   * request costs does not, so this is the steadier reading of the same thing
+   * (the server is CPU-bound under this load).
+   */
+  readonly cpuRatio: number;
+  readonly baseline: Load[];
+  readonly candidate: Load[];
+}
+
 /**
  * Alternates baseline and candidate rounds (so drift on a shared machine hits
  * both alike) and returns the median of the per-round ratios.
  */
 export async function compare(
+  server: BenchServer,
   baseline: autocannon.Options,
   candidate: autocannon.Options,
   rounds = 3,
-): Promise<{ rpsRatio: number; p99Ratio: number; baseline: Load[]; candidate: Load[] }> {
+): Promise<Comparison> {
   const base: Load[] = [];
   const cand: Load[] = [];
-  await load({ ...baseline, duration: 2 });
-  await load({ ...candidate, duration: 2 });
+  await load(server, { ...baseline, duration: 2 });
+  await load(server, { ...candidate, duration: 2 });
   for (let round = 0; round < rounds; round++) {
-    base.push(await load(baseline));
-    cand.push(await load(candidate));
+    base.push(await load(server, baseline));
+    cand.push(await load(server, candidate));
   }
+  const ratios = (of: (load: Load) => number) => cand.map((c, i) => of(c) / of(base[i] ?? c));
   return {
-    rpsRatio: median(cand.map((c, i) => c.rps / (base[i]?.rps ?? Number.NaN))),
+    rpsRatio: median(ratios((l) => l.rps)),
     p99Ratio: median(cand.map((c, i) => Math.max(c.p99, 1) / Math.max(base[i]?.p99 ?? Number.NaN, 1))),
+    cpuRatio: median(ratios((l) => l.rpsPerCpuSecond)),
     baseline: base,
     candidate: cand,
   };
