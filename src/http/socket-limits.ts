@@ -38,11 +38,25 @@ export class SubscriptionLimits {
    */
   refusal(userId: string, socket: SocketOperations): TooManySubscriptionsError | null {
     const { maxSubscriptionsPerSocket, maxSubscriptionsPerUser } = this.limits;
-    if (Object.keys(socket.subscriptions).length > maxSubscriptionsPerSocket) {
+    if (countUpTo(socket, maxSubscriptionsPerSocket) > maxSubscriptionsPerSocket) {
       return new TooManySubscriptionsError('socket', maxSubscriptionsPerSocket);
     }
+    // Counted in place and only as far as the limit: a user's thousandth socket
+    // subscribing must not allocate or walk more than it has to.
     let running = 0;
-    for (const other of this.socketsByUser.get(userId) ?? [socket]) running += Object.keys(other.subscriptions).length;
-    return running > maxSubscriptionsPerUser ? new TooManySubscriptionsError('user', maxSubscriptionsPerUser) : null;
+    for (const other of this.socketsByUser.get(userId) ?? [socket]) {
+      running += countUpTo(other, maxSubscriptionsPerUser - running);
+      if (running > maxSubscriptionsPerUser) return new TooManySubscriptionsError('user', maxSubscriptionsPerUser);
+    }
+    return null;
   }
+}
+
+/** The socket's running operations, counted without allocating, stopping once past `limit`. */
+function countUpTo(socket: SocketOperations, limit: number): number {
+  let count = 0;
+  for (const id in socket.subscriptions) {
+    if (Object.hasOwn(socket.subscriptions, id) && ++count > limit) break;
+  }
+  return count;
 }
