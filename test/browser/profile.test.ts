@@ -39,7 +39,8 @@ describe('profile page', () => {
 
   const tokenSection = (page: Page) => page.getByRole('region', { name: 'API Token' });
 
-  it('signs in as a demo user, generates a token shown once, and keeps only the hint', async () => {
+  // Four axe scans and the browser's first page: about 8 s alone, near 20 s with the whole suite on 2 cores.
+  it('signs in as a demo user, generates a token shown once, and keeps only the hint', { timeout: 60_000 }, async () => {
     const page = await openPage();
     await page.goto('/');
     await page.getByRole('heading', { name: 'Sign in as' }).waitFor();
