@@ -23,7 +23,7 @@ import { createHttpServer } from './http/server.js';
 import { registerWeb } from './http/web.js';
 import { createWebSocketServer } from './http/websocket.js';
 import { createLogger, prettyLogs } from './logger.js';
-import { countingHub, measuredAuthenticator } from './metrics/instrumented.js';
+import { countAuthentication, countingHub, measuredAuthenticator } from './metrics/instrumented.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { metricsRoute } from './metrics/metrics.routes.js';
 import { createMail, type Mail } from './mail/mail.js';
@@ -231,6 +231,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         connectionInitWaitTimeout: deps.timeouts?.connectionInitMs,
         limits,
         clientIp: clientIpOf(config.trustProxy),
+        onAuthentication: (authorization, ok) => countAuthentication(metrics, authorization, ok ? 'ok' : 'refused'),
       });
       closers.unshift(() => websockets.close());
       await http.listen({ host: config.host, port: config.port });

@@ -33,6 +33,8 @@ export interface WebSocketOptions {
   readonly limits: RateLimits;
   /** The client address of the upgrade request, by the same proxy rule as HTTP. */
   readonly clientIp: (request: IncomingMessage) => string;
+  /** Told of each `connection_init` credential check (for the `authentications` metric). */
+  readonly onAuthentication?: (authorization: string, ok: boolean) => void;
   /**
    * A client that has not sent `connection_init` by then is closed.
    * @default 3_000
@@ -172,6 +174,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
       // An address over its failed-authentication budget is turned away before any lookup.
       if (limits.authBlocked(ip) !== null) return closeRateLimited(ctx.extra.socket);
       const resolved = credential.trim() === '' ? null : await principals.resolve(credential);
+      options.onAuthentication?.(credential, resolved !== null);
       if (!resolved) {
         const verdict = credential.trim() === '' ? null : await limits.authFailed(ip);
         return verdict?.allowed === false ? closeRateLimited(ctx.extra.socket) : false;

@@ -17,16 +17,12 @@ export function measuredAuthenticator(metrics: Pick<Metrics, 'authentications'>,
   return {
     // As synchronous as the inner check: a cached credential costs no promise here either.
     authenticate(authorization) {
-      const credential = /^Bearer +(\S+)\s*$/i.exec(authorization ?? '')?.[1];
-      const kind =
-        authorization === undefined || authorization.trim() === '' ? 'none' : credential && looksLikeApiToken(credential) ? 'api_token' : 'session';
       const ok = (principal: Principal | null) => {
-        metrics.authentications.inc({ kind, result: 'ok' });
+        countAuthentication(metrics, authorization, 'ok');
         return principal;
       };
       const failed = (error: unknown): never => {
-        const malformed = kind === 'api_token' && credential !== undefined && !isWellFormedToken(credential);
-        metrics.authentications.inc({ kind, result: error instanceof AppError ? (malformed ? 'malformed' : 'rejected') : 'error' });
+        countAuthentication(metrics, authorization, error instanceof AppError ? 'refused' : 'error');
         throw error;
       };
       let principal: MaybePromise<Principal | null>;
@@ -38,6 +34,24 @@ export function measuredAuthenticator(metrics: Pick<Metrics, 'authentications'>,
       return principal instanceof Promise ? principal.then(ok, failed) : ok(principal);
     },
   };
+}
+
+/**
+ * Counts one credential check, over HTTP or in a socket's `connection_init`.
+ * A refused API token whose checksum fails counts as `malformed` (it never
+ * reached the database), any other refusal as `rejected`.
+ */
+export function countAuthentication(
+  metrics: Pick<Metrics, 'authentications'>,
+  authorization: string | undefined,
+  outcome: 'ok' | 'refused' | 'error',
+): void {
+  const credential = /^Bearer +(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+  const kind =
+    authorization === undefined || authorization.trim() === '' ? 'none' : credential && looksLikeApiToken(credential) ? 'api_token' : 'session';
+  const malformed = kind === 'api_token' && credential !== undefined && !isWellFormedToken(credential);
+  const result = outcome === 'refused' ? (malformed ? 'malformed' : 'rejected') : outcome;
+  metrics.authentications.inc({ kind, result });
 }
 
 /** The event hub, counting what is published on it. */

@@ -98,6 +98,21 @@ describe('GET /metrics', () => {
     expect(valueOf(closed, 'api_tokens_live_subscriptions')).toBe(0);
   });
 
+  it('counts the credential checks of sockets as it counts HTTP ones', async () => {
+    const before = (await scrape(t)).samples;
+    const good = subscribe(t.url, await t.session('carol@globex.example.com'), `subscription { apiTokenEvents { ${EVENT_FIELDS} } }`);
+    await good.connected;
+    const mistyped = subscribe(t.url, 'own_not-a-real-token', `subscription { apiTokenEvents { ${EVENT_FIELDS} } }`);
+    expect(await mistyped.closed).toBe(4403);
+    const after = (await scrape(t)).samples;
+    const delta = (labels: Record<string, string>) =>
+      valueOf(after, 'api_tokens_authentications_total', labels) - valueOf(before, 'api_tokens_authentications_total', labels);
+    expect(delta({ kind: 'session', result: 'ok' })).toBe(1);
+    expect(delta({ kind: 'api_token', result: 'malformed' })).toBe(1);
+    await good.dispose();
+    await mistyped.dispose();
+  });
+
   it('counts sweeps, warnings and expiries, and how long ago the last sweep completed', async () => {
     await generateToken(t, 'admin@example.com');
     const before = (await scrape(t)).samples;
