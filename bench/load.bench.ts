@@ -10,6 +10,7 @@ import {
   SERVER_DIR,
   compare,
   graphql,
+  median,
   percentile,
   seed,
   startServer,
@@ -131,38 +132,55 @@ describe('fan-out (SQLite)', async () => {
   const server = await startServer({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl });
   cleanups.push(() => server.stop());
 
+  /** One round: a fresh token, 2,000 new subscribed sockets, their RSS, then one revoke and its delivery to each. */
+  async function round(): Promise<{ kibPerSocket: number; delivered: number; p50Ms: number; p99Ms: number }> {
+    await graphql(server.url, GENERATE, session);
+    await new Promise((done) => setTimeout(done, 1_000));
+    const before = await server.rssKiB();
+    const latencies: number[] = [];
+    let t0 = 0;
+    let allDelivered: () => void = () => undefined;
+    const delivered = new Promise<void>((done) => (allDelivered = done));
+    const onEvent = () => {
+      latencies.push(performance.now() - t0);
+      if (latencies.length === SOCKETS) allDelivered();
+    };
+    const sockets: WebSocket[] = [];
+    for (let start = 0; start < SOCKETS; start += 100) {
+      sockets.push(...(await Promise.all(Array.from({ length: 100 }, () => subscribedSocket(server.url, session, onEvent)))));
+    }
+    // Subscriptions are not acknowledged in graphql-ws: let the server finish setting them up.
+    await new Promise((done) => setTimeout(done, 3_000));
+    const after = await server.rssKiB();
+    t0 = performance.now();
+    await graphql(server.url, REVOKE, session);
+    await Promise.race([delivered, new Promise((done) => setTimeout(done, 30_000))]);
+    for (const socket of sockets) socket.terminate();
+    await new Promise((done) => setTimeout(done, 1_000));
+    return {
+      kibPerSocket: (after - before) / SOCKETS,
+      delivered: latencies.length,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+    };
+  }
+
   bench(
     'B5 2,000 subscribed sockets of one user, then one revoke',
     async () => {
-      await graphql(server.url, GENERATE, session);
-      await new Promise((done) => setTimeout(done, 1_000));
-      const before = await server.rssKiB();
-      const latencies: number[] = [];
-      let t0 = 0;
-      let allDelivered: () => void = () => undefined;
-      const delivered = new Promise<void>((done) => (allDelivered = done));
-      const onEvent = () => {
-        latencies.push(performance.now() - t0);
-        if (latencies.length === SOCKETS) allDelivered();
-      };
-      const sockets: WebSocket[] = [];
-      for (let start = 0; start < SOCKETS; start += 100) {
-        sockets.push(...(await Promise.all(Array.from({ length: 100 }, () => subscribedSocket(server.url, session, onEvent)))));
-      }
-      // Subscriptions are not acknowledged in graphql-ws: let the server finish setting them up.
-      await new Promise((done) => setTimeout(done, 3_000));
-      const after = await server.rssKiB();
-      t0 = performance.now();
-      await graphql(server.url, REVOKE, session);
-      await Promise.race([delivered, new Promise((done) => setTimeout(done, 30_000))]);
-      for (const socket of sockets) socket.terminate();
+      // The first round runs on a fresh process (cold JIT, first revoke ever): reported, not judged.
+      // Its memory figure is the headline one: later rounds may reuse what earlier sockets freed.
+      const first = await round();
+      const warm = [await round(), await round(), await round()];
       report('B5', {
         sockets: SOCKETS,
-        kibPerSocket: (after - before) / SOCKETS,
-        delivered: latencies.length,
-        p50Ms: percentile(latencies, 50),
-        p99Ms: percentile(latencies, 99),
-        target: '<= 40 KiB/socket, p99 <= 100 ms',
+        kibPerSocket: first.kibPerSocket,
+        p50Ms: median(warm.map((r) => r.p50Ms)),
+        p99Ms: median(warm.map((r) => r.p99Ms)),
+        delivered: warm.map((r) => r.delivered),
+        firstRound: first,
+        warmRounds: warm,
+        target: '<= 40 KiB/socket (first round), p99 <= 100 ms (median of 3 warm rounds)',
       });
     },
     ONCE,

@@ -134,7 +134,7 @@ async function load(server: BenchServer, options: autocannon.Options): Promise<L
   return { rps: result.requests.average, p99: result.latency.p99, errors: bad, rpsPerCpuSecond: result.requests.total / cpuSeconds };
 }
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
