@@ -55,7 +55,7 @@ export class MemoryWindows implements Budget {
     return window.count <= this.points ? ALLOWED : { allowed: false, retryAfterSeconds: seconds(window.endsAt - now) };
   }
 
-  /** How many keys are counted now (for tests and metrics). */
+  /** How many keys are counted now. */
   get size(): number {
     return this.windows.size;
   }
