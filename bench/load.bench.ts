@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type autocannon from 'autocannon';
 import { afterAll, bench, describe } from 'vitest';
 import WebSocket from 'ws';
 import { createTestDatabase } from '../test/support/postgres.js';
@@ -64,48 +65,29 @@ describe('HTTP hot path (SQLite, 50 connections)', async () => {
   const anonymous = gql('{ __typename }');
   cleanups.push(() => server.stop());
 
-  bench(
-    'B2 { me { id } } with an API token vs { __typename } anonymous',
-    async () => {
-      const { rpsRatio, p99Ratio, cpuRatio, baseline, candidate } = await compare(server, anonymous, gql('{ me { id } }', secret));
-      report('B2', { rpsRatio, p99Ratio, cpuRatio, target: 'rps >= 0.85x, p99 <= 1.3x', baseline, candidate });
+  /** One ratio benchmark: baseline and candidate alternated on this server, reported under `name`. */
+  const ratio = (name: string, title: string, target: string, baseline: autocannon.Options, candidate: autocannon.Options) =>
+    bench(
+      `${name} ${title}`,
+      async () => {
+        const { rpsRatio, p99Ratio, cpuRatio, baseline: base, candidate: cand } = await compare(server, baseline, candidate);
+        report(name, { rpsRatio, p99Ratio, cpuRatio, target, baseline: base, candidate: cand });
+      },
+      ONCE,
+    );
+
+  ratio('B2', '{ me { id } } with an API token vs { __typename } anonymous', 'rps >= 0.85x, p99 <= 1.3x', anonymous, gql('{ me { id } }', secret));
+  ratio('B2a', '{ __typename } with an API token vs anonymous (authentication alone)', 'diagnostic for B2', anonymous, gql('{ __typename }', secret));
+  ratio('B2s', '{ me { id } } with a session JWT vs { __typename } anonymous', 'rps >= 0.85x', anonymous, gql('{ me { id } }', session));
+  ratio('B3', 'POST /oauth/introspect (valid token) vs a constant Fastify route', 'rps >= 0.7x', { url: `${server.url}/healthz` }, {
+    url: `${server.url}/oauth/introspect`,
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`,
     },
-    ONCE,
-  );
-  bench(
-    'B2a { __typename } with an API token vs anonymous (authentication alone)',
-    async () => {
-      const { rpsRatio, p99Ratio, cpuRatio, baseline, candidate } = await compare(server, anonymous, gql('{ __typename }', secret));
-      report('B2a', { rpsRatio, p99Ratio, cpuRatio, target: 'diagnostic for B2', baseline, candidate });
-    },
-    ONCE,
-  );
-  bench(
-    'B2s { me { id } } with a session JWT vs { __typename } anonymous',
-    async () => {
-      const { rpsRatio, p99Ratio, cpuRatio, baseline, candidate } = await compare(server, anonymous, gql('{ me { id } }', session));
-      report('B2s', { rpsRatio, p99Ratio, cpuRatio, target: 'rps >= 0.85x', baseline, candidate });
-    },
-    ONCE,
-  );
-  bench(
-    'B3 POST /oauth/introspect (valid token) vs a constant Fastify route',
-    async () => {
-      const basic = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
-      const { rpsRatio, p99Ratio, cpuRatio, baseline, candidate } = await compare(
-        server,
-        { url: `${server.url}/healthz` },
-        {
-          url: `${server.url}/oauth/introspect`,
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
-          body: `token=${encodeURIComponent(secret)}`,
-        },
-      );
-      report('B3', { rpsRatio, p99Ratio, cpuRatio, target: 'rps >= 0.7x', baseline, candidate });
-    },
-    ONCE,
-  );
+    body: `token=${encodeURIComponent(secret)}`,
+  });
 });
 
 /** Opens a graphql-ws socket (raw protocol, so the client costs little) subscribed to the user's events. */

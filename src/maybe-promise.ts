@@ -6,7 +6,14 @@
  */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** `next` applied to `value`: at once when it is there, else when it arrives. */
-export function andThen<T, R>(value: MaybePromise<T>, next: (value: T) => MaybePromise<R>): MaybePromise<R> {
-  return value instanceof Promise ? value.then(next) : next(value);
+/**
+ * `next` applied to `value`: at once when it is there, else when it arrives.
+ * `failed` takes a rejection of the promise (a synchronous value cannot fail).
+ */
+export function andThen<T, R>(
+  value: MaybePromise<T>,
+  next: (value: T) => MaybePromise<R>,
+  failed?: (error: unknown) => MaybePromise<R>,
+): MaybePromise<R> {
+  return value instanceof Promise ? value.then(next, failed) : next(value);
 }

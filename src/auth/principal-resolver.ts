@@ -12,6 +12,7 @@ import { digestToken, isWellFormedToken, looksLikeApiToken } from '../tokens/tok
 import type { TokenUsage } from '../tokens/token-usage.js';
 import { findUserFacts, type UserFacts } from '../users/user-lookup.js';
 import type { Authenticator } from './authenticator.js';
+import { bearerCredential } from './bearer.js';
 import { principalOf } from './principal-of.js';
 import type { Principal } from './principal.js';
 import type { SessionVerifier } from './session.js';
@@ -131,8 +132,8 @@ export class PrincipalResolver implements Authenticator {
 
   /** What `Bearer <credential>` stands for if it authenticates now; null for anything else. */
   resolve(authorization: string): MaybePromise<Resolved | null> {
-    const credential = /^Bearer +(\S+)\s*$/i.exec(authorization)?.[1];
-    if (!credential) return null;
+    const credential = bearerCredential(authorization);
+    if (credential === null) return null;
     return looksLikeApiToken(credential) ? this.token(credential) : this.session(credential);
   }
 

@@ -8,7 +8,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import { InvalidTokenError } from '../errors.js';
-import type { MaybePromise } from '../maybe-promise.js';
+import { andThen, type MaybePromise } from '../maybe-promise.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
 import { oauthRoutes } from '../oauth/oauth.routes.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
@@ -121,8 +121,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
       refuse(error);
       return;
     }
-    if (principal instanceof Promise) principal.then(accept, refuse);
-    else accept(principal);
+    void andThen(principal, accept, refuse);
   });
 
   const apollo = new ApolloServer<GraphQLContext>({

@@ -1,8 +1,9 @@
 import type { Authenticator } from '../auth/authenticator.js';
+import { bearerCredential } from '../auth/bearer.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import type { TokenEventHub } from '../events/event-hub.js';
-import type { MaybePromise } from '../maybe-promise.js';
+import { andThen, type MaybePromise } from '../maybe-promise.js';
 import { isWellFormedToken, looksLikeApiToken } from '../tokens/token-format.js';
 import type { Metrics } from './metrics.js';
 
@@ -31,7 +32,7 @@ export function measuredAuthenticator(metrics: Pick<Metrics, 'authentications'>,
       } catch (error) {
         return failed(error);
       }
-      return principal instanceof Promise ? principal.then(ok, failed) : ok(principal);
+      return andThen(principal, ok, failed);
     },
   };
 }
@@ -46,10 +47,10 @@ export function countAuthentication(
   authorization: string | undefined,
   outcome: 'ok' | 'refused' | 'error',
 ): void {
-  const credential = /^Bearer +(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+  const credential = bearerCredential(authorization);
   const kind =
     authorization === undefined || authorization.trim() === '' ? 'none' : credential && looksLikeApiToken(credential) ? 'api_token' : 'session';
-  const malformed = kind === 'api_token' && credential !== undefined && !isWellFormedToken(credential);
+  const malformed = kind === 'api_token' && credential !== null && !isWellFormedToken(credential);
   const result = outcome === 'refused' ? (malformed ? 'malformed' : 'rejected') : outcome;
   metrics.authentications.inc({ kind, result });
 }

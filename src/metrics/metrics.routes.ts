@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { bearerCredential } from '../auth/bearer.js';
 import type { Metrics } from './metrics.js';
 import { sha256 } from '../sha256.js';
 
@@ -18,8 +19,8 @@ export interface MetricsRouteOptions {
 export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOptions): Promise<void> {
   const expected = sha256(options.token);
   app.get('/metrics', async (request, reply) => {
-    const given = /^Bearer +(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (!given || !timingSafeEqual(sha256(given), expected)) {
+    const given = bearerCredential(request.headers.authorization);
+    if (given === null || !timingSafeEqual(sha256(given), expected)) {
       return reply
         .status(401)
         .header('www-authenticate', 'Bearer realm="metrics"')

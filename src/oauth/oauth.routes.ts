@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Logger } from 'pino';
 import type { Services } from '../auth/context.js';
 import { tooManyRequests } from '../http/rate-limit-hooks.js';
+import { andThen } from '../maybe-promise.js';
 import type { RateLimits, Verdict } from '../http/rate-limits.js';
 import { Introspector } from './introspection.js';
 import { loadIntrospectionClients } from './introspection-clients.js';
@@ -52,9 +53,8 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
           return;
         }
         const admit = (verdict: Verdict) => (verdict.allowed ? done() : void tooManyRequests(request, reply, verdict.retryAfterSeconds));
-        const verdict = limits.takeIntrospection(clientId);
-        if (verdict instanceof Promise) verdict.then(admit, done);
-        else admit(verdict);
+        const failed = (error: unknown) => done(error instanceof Error ? error : new Error(String(error)));
+        void andThen(limits.takeIntrospection(clientId), admit, failed);
       },
     },
     // Synchronous when the token is cached (most calls): no promise on the way.
@@ -65,9 +65,7 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
         return;
       }
       const send = (answer: string) => void reply.type(JSON_TYPE).send(answer);
-      const answer = introspector.answer(token);
-      if (answer instanceof Promise) return answer.then(send);
-      send(answer);
+      return andThen(introspector.answer(token), send);
     },
   );
 

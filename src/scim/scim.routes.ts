@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AdminServices } from '../admin/admin-services.js';
+import { bearerCredential } from '../auth/bearer.js';
 import type { Principal } from '../auth/principal.js';
 import { RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG } from './discovery.js';
 import { ScimError, invalidSyntax, toScimError } from './scim-errors.js';
@@ -45,8 +46,8 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
 
   // Before the body is read: a caller without the organisation's token learns nothing.
   app.addHook('onRequest', async (request, reply) => {
-    const match = /^Bearer +(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    const tenant = match?.[1] ? await options.credentials.authenticate(match[1]) : null;
+    const credential = bearerCredential(request.headers.authorization);
+    const tenant = credential === null ? null : await options.credentials.authenticate(credential);
     if (!tenant) {
       void reply.header('www-authenticate', 'Bearer realm="scim"');
       return sendError(reply, request, new ScimError(401, null, 'Send the organisation’s SCIM token as Authorization: Bearer <token>.'), options.logger);

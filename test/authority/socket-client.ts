@@ -1,5 +1,4 @@
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import { connectedClient } from '../support/ws-client.js';
 
 export interface SocketResult {
   readonly data?: Record<string, unknown> | null;
@@ -19,19 +18,7 @@ export interface OpenSocket {
 
 /** A real graphql-ws client that stays open for several operations; `auth` goes in connection_init. */
 export function openSocket(httpUrl: string, auth: string): OpenSocket {
-  let onClosed: (code: number) => void = () => undefined;
-  const closed = new Promise<number>((resolve) => (onClosed = resolve));
-  let onConnected: () => void = () => undefined;
-  const connected = new Promise<void>((resolve) => (onConnected = resolve));
-  const client: Client = createClient({
-    url: httpUrl.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${auth}` },
-    retryAttempts: 0,
-    lazy: false,
-    onNonLazyError: () => undefined,
-    on: { closed: (event) => onClosed((event as { code: number }).code), connected: () => onConnected() },
-  });
+  const { client, closed, connected } = connectedClient(httpUrl, auth);
   return {
     closed,
     connected,

@@ -16,6 +16,31 @@ export interface Received<T> {
   dispose(): Promise<void>;
 }
 
+/**
+ * A graphql-ws client that connects at once (not on first use), does not
+ * retry, and tells when it connected and with which code it closed.
+ * Connection failures are what some tests expect; they surface through `closed`.
+ */
+export function connectedClient(
+  httpUrl: string,
+  auth: string | null,
+): { client: Client; closed: Promise<number>; connected: Promise<void> } {
+  let onClosed: (code: number) => void = () => undefined;
+  const closed = new Promise<number>((resolve) => (onClosed = resolve));
+  let onConnected: () => void = () => undefined;
+  const connected = new Promise<void>((resolve) => (onConnected = resolve));
+  const client = createClient({
+    url: httpUrl.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: auth ? { authorization: `Bearer ${auth}` } : {},
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => undefined,
+    on: { closed: (event) => onClosed((event as { code: number }).code), connected: () => onConnected() },
+  });
+  return { client, closed, connected };
+}
+
 /** A real graphql-ws client subscribed to one operation; `auth` goes in connection_init. */
 export function subscribe<T = Record<string, unknown>>(
   httpUrl: string,
@@ -26,20 +51,7 @@ export function subscribe<T = Record<string, unknown>>(
   const items: T[] = [];
   const errors: unknown[] = [];
   const waiters = new Set<() => void>();
-  let onClosed: (code: number) => void = () => undefined;
-  const closed = new Promise<number>((resolve) => (onClosed = resolve));
-  let onConnected: () => void = () => undefined;
-  const connected = new Promise<void>((resolve) => (onConnected = resolve));
-  const client: Client = createClient({
-    url: httpUrl.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: auth ? { authorization: `Bearer ${auth}` } : {},
-    retryAttempts: 0,
-    lazy: false,
-    // Connection failures are what some tests expect; they surface through `closed`.
-    onNonLazyError: () => undefined,
-    on: { closed: (event) => onClosed((event as { code: number }).code), connected: () => onConnected() },
-  });
+  const { client, closed, connected } = connectedClient(httpUrl, auth);
   client.subscribe<T>(
     { query, variables },
     {
