@@ -1,4 +1,4 @@
-import { MikroORM } from '@mikro-orm/core';
+import { LockWaitTimeoutException, MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { databaseKind, ormConfig } from './mikro-orm.config.js';
 
@@ -13,20 +13,47 @@ export function locksRows(url: string): boolean {
 /** Opens the database named by `url` and brings its schema up to date. */
 export async function openDatabase(url: string, logger?: Logger): Promise<MikroORM> {
   const orm = await MikroORM.init(ormConfig(url, logger));
-  if (databaseKind(url) === 'sqlite') {
-    const connection = orm.em.getConnection();
-    // WAL lets the session CLI read while the server writes; busy_timeout makes
-    // a second process wait for the lock instead of failing at once.
-    await connection.execute('pragma journal_mode = wal');
-    await connection.execute('pragma busy_timeout = 5000');
-  }
   try {
+    if (databaseKind(url) === 'sqlite') {
+      const connection = orm.em.getConnection();
+      // busy_timeout makes a second process wait for the lock instead of failing
+      // at once; WAL lets the session CLI read while the server writes. Turning
+      // WAL on needs the file to itself, so a process starting beside another
+      // can still be told "busy": it tries again.
+      await connection.execute('pragma busy_timeout = 5000');
+      await retryWhileBusy(() => connection.execute('pragma journal_mode = wal'));
+    }
     await (databaseKind(url) === 'postgresql' ? migrateExclusively(orm) : migrateWithRetry(orm, logger));
   } catch (error) {
     await orm.close(true);
     throw error;
   }
   return orm;
+}
+
+/**
+ * Whether SQLite refused for a lock another connection holds. In WAL mode a
+ * transaction that read before another process wrote is refused at once when
+ * it starts writing, whatever busy_timeout says: it must start again.
+ */
+function isBusy(error: unknown): boolean {
+  return error instanceof LockWaitTimeoutException || (error as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
+}
+
+/**
+ * Runs `work` again, after a short and growing pause, while SQLite answers
+ * "busy"; any other failure, or the last attempt's, is thrown. `work` must be
+ * safe to repeat: a whole transaction, never half of one.
+ */
+export async function retryWhileBusy<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts || !isBusy(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
+import { retryWhileBusy } from '../db/orm.js';
 import { BusinessUnit } from './business-unit.entity.js';
 import { Organization } from './organization.entity.js';
 import { Role } from './role.js';
@@ -35,10 +36,11 @@ export const DEMO_ORGANIZATIONS: readonly SeedOrganization[] = [
 /**
  * Creates the demo organisations once, in one transaction; a database that has
  * any organisation is left alone. Instances starting together may both find
- * it empty: the unique emails let one win, and the others step back.
+ * it empty: the unique emails let one win, and the others step back. On one
+ * SQLite file the loser is told "busy" instead, and looks again.
  */
 export async function seedDemo(orm: MikroORM, now: Date): Promise<boolean> {
-  return insertDemo(orm, now).catch((error: unknown) => {
+  return retryWhileBusy(() => insertDemo(orm, now)).catch((error: unknown) => {
     if (error instanceof UniqueConstraintViolationException) return false;
     throw error;
   });

@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/orm.js';
 import { Organization } from '../../src/users/organization.entity.js';
+import { seedDemo } from '../../src/users/seed.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -50,4 +52,35 @@ describe('instances starting together on one new SQLite file', () => {
       expect(res.body.data?.me.email).toBe('bob@example.com');
     }
   });
+});
+
+describe('opening and seeding one new SQLite file from two connections at once', () => {
+  // The race is narrow: the CI saw it once in hundreds of starts. Repeating the
+  // open (WAL switch, migrations) and the seed made it fail about once in 40.
+  it('never fails, and seeds it once, however the two interleave', async () => {
+    const failures: string[] = [];
+    const organizations: number[] = [];
+    for (let round = 0; round < 30; round++) {
+      const dir = await mkdtemp(join(tmpdir(), 'api-tokens-race-'));
+      const url = `sqlite:${join(dir, 'api-tokens.sqlite')}`;
+      const results = await Promise.allSettled(
+        [1, 2].map(async () => {
+          const orm = await openDatabase(url);
+          try {
+            await seedDemo(orm, new Date());
+            return await orm.em.fork().count(Organization);
+          } finally {
+            await orm.close(true);
+          }
+        }),
+      );
+      for (const result of results) {
+        if (result.status === 'rejected') failures.push(String(result.reason));
+        else organizations.push(result.value);
+      }
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(failures).toEqual([]);
+    expect(new Set(organizations)).toEqual(new Set([2]));
+  }, 60_000);
 });
