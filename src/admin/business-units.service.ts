@@ -20,10 +20,10 @@ export interface MembershipChange {
 
 /**
  * Business units beyond creation: renaming, deleting and membership, as an
- * identity provider's groups need them. A membership change is recorded as
- * `USER_UPDATED` on every user whose units changed, like `updateUser`, so
- * each user's trail (and every cache keyed on it) sees it; the unit's own
- * changes are `BUSINESS_UNIT_UPDATED` / `BUSINESS_UNIT_DELETED`.
+ * identity provider's groups need them. A membership change, or a rename, is
+ * recorded as `USER_UPDATED` on every user whose units changed, like
+ * `updateUser`, so each user's trail (and every cache keyed on it) sees it;
+ * the unit's own changes are `BUSINESS_UNIT_UPDATED` / `BUSINESS_UNIT_DELETED`.
  */
 export class BusinessUnitService {
   constructor(
@@ -42,13 +42,26 @@ export class BusinessUnitService {
           const before = unit.name;
           unit.name = unitName;
           await tx.em.flush();
+          const actor = actorOf(principal);
+          const occurredAt = this.clock.now();
           await tx.record({
             action: 'BUSINESS_UNIT_UPDATED',
-            actor: actorOf(principal),
-            occurredAt: this.clock.now(),
+            actor,
+            occurredAt,
             organizationId: principal.organizationId,
             reason: `Business unit "${before}" -> "${unitName}"`,
           });
+          // What every instance caches about a member names their units: recorded
+          // on each member, like a membership change, it is dropped everywhere.
+          for (const member of await tx.em.find(User, { businessUnits: unit.id })) {
+            await tx.record({
+              action: 'USER_UPDATED',
+              actor,
+              occurredAt,
+              subject: subjectOf(member),
+              reason: `business unit "${before}" renamed to "${unitName}"`,
+            });
+          }
           return unit;
         }),
       () => new DuplicateError('A business unit with this name already exists.', 'name'),

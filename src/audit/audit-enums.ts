@@ -18,7 +18,7 @@ const ACTIONS: Record<AuditAction, { description: string }> = {
   USER_DEACTIVATED: { description: 'An admin or the directory deactivated the user; their token was revoked.' },
   USER_REACTIVATED: { description: 'An admin or the directory reactivated the user; no token comes back.' },
   BUSINESS_UNIT_CREATED: { description: 'An admin or the directory added a business unit.' },
-  BUSINESS_UNIT_UPDATED: { description: 'The directory renamed a business unit.' },
+  BUSINESS_UNIT_UPDATED: { description: 'The directory renamed a business unit; each member also gets USER_UPDATED.' },
   BUSINESS_UNIT_DELETED: { description: 'The directory deleted a business unit; its members left it.' },
   ORGANIZATION_CREATED: { description: 'An operator created the organisation with the admin CLI.' },
   SCIM_TOKEN_ISSUED: { description: "An operator issued the organisation's first SCIM token." },

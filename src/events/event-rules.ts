@@ -69,8 +69,9 @@ export const EVENT_RULES: { readonly [A in AuditAction]: EventRule } = {
   // A cached "inactive" must not outlive the reactivation; no token comes back.
   USER_REACTIVATED: { subscribed: false, mailed: false, ends: 'none', invalidates: true },
   BUSINESS_UNIT_CREATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
-  // Organisation-level events (no subject user): membership changes are
-  // recorded as USER_UPDATED on each member, which invalidates them.
+  // Organisation-level events (no subject user): a unit's renaming, deletion
+  // and membership changes are recorded as USER_UPDATED on each member, which
+  // invalidates them.
   BUSINESS_UNIT_UPDATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
   BUSINESS_UNIT_DELETED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
   ORGANIZATION_CREATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },

@@ -4,7 +4,10 @@ import { startOwnRedis, type OwnRedis } from '../support/own-redis.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { EVENT_FIELDS, latestEventId, subscribe } from '../support/ws-client.js';
 import { generateToken, userId } from '../admin/admin-helpers.js';
+import { PATCH_OP, scimClient, scimToken } from '../scim/scim-client.js';
 import { openSocket, outcome } from './socket-client.js';
+
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 const EVENTS = `subscription($after: ID) { apiTokenEvents(after: $after) { ${EVENT_FIELDS} } }`;
 const UPDATE_USER = 'mutation ($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id role } }';
@@ -59,6 +62,36 @@ describe('authority across instances (PostgreSQL + Redis)', () => {
     }
     await a.gql(UPDATE_USER, { auth: admin, variables: { id: bob, input: { role: 'USER' } } });
     expect((await b.gql('{ me { role } }', { auth: secret })).body.data).toEqual({ me: { role: 'USER' } });
+  });
+
+  it('a unit renamed on A shows under its new name at B\'s next request, over HTTP and over an open socket', async () => {
+    const scim = scimClient(a, await scimToken(a, 'Globex'));
+    const carol = await userId(a, 'carol@globex.example.com');
+    const created = await scim('POST', '/Groups', { schemas: [GROUP], displayName: 'Research', members: [{ value: carol }] });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const { secret } = await generateToken(a, 'carol@globex.example.com');
+    const session = await b.session('carol@globex.example.com');
+    const ME = '{ me { businessUnits { name } } }';
+    const names = (data: unknown) => (data as { me: { businessUnits: { name: string }[] } }).me.businessUnits.map((unit) => unit.name).sort();
+    const socket = openSocket(b.url, secret);
+    try {
+      // B reads, and holds, Carol's units through both credentials and the socket.
+      for (const credential of [secret, session]) expect(names((await b.gql(ME, { auth: credential })).body.data)).toEqual(['Operations', 'Research']);
+      expect(names((await socket.run(ME)).data)).toEqual(['Operations', 'Research']);
+
+      const renamed = await scim('PATCH', `/Groups/${String(created.body?.['id'])}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'replace', path: 'displayName', value: 'Discovery' }],
+      });
+      expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+
+      for (const credential of [secret, session]) expect(names((await b.gql(ME, { auth: credential })).body.data)).toEqual(['Discovery', 'Operations']);
+      expect(names((await socket.run(ME)).data)).toEqual(['Discovery', 'Operations']);
+    } finally {
+      await socket.dispose();
+      // Carol's token is another test's to generate.
+      await a.gql('mutation { revokeApiToken { tokenId } }', { auth: await a.session('carol@globex.example.com') });
+    }
   });
 
   it('a revoke on A is refused on B over HTTP and over an open socket, which gets REVOKED and closes', async () => {

@@ -70,13 +70,20 @@ describe('SCIM /Groups (business units)', () => {
       ['USER_UPDATED', 'scim', 'removed from business unit "Marketing"'],
     ]);
 
+    // Alice's `me` has just read the unit's name, so this instance holds it.
+    expect(await unitsOf('alice@example.com')).toContain('Marketing');
     // Okta: a path-less replace with the id and the new name.
     const renamed = await acme('PATCH', `/Groups/${id}`, {
       schemas: [PATCH_OP],
       Operations: [{ op: 'replace', value: { id, displayName: 'Growth' } }],
     });
     expect(renamed.body).toMatchObject({ displayName: 'Growth', members: [{ value: alice }] });
-    expect(await unitsOf('alice@example.com')).toContain('Growth');
+    expect(await unitsOf('alice@example.com')).toEqual(['Engineering', 'Growth', 'Sales']);
+    // Each member's trail says so, and only the members': Bob left the unit before.
+    expect((await auditRows(t, alice)).slice(-1).map((row) => [row.action, row.actorKind, row.reason])).toEqual([
+      ['USER_UPDATED', 'scim', 'business unit "Marketing" renamed to "Growth"'],
+    ]);
+    expect((await auditRows(t, bob)).slice(-1).map((row) => row.reason)).toEqual(['removed from business unit "Marketing"']);
 
     // Okta's member removal form, and a member that is not in the group: nothing to do.
     const okta = await acme('PATCH', `/Groups/${id}`, {
