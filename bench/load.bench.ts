@@ -41,6 +41,32 @@ function report(name: string, value: Record<string, unknown>): void {
   process.stdout.write(`${name}: ${JSON.stringify(value)}\n`);
 }
 
+/** One ratio benchmark on `server`: baseline and candidate alternated, reported under `name`. */
+function ratioOn(server: BenchServer) {
+  return (name: string, title: string, target: string, baseline: autocannon.Options, candidate: autocannon.Options) =>
+    bench(
+      `${name} ${title}`,
+      async () => {
+        const { rpsRatio, p99Ratio, cpuRatio, baseline: base, candidate: cand } = await compare(server, baseline, candidate);
+        report(name, { rpsRatio, p99Ratio, cpuRatio, target, baseline: base, candidate: cand });
+      },
+      ONCE,
+    );
+}
+
+/** `POST /oauth/introspect` of `secret` by the bench's introspection client. */
+function introspect(server: BenchServer, secret: string): autocannon.Options {
+  return {
+    url: `${server.url}/oauth/introspect`,
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`,
+    },
+    body: `token=${encodeURIComponent(secret)}`,
+  };
+}
+
 /** Stopped at the end: vitest's bench mode runs only top-level hooks. */
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -65,29 +91,24 @@ describe('HTTP hot path (SQLite, 50 connections)', async () => {
   const anonymous = gql('{ __typename }');
   cleanups.push(() => server.stop());
 
-  /** One ratio benchmark: baseline and candidate alternated on this server, reported under `name`. */
-  const ratio = (name: string, title: string, target: string, baseline: autocannon.Options, candidate: autocannon.Options) =>
-    bench(
-      `${name} ${title}`,
-      async () => {
-        const { rpsRatio, p99Ratio, cpuRatio, baseline: base, candidate: cand } = await compare(server, baseline, candidate);
-        report(name, { rpsRatio, p99Ratio, cpuRatio, target, baseline: base, candidate: cand });
-      },
-      ONCE,
-    );
-
+  const ratio = ratioOn(server);
   ratio('B2', '{ me { id } } with an API token vs { __typename } anonymous', 'rps >= 0.85x, p99 <= 1.3x', anonymous, gql('{ me { id } }', secret));
   ratio('B2a', '{ __typename } with an API token vs anonymous (authentication alone)', 'diagnostic for B2', anonymous, gql('{ __typename }', secret));
   ratio('B2s', '{ me { id } } with a session JWT vs { __typename } anonymous', 'rps >= 0.85x', anonymous, gql('{ me { id } }', session));
-  ratio('B3', 'POST /oauth/introspect (valid token) vs a constant Fastify route', 'rps >= 0.7x', { url: `${server.url}/healthz` }, {
-    url: `${server.url}/oauth/introspect`,
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`,
-    },
-    body: `token=${encodeURIComponent(secret)}`,
-  });
+  ratio('B3', 'POST /oauth/introspect (valid token) vs a constant Fastify route', 'rps >= 0.7x', { url: `${server.url}/healthz` }, introspect(server, secret));
+});
+
+describe('introspection scaled out (SQLite, Redis for budgets and events)', async () => {
+  const redis = await startOwnRedis();
+  cleanups.push(() => redis.kill());
+  const dataDir = await tempDir();
+  const databaseUrl = `sqlite:${join(dataDir, 'bench.sqlite')}`;
+  const { session } = await seed(databaseUrl, dataDir, 'alice@example.com');
+  const server = await startServer({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, REDIS_URL: redis.url });
+  cleanups.push(() => server.stop());
+  const { generateApiToken } = await graphql<{ generateApiToken: { secret: string } }>(server.url, GENERATE, session);
+  // The client's budget is shared through Redis: B3 without it says what that costs.
+  ratioOn(server)('B3r', 'POST /oauth/introspect with Redis vs a constant Fastify route', 'diagnostic for B3', { url: `${server.url}/healthz` }, introspect(server, generateApiToken.secret));
 });
 
 /** Opens a graphql-ws socket (raw protocol, so the client costs little) subscribed to the user's events. */

@@ -68,19 +68,86 @@ export class MemoryWindows implements Budget {
   }
 }
 
-/** A budget every instance shares in Redis (with rate-limiter-flexible's in-memory insurance when Redis fails). */
-class SharedBudget implements Budget {
-  constructor(private readonly limiter: RateLimiterAbstract) {}
+/** What this process holds of one key's shared window. */
+interface Lease {
+  /** Points charged to the shared counter and not spent yet. */
+  left: number;
+  /** When the shared window ends, by this process's clock. */
+  readonly endsAt: number;
+  /** The shared counter had no more for this window: once `left` is spent, refuse until `endsAt`. */
+  readonly exhausted: boolean;
+}
 
-  async take(key: string): Promise<Verdict> {
+/**
+ * A budget every instance shares in Redis (with rate-limiter-flexible's
+ * in-memory insurance when Redis fails), bought in leases: one round trip
+ * charges the shared counter with `lease` points, which this process then
+ * spends synchronously. A point is charged before it is spent, so all
+ * instances together never admit more than the budget. Points still unspent
+ * when the window ends are lost: the budget shrinks by at most one lease per
+ * instance (1% each). A spent budget is remembered until its window ends, so
+ * a refused caller costs no round trip either.
+ *
+ * Small budgets (under 200 points) lease one point at a time: every use is a
+ * round trip, as without leases, and the count is exact at every instant.
+ */
+export class LeasedBudget implements Budget {
+  private readonly leases = new Map<string, Lease>();
+  /** One round trip per key at a time: a burst of callers waits for the same lease. */
+  private readonly buying = new Map<string, Promise<void>>();
+  private readonly lease: number;
+
+  constructor(
+    private readonly limiter: RateLimiterAbstract,
+    private readonly points: number,
+    private readonly now: () => number = Date.now,
+    /** Keys held at most (callers' addresses are cheap to vary); past it the oldest lease is dropped, unspent. */
+    private readonly capacity = 10_000,
+  ) {
+    this.lease = Math.max(1, Math.floor(points / 100));
+  }
+
+  take(key: string): MaybePromise<Verdict> {
+    const now = this.now();
+    const held = this.leases.get(key);
+    if (held && held.endsAt > now) {
+      if (held.left > 0) {
+        held.left--;
+        return ALLOWED;
+      }
+      if (held.exhausted) return { allowed: false, retryAfterSeconds: seconds(held.endsAt - now) };
+    }
+    // Bought, the lease answers synchronously; a caller that found it spent by others buys again.
+    return this.buy(key).then(() => this.take(key));
+  }
+
+  private buy(key: string): Promise<void> {
+    let pending = this.buying.get(key);
+    if (!pending) {
+      pending = this.charge(key).finally(() => this.buying.delete(key));
+      this.buying.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async charge(key: string): Promise<void> {
+    let result: RateLimiterRes;
     try {
-      await this.limiter.consume(key);
-      return ALLOWED;
+      result = await this.limiter.consume(key, this.lease);
     } catch (rejection) {
       // The library rejects with a RateLimiterRes when over budget; anything else is a bug, not a verdict.
-      if (rejection instanceof RateLimiterRes) return { allowed: false, retryAfterSeconds: seconds(rejection.msBeforeNext) };
-      throw rejection;
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      result = rejection;
     }
+    // The counter went from consumedPoints - lease to consumedPoints: what of that was within the budget is ours.
+    const granted = Math.min(this.lease, Math.max(0, this.points - (result.consumedPoints - this.lease)));
+    this.leases.delete(key);
+    if (this.leases.size >= this.capacity) {
+      // Maps iterate in insertion order: drop the oldest lease.
+      const oldest = this.leases.keys().next();
+      if (!oldest.done) this.leases.delete(oldest.value);
+    }
+    this.leases.set(key, { left: granted, endsAt: this.now() + result.msBeforeNext, exhausted: granted < this.lease });
   }
 }
 
@@ -165,7 +232,7 @@ export class RateLimits {
         rejectIfRedisNotReady: true,
         insuranceLimiter: new RateLimiterMemory({ ...shape, keyPrefix: name }),
       });
-      return new SharedBudget(shared);
+      return new LeasedBudget(shared, limit.points);
     };
     this.tokenChanges = budget('token-changes', limits.tokenChanges);
     this.authFailures = budget('auth-failures', limits.authFailures);

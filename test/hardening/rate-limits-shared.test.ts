@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { subscribe } from '../support/ws-client.js';
 import { expectScimError, scimClient, scimToken } from '../scim/scim-client.js';
+import { oauthPost } from '../admin/admin-helpers.js';
 import {
   deadPort,
   expect429,
@@ -14,6 +15,8 @@ import {
   uniquePrefix,
   unknownToken,
 } from './rate-limit-helpers.js';
+
+const INTROSPECTOR = { id: 'shared-budget', secret: 'shared-budget-secret-0123456789' };
 
 /** Two instances on one PostgreSQL database and one Redis: one budget, whichever instance is asked. */
 describe('rate limits shared through Redis', () => {
@@ -30,6 +33,9 @@ describe('rate limits shared through Redis', () => {
       RATE_LIMIT_TOKEN_CHANGES: '3/PT1H',
       RATE_LIMIT_AUTH_FAILURES: '3/PT1M',
       SCIM_RATE_LIMIT: '3',
+      // Large enough that each instance buys its budget in leases of two, and odd, so the last lease is half granted.
+      RATE_LIMIT_INTROSPECTION: '205/PT1M',
+      INTROSPECTION_CLIENTS: `${INTROSPECTOR.id}:${INTROSPECTOR.secret}`,
     };
     a = await startTestApp(shared);
     b = await startTestApp(shared);
@@ -55,6 +61,27 @@ describe('rate limits shared through Redis', () => {
     for (const app of [a, b, a]) expect((await scimClient(app, token)('GET', '/ServiceProviderConfig')).status).toBe(200);
     // Each instance alone has seen at most two: only a shared budget refuses this one.
     expectScimError(await scimClient(b, token)('GET', '/Users'), 429);
+  });
+
+  it("spend one client's introspections across both instances, to the request", async () => {
+    const authorization = `Basic ${Buffer.from(`${INTROSPECTOR.id}:${INTROSPECTOR.secret}`).toString('base64')}`;
+    const introspect = (app: TestApp) => oauthPost(app, '/oauth/introspect', { token: unknownToken() }, { authorization });
+    const statuses: number[] = [];
+    let refusedInARow = 0;
+    // Alternating, until both instances have refused: neither admits more than the shared budget leaves.
+    for (let call = 0; call < 300 && refusedInARow < 2; call++) {
+      const response = await introspect(call % 2 === 0 ? a : b);
+      statuses.push(response.status);
+      refusedInARow = response.status === 429 ? refusedInARow + 1 : 0;
+      if (response.status === 200) expect(response.json).toEqual({ active: false });
+      else expect(response.json).toMatchObject({ error: 'too_many_requests' });
+    }
+    expect(statuses.filter((status) => status === 200)).toHaveLength(205);
+    await expect429(await fetch(new URL('/oauth/introspect', a.url), {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${unknownToken()}`,
+    }), 60);
   });
 
   it('count failed authentications from one address across both instances', async () => {
