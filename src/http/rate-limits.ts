@@ -147,7 +147,8 @@ export class LeasedBudget implements Budget {
       const oldest = this.leases.keys().next();
       if (!oldest.done) this.leases.delete(oldest.value);
     }
-    this.leases.set(key, { left: granted, endsAt: this.now() + result.msBeforeNext, exhausted: granted < this.lease });
+    // At least a millisecond: a lease bought as its window closes still answers the callers who bought it.
+    this.leases.set(key, { left: granted, endsAt: this.now() + Math.max(1, result.msBeforeNext), exhausted: granted < this.lease });
   }
 }
 
