@@ -8,7 +8,7 @@ import { InvalidTokenError } from '../errors.js';
 import { isExpired } from '../expiry/rules.js';
 import { isUuid } from '../ids.js';
 import { findTokenByDigest } from '../tokens/token-lookup.js';
-import { digestToken, isWellFormedToken, looksLikeApiToken } from '../tokens/token-format.js';
+import { digestToken, hasTokenShape, isWellFormedToken, looksLikeApiToken } from '../tokens/token-format.js';
 import type { TokenUsage } from '../tokens/token-usage.js';
 import { findUserFacts, type UserFacts } from '../users/user-lookup.js';
 import type { Authenticator } from './authenticator.js';
@@ -139,8 +139,11 @@ export class PrincipalResolver implements Authenticator {
 
   /** An API token's secret, without the `Bearer` scheme (OAuth introspection). */
   token(secret: string): MaybePromise<Resolved | null> {
-    if (!isWellFormedToken(secret)) return null;
-    return this.tokenByDigest(digestToken(secret));
+    // The shape bounds what is hashed. The checksum is there to spare the
+    // database a made-up token, so only a cache miss needs it: the cache holds
+    // nothing but digests the database knew.
+    if (!hasTokenShape(secret)) return null;
+    return this.tokenByDigest(digestToken(secret), () => isWellFormedToken(secret));
   }
 
   /** Re-checks a credential verified earlier (a socket's, at each operation and event). */
@@ -150,10 +153,13 @@ export class PrincipalResolver implements Authenticator {
 
   // Below, a cache hit answers synchronously; only a read returns a promise (see maybe-promise.ts).
 
-  private tokenByDigest(digest: string): MaybePromise<Resolved | null> {
+  /** `worthReading` says, on a cache miss, whether the database may know the token at all. */
+  private tokenByDigest(digest: string, worthReading: () => boolean = () => true): MaybePromise<Resolved | null> {
     const cacheable = this.options.cacheable();
     const cached = cacheable ? this.tokens.get(digest) : undefined;
-    return cached ? this.liveToken(cached) : this.loadToken(digest, cacheable).then((entry) => entry && this.liveToken(entry));
+    if (cached) return this.liveToken(cached);
+    if (!worthReading()) return null;
+    return this.loadToken(digest, cacheable).then((entry) => entry && this.liveToken(entry));
   }
 
   private liveToken(entry: TokenEntry): Resolved | null {

@@ -3,8 +3,12 @@ import type { RateLimits } from './rate-limits.js';
 
 /** Paths where a sent credential is checked: bearer on GraphQL, HTTP Basic on introspection. */
 function checksCredentials(request: FastifyRequest): boolean {
-  const path = request.url.split('?', 1)[0];
-  return path === '/graphql' || path === '/oauth/introspect';
+  return isPath(request.url, '/graphql') || isPath(request.url, '/oauth/introspect');
+}
+
+/** Whether `url` is `path`, with or without a query string (without splitting it: this runs on every request). */
+function isPath(url: string, path: string): boolean {
+  return url.startsWith(path) && (url.length === path.length || url[path.length] === '?');
 }
 
 function isOAuth(request: FastifyRequest): boolean {

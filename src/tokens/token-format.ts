@@ -33,6 +33,11 @@ export function createTokenSecret(): NewTokenSecret {
   return { secret, digest: digestToken(secret), hint: tokenHint(secret) };
 }
 
+/** True when `candidate` has the token's prefix, length and alphabet; says nothing of its checksum. */
+export function hasTokenShape(candidate: string): boolean {
+  return SHAPE.test(candidate);
+}
+
 /** True when `candidate` has the token shape and a matching checksum. */
 export function isWellFormedToken(candidate: string): boolean {
   if (!SHAPE.test(candidate)) return false;
