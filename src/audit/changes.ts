@@ -1,4 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import { retryWhileBusy } from '../db/orm.js';
 import type { AuditEvent } from './audit-event.entity.js';
 import type { AuditLog, AuditRecord } from './audit-log.js';
 
@@ -11,8 +12,9 @@ export interface Tx {
 /**
  * Runs one change in one transaction: the change, its audit events and
  * whatever the audit hooks add (the outbox email) commit together or not at
- * all. The recorded events are handed to `publish` only after commit, so
- * nobody hears of a change that was rolled back.
+ * all; `work` may run more than once, so it must not act outside `tx`. The
+ * recorded events are handed to `publish` only after commit, so nobody hears
+ * of a change that was rolled back.
  */
 export class Changes {
   constructor(
@@ -22,17 +24,23 @@ export class Changes {
   ) {}
 
   async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    const recorded: AuditEvent[] = [];
-    const result = await this.orm.em.fork().transactional(async (em) =>
-      work({
-        em,
-        record: async (record) => {
-          const event = await this.audit.record(em, record);
-          recorded.push(event);
-          return event;
-        },
-      }),
-    );
+    let recorded: AuditEvent[] = [];
+    // On SQLite, another process (the admin CLI) may commit between this
+    // change's read and its write, which SQLite refuses as "busy": the whole
+    // change runs again from a fresh read. Only what the last attempt recorded is published.
+    const result = await retryWhileBusy(() => {
+      const attempt: AuditEvent[] = (recorded = []);
+      return this.orm.em.fork().transactional(async (em) =>
+        work({
+          em,
+          record: async (record) => {
+            const event = await this.audit.record(em, record);
+            attempt.push(event);
+            return event;
+          },
+        }),
+      );
+    });
     // Awaited, so a change is acknowledged only once other instances have been sent it.
     if (recorded.length) await this.publish(recorded);
     return result;
