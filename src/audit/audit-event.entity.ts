@@ -24,7 +24,7 @@ export class AuditEvent {
   @PrimaryKey({ type: new BigIntType('number'), autoincrement: true })
   id!: number;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: Date })
   occurredAt!: Date;
 
   @Property({ type: 'string', length: 32 })
@@ -53,7 +53,7 @@ export class AuditEvent {
   @Property({ type: 'string', length: 16, nullable: true })
   tokenHint: string | null = null;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: Date, nullable: true })
   tokenExpiresAt: Date | null = null;
 
   /** ISO-8601 duration of the expiry warning that fired, e.g. `P7D`. */

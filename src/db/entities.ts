@@ -6,5 +6,13 @@ import { BusinessUnit } from '../users/business-unit.entity.js';
 import { Organization } from '../users/organization.entity.js';
 import { User } from '../users/user.entity.js';
 
-/** Every entity, listed explicitly so discovery never scans the disk. */
+/**
+ * Every entity, listed explicitly so discovery never scans the disk.
+ *
+ * Their dates are declared `type: Date`, never `'datetime'` (the column type
+ * is the same): MikroORM compares a `'datetime'` property with a generic
+ * equality, and on SQLite, which stores epoch milliseconds, a loaded row's
+ * date then never equals its snapshot, so every flush rewrote every loaded
+ * row (test/db/unchanged-entities.test.ts).
+ */
 export const entities = [Organization, BusinessUnit, User, ApiToken, AuditEvent, OutboxMessage, ScimToken];

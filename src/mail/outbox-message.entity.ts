@@ -21,7 +21,7 @@ export class OutboxMessage {
   @PrimaryKey({ type: new BigIntType('number'), autoincrement: true })
   id!: number;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: Date })
   createdAt!: Date;
 
   /** The audit action the message reports, e.g. `REVOKED`. */
@@ -48,18 +48,18 @@ export class OutboxMessage {
   attempts: number = 0;
 
   /** Not sent before this instant; moved forward by each failed attempt. */
-  @Property({ type: 'datetime' })
+  @Property({ type: Date })
   nextAttemptAt!: Date;
 
   /** A worker is sending this row until then; null when nobody holds it. */
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: Date, nullable: true })
   lockedUntil: Date | null = null;
 
   /** Why the last attempt failed: the transport's error, never the message. */
   @Property({ type: 'text', nullable: true })
   lastError: string | null = null;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: Date, nullable: true })
   sentAt: Date | null = null;
 
   /**

@@ -19,6 +19,6 @@ export class ScimToken {
   @Property({ type: 'string', length: 64, unique: true })
   digest!: string;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: Date })
   createdAt!: Date;
 }

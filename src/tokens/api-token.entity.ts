@@ -23,16 +23,16 @@ export class ApiToken {
   @Property({ type: 'string', length: 16 })
   hint!: string;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: Date })
   createdAt!: Date;
 
-  @Property({ type: 'datetime', index: true })
+  @Property({ type: Date, index: true })
   expiresAt!: Date;
 
   @Property({ type: 'string', length: 32 })
   createdRegion!: string;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: Date, nullable: true })
   lastUsedAt: Date | null = null;
 
   @Property({ type: 'string', length: 32, nullable: true })

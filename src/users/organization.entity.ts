@@ -9,6 +9,6 @@ export class Organization {
   @Property({ type: 'string', length: 200, unique: true })
   name!: string;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: Date })
   createdAt!: Date;
 }

@@ -39,7 +39,7 @@ export class User {
   @Property({ type: 'text', nullable: true })
   apiTokensDisabledReason: string | null = null;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: Date })
   createdAt!: Date;
 
   /**
