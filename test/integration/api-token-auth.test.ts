@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
-import { createTokenSecret } from '../../src/tokens/token-format.js';
+import { createTokenSecret, digestToken } from '../../src/tokens/token-format.js';
 import { errorCode, startTestApp, type GqlResponse, type TestApp } from '../support/test-app.js';
 import { generate as generateFor } from '../support/tokens.js';
 
@@ -147,16 +147,19 @@ describe('bad bearer credentials', () => {
   });
 
   it('a token with a wrong checksum never reaches the database', async () => {
-    // Every query, through the ORM or as plain SQL, runs on this connection.
+    // Every query, through the ORM or as plain SQL, runs on this connection. The mail
+    // worker and the sweeper share it and may run meanwhile: look for this token's digest.
     const fork = vi.spyOn(t.running.orm.em.getConnection(), 'execute');
+    const lookupsOf = (secret: string) =>
+      fork.mock.calls.filter(([, params]) => JSON.stringify(params ?? []).includes(digestToken(secret))).length;
     try {
       const wellFormed = createTokenSecret().secret;
       const badChecksum = `${wellFormed.slice(0, -1)}${wellFormed.endsWith('A') ? 'B' : 'A'}`;
       expectInvalidToken(await t.gql('{ me { email } }', { auth: badChecksum }));
-      expect(fork).not.toHaveBeenCalled();
+      expect(lookupsOf(badChecksum)).toBe(0);
       // The spy does see lookups: an unknown but well-formed token is looked up.
       expectInvalidToken(await t.gql('{ me { email } }', { auth: wellFormed }));
-      expect(fork).toHaveBeenCalled();
+      expect(lookupsOf(wellFormed)).toBe(1);
     } finally {
       fork.mockRestore();
     }
