@@ -24,22 +24,23 @@ export class Changes {
   ) {}
 
   async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    let recorded: AuditEvent[] = [];
     // On SQLite, another process (the admin CLI) may commit between this
     // change's read and its write, which SQLite refuses as "busy": the whole
-    // change runs again from a fresh read. Only what the last attempt recorded is published.
-    const result = await retryWhileBusy(() => {
-      const attempt: AuditEvent[] = (recorded = []);
-      return this.orm.em.fork().transactional(async (em) =>
+    // change runs again from a fresh read, and what the attempt that
+    // committed recorded is what gets published.
+    const { result, recorded } = await retryWhileBusy(async () => {
+      const recorded: AuditEvent[] = [];
+      const result = await this.orm.em.fork().transactional(async (em) =>
         work({
           em,
           record: async (record) => {
             const event = await this.audit.record(em, record);
-            attempt.push(event);
+            recorded.push(event);
             return event;
           },
         }),
       );
+      return { result, recorded };
     });
     // Awaited, so a change is acknowledged only once other instances have been sent it.
     if (recorded.length) await this.publish(recorded);

@@ -68,6 +68,20 @@ export class MemoryWindows implements Budget {
   }
 }
 
+/**
+ * Sets `key` as the newest entry of `map`, which holds at most `capacity`:
+ * past it the oldest entry goes (a map iterates in insertion order), so a
+ * flood of keys (IPv6 addresses are cheap) cannot grow it without end.
+ */
+function setNewest<V>(map: Map<string, V>, key: string, value: V, capacity: number): void {
+  map.delete(key);
+  if (map.size >= capacity) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+  map.set(key, value);
+}
+
 /** What this process holds of one key's shared window. */
 interface Lease {
   /** Points charged to the shared counter and not spent yet. */
@@ -141,14 +155,9 @@ export class LeasedBudget implements Budget {
     }
     // The counter went from consumedPoints - lease to consumedPoints: what of that was within the budget is ours.
     const granted = Math.min(this.lease, Math.max(0, this.points - (result.consumedPoints - this.lease)));
-    this.leases.delete(key);
-    if (this.leases.size >= this.capacity) {
-      // Maps iterate in insertion order: drop the oldest lease.
-      const oldest = this.leases.keys().next();
-      if (!oldest.done) this.leases.delete(oldest.value);
-    }
     // At least a millisecond: a lease bought as its window closes still answers the callers who bought it.
-    this.leases.set(key, { left: granted, endsAt: this.now() + Math.max(1, result.msBeforeNext), exhausted: granted < this.lease });
+    const endsAt = this.now() + Math.max(1, result.msBeforeNext);
+    setNewest(this.leases, key, { left: granted, endsAt, exhausted: granted < this.lease }, this.capacity);
   }
 }
 
@@ -179,13 +188,7 @@ class BlockList {
   }
 
   add(key: string, until: number): void {
-    this.until.delete(key);
-    if (this.until.size >= this.capacity) {
-      // Maps iterate in insertion order: drop the oldest block.
-      const oldest = this.until.keys().next();
-      if (!oldest.done) this.until.delete(oldest.value);
-    }
-    this.until.set(key, until);
+    setNewest(this.until, key, until, this.capacity);
   }
 }
 

@@ -28,7 +28,6 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-
 /**
  * `GET /readyz`: 200 `{status: "ready"}` when every dependency answers, 503
  * `{status: "unavailable"}` when one does not or the instance is stopping.

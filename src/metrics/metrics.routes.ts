@@ -10,7 +10,6 @@ export interface MetricsRouteOptions {
   readonly token: string;
 }
 
-
 /**
  * `GET /metrics` in Prometheus text format, for a scraper that sends
  * `Authorization: Bearer <METRICS_TOKEN>`. Compared as digests in constant
