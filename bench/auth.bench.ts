@@ -1,4 +1,4 @@
-import { afterAll, bench, describe } from 'vitest';
+import { afterAll, test } from 'vitest';
 import { startTestApp } from '../test/support/test-app.js';
 
 /**
@@ -20,25 +20,27 @@ afterAll(async () => {
   await app.stop();
 });
 
-describe('authenticated GraphQL request (HTTP, SQLite)', () => {
-  bench('API token', async () => {
-    const res = await app.gql(ME, { auth: secret });
-    if (res.status !== 200) throw new Error(`status ${res.status}`);
-  });
-  bench('session JWT', async () => {
-    const res = await app.gql(ME, { auth: session });
-    if (res.status !== 200) throw new Error(`status ${res.status}`);
-  });
-  bench('no credential, `{ __typename }` (GraphQL without auth or resolvers)', async () => {
-    const res = await app.gql('{ __typename }');
-    if (res.status !== 200) throw new Error(`status ${res.status}`);
-  });
-  bench('API token, `{ __typename }` (authentication alone)', async () => {
-    const res = await app.gql('{ __typename }', { auth: secret });
-    if (res.status !== 200) throw new Error(`status ${res.status}`);
-  });
-  bench('API token with a bad checksum (rejected before the database)', async () => {
-    const res = await app.gql(ME, { auth: forged });
-    if (res.status !== 401) throw new Error(`status ${res.status}`);
-  });
-});
+test('authenticated GraphQL request (HTTP, SQLite)', async ({ bench }) => {
+  await bench.compare(
+    bench('API token', async () => {
+      const res = await app.gql(ME, { auth: secret });
+      if (res.status !== 200) throw new Error(`status ${res.status}`);
+    }),
+    bench('session JWT', async () => {
+      const res = await app.gql(ME, { auth: session });
+      if (res.status !== 200) throw new Error(`status ${res.status}`);
+    }),
+    bench('no credential, `{ __typename }` (GraphQL without auth or resolvers)', async () => {
+      const res = await app.gql('{ __typename }');
+      if (res.status !== 200) throw new Error(`status ${res.status}`);
+    }),
+    bench('API token, `{ __typename }` (authentication alone)', async () => {
+      const res = await app.gql('{ __typename }', { auth: secret });
+      if (res.status !== 200) throw new Error(`status ${res.status}`);
+    }),
+    bench('API token with a bad checksum (rejected before the database)', async () => {
+      const res = await app.gql(ME, { auth: forged });
+      if (res.status !== 401) throw new Error(`status ${res.status}`);
+    }),
+  );
+}, 120_000);

@@ -1,4 +1,4 @@
-import { afterAll, bench, describe } from 'vitest';
+import { afterAll, test } from 'vitest';
 import WebSocket from 'ws';
 import { startTestApp } from '../test/support/test-app.js';
 
@@ -49,14 +49,8 @@ async function attack(): Promise<{ rssGrowthMb: number; answered: number; refuse
   return { rssGrowthMb, answered, refused };
 }
 
-describe(`graphql-ws: ${ATTEMPTS} subscriptions on one socket`, () => {
-  bench(
-    'subscribe until every attempt is answered',
-    async () => {
-      const result = await attack();
-      // The figure the report quotes; tinybench's timing alone would hide it.
-      console.log(`rss growth ${result.rssGrowthMb.toFixed(1)} MB, answered ${result.answered}, refused ${result.refused}`);
-    },
-    { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 },
-  );
-});
+test(`graphql-ws: ${ATTEMPTS} subscriptions on one socket: subscribe until every attempt is answered`, async () => {
+  const result = await attack();
+  // The figure the report quotes.
+  console.log(`rss growth ${result.rssGrowthMb.toFixed(1)} MB, answered ${result.answered}, refused ${result.refused}`);
+}, 600_000);

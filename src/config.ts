@@ -132,7 +132,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A duration used as a timer's delay: at most 24 days. */
 const interval = (name: string) =>
-  duration(name).refine((parsed) => parsed.ms <= MAX_TIMER_MS, { message: `${name} must be at most P24D` });
+  duration(name).refine((parsed) => parsed.ms <= MAX_TIMER_MS, { error: `${name} must be at most P24D` });
 
 const optionalText = z
   .string()
@@ -149,7 +149,7 @@ const url = (name: string, protocols: readonly string[]) =>
         return false;
       }
     },
-    { message: `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+    { error: `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
 /** `<count>/<ISO-8601 duration>`, e.g. `10/PT1H`; windows are whole seconds, as Redis counts them. */
@@ -172,14 +172,14 @@ const limitDefault = (points: number, iso: string, ms: number): RateLimit => ({ 
 /** A whole number within bounds, named in the message when it is not. */
 const count = (name: string, min: number, max: number, fallback: number) =>
   z.coerce
-    .number({ message: `${name} must be a number` })
+    .number({ error: `${name} must be a number` })
     .int(`${name} must be a whole number`)
     .min(min, `${name} must be between ${min} and ${max}`)
     .max(max, `${name} must be between ${min} and ${max}`)
     .default(fallback);
 
 const flag = (name: string) =>
-  z.enum(['true', 'false'], { message: `${name} must be true or false` }).optional();
+  z.enum(['true', 'false'], { error: `${name} must be true or false` }).optional();
 
 const list = (text: string) =>
   text
@@ -195,7 +195,7 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce
-    .number({ message: 'PORT must be a number' })
+    .number({ error: 'PORT must be a number' })
     .int('PORT must be a whole number')
     .min(0, 'PORT must be between 0 and 65535')
     .max(65535, 'PORT must be between 0 and 65535')
@@ -204,7 +204,7 @@ const EnvSchema = z.object({
   DATABASE_URL: url('DATABASE_URL', ['sqlite:', 'postgres:', 'postgresql:']),
   REDIS_URL: url('REDIS_URL', ['redis:', 'rediss:']),
   SESSION_SECRET: optionalText.refine((v) => v === null || v.length >= 32, {
-    message: 'SESSION_SECRET must be at least 32 characters',
+    error: 'SESSION_SECRET must be at least 32 characters',
   }),
   SESSION_JWKS_URL: url('SESSION_JWKS_URL', ['https:', 'http:']),
   SESSION_ISSUER: optionalText,
@@ -213,14 +213,14 @@ const EnvSchema = z.object({
   MAIL_FROM: z.string().default('API Tokens <no-reply@localhost>'),
   MAIL_POLL_INTERVAL: interval('MAIL_POLL_INTERVAL').default({ iso: 'PT5S', ms: 5_000 }),
   MAIL_MAX_ATTEMPTS: z.coerce
-    .number({ message: 'MAIL_MAX_ATTEMPTS must be a number' })
+    .number({ error: 'MAIL_MAX_ATTEMPTS must be a number' })
     .int('MAIL_MAX_ATTEMPTS must be a whole number')
     .min(1, 'MAIL_MAX_ATTEMPTS must be between 1 and 100')
     .max(100, 'MAIL_MAX_ATTEMPTS must be between 1 and 100')
     .default(12),
   APP_URL: url('APP_URL', ['http:', 'https:']),
   PUBLIC_URL: url('PUBLIC_URL', ['http:', 'https:']),
-  GRAPHQL_EXPLORER: z.enum(['true', 'false'], { message: 'GRAPHQL_EXPLORER must be true or false' }).optional(),
+  GRAPHQL_EXPLORER: z.enum(['true', 'false'], { error: 'GRAPHQL_EXPLORER must be true or false' }).optional(),
   REGION: z.string().regex(REGION_NAME, 'REGION must be 1-32 lowercase letters, digits or dashes').default(DEFAULT_REGION),
   REGIONS: optionalText,
   TOKEN_LIFETIME: duration('TOKEN_LIFETIME').default({ iso: 'P180D', ms: 180 * DAY_MS }),
@@ -238,13 +238,13 @@ const EnvSchema = z.object({
     .default('api-tokens:'),
   CORS_ORIGINS: optionalText,
   METRICS_TOKEN: optionalText.refine((v) => v === null || (v.length >= 32 && !/\s/.test(v)), {
-    message: 'METRICS_TOKEN must be at least 32 characters without spaces',
+    error: 'METRICS_TOKEN must be at least 32 characters without spaces',
   }),
   TRUST_PROXY: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  LOG_FORMAT: z.enum(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' }).optional(),
+  LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'LOG_FORMAT must be json or pretty' }).optional(),
   SCIM_RATE_LIMIT: z.coerce
-    .number({ message: 'SCIM_RATE_LIMIT must be a number' })
+    .number({ error: 'SCIM_RATE_LIMIT must be a number' })
     .int('SCIM_RATE_LIMIT must be a whole number')
     .min(1, 'SCIM_RATE_LIMIT must be between 1 and 100000')
     .max(100_000, 'SCIM_RATE_LIMIT must be between 1 and 100000')

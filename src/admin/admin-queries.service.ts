@@ -1,6 +1,6 @@
 import type { FilterQuery, MikroORM } from '@mikro-orm/core';
 // The SQL layer under both supported drivers; only its query builder can express a subquery.
-import type { SqlEntityManager } from '@mikro-orm/knex';
+import type { QBFilterQuery, SqlEntityManager } from '@mikro-orm/sql';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import type { Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
@@ -81,11 +81,12 @@ export class AdminQueries {
       const visible = (em as SqlEntityManager)
         .createQueryBuilder(User, 'visible')
         .select('visible.id')
-        .where(managedUsers(principal));
+        // The query builder's filter type is narrower than find()'s; the condition is the same object either way.
+        .where(managedUsers(principal) as QBFilterQuery<User>);
       scope = {
         $or: [
-          // MikroORM runs a knex query given to $in as a subquery; its filter types do not model that.
-          { subjectUserId: { $in: visible.getKnexQuery() as unknown as string[] } },
+          // MikroORM runs a query builder given to $in as a subquery; its filter types do not model that.
+          { subjectUserId: { $in: visible as unknown as string[] } },
           { subjectUserId: null, organizationId: principal.organizationId },
         ],
       };

@@ -25,7 +25,7 @@ async function main(name: string | undefined): Promise<number> {
     try {
       const orm = await openDatabase(scratch.url);
       try {
-        const result = await orm.migrator.createMigration(MIGRATIONS_DIR[kind], false, false, name);
+        const result = await orm.migrator.create(MIGRATIONS_DIR[kind], false, false, name);
         process.stdout.write(
           result.fileName
             ? `${kind}: wrote ${MIGRATIONS_DIR[kind]}/${result.fileName}; add it to src/db/migrations.ts\n`

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ReflectMetadataProvider, type MigrationObject, type Options } from '@mikro-orm/core';
+import type { MigrationObject, Options } from '@mikro-orm/core';
+import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig as definePostgres } from '@mikro-orm/postgresql';
 import { defineConfig as defineSqlite } from '@mikro-orm/sqlite';
@@ -31,7 +32,7 @@ const MIGRATIONS: Record<DatabaseKind, MigrationObject[]> = {
  * discovered on disk), so the same build runs from `src/` under the tests and
  * from `dist/` in production.
  */
-export function ormConfig(url: string, logger?: Logger): Options {
+export function ormConfig(url: string, logger?: Logger): Partial<Options> {
   const kind = databaseKind(url);
   const common = {
     entities,

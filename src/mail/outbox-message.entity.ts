@@ -1,4 +1,5 @@
-import { BigIntType, Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, OptionalProps } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 
 export type OutboxStatus = 'PENDING' | 'SENT' | 'FAILED';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, OneToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, OneToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { Organization } from '../users/organization.entity.js';
 
 /**
@@ -12,7 +12,7 @@ export class ScimToken {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  @OneToOne(() => Organization, { owner: true, unique: 'scim_tokens_organization_id_unique', deleteRule: 'cascade' })
+  @OneToOne(() => Organization, { owner: true, unique: 'scim_tokens_organization_id_unique', deleteRule: 'cascade', updateRule: 'cascade' })
   organization!: Organization;
 
   /** SHA-256 of the secret, hex. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { BigIntType, Entity, OneToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType } from '@mikro-orm/core';
+import { Entity, OneToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { User } from '../users/user.entity.js';
 
 /**
@@ -13,7 +14,7 @@ export class ApiToken {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  @OneToOne(() => User, { owner: true, unique: 'api_tokens_user_id_unique', deleteRule: 'cascade' })
+  @OneToOne(() => User, { owner: true, unique: 'api_tokens_user_id_unique', deleteRule: 'cascade', updateRule: 'cascade' })
   user!: User;
 
   /** SHA-256 of the secret, hex. Lookups at every use go through this index. */

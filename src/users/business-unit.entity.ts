@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { Organization } from './organization.entity.js';
 
 @Entity({ tableName: 'business_units' })
@@ -8,7 +8,7 @@ export class BusinessUnit {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  @ManyToOne(() => Organization, { deleteRule: 'cascade' })
+  @ManyToOne(() => Organization, { deleteRule: 'cascade', updateRule: 'cascade' })
   organization!: Organization;
 
   @Property({ type: 'string', length: 200 })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Collection, Entity, Enum, Index, ManyToMany, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Collection, OptionalProps } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToMany, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { BusinessUnit } from './business-unit.entity.js';
 import { Organization } from './organization.entity.js';
 import { Role } from './role.js';
@@ -12,7 +13,7 @@ export class User {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  @ManyToOne(() => Organization, { deleteRule: 'cascade' })
+  @ManyToOne(() => Organization, { deleteRule: 'cascade', updateRule: 'cascade' })
   organization!: Organization;
 
   /** Stored lower-cased, so `Alice@Example.com` and `alice@example.com` are one user. */

@@ -64,6 +64,6 @@ describe.each(['sqlite', 'postgresql'] as const)('entities loaded and left alone
     await em.find(ScimToken, {}, { populate: ['organization'] });
     const unitOfWork = em.getUnitOfWork();
     unitOfWork.computeChangeSets();
-    expect(unitOfWork.getChangeSets().map((changeSet) => `${changeSet.name} ${JSON.stringify(changeSet.payload)}`)).toEqual([]);
+    expect(unitOfWork.getChangeSets().map((changeSet) => `${changeSet.meta.className} ${JSON.stringify(changeSet.payload)}`)).toEqual([]);
   });
 });

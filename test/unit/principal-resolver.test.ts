@@ -13,7 +13,7 @@ import { TokenUsage } from '../../src/tokens/token-usage.js';
 const USER_ID = '00000000-0000-4000-8000-000000000001';
 
 /** The entities' real metadata (the lookups take their SQL names from it), without a database. */
-const metadata = (await MikroORM.init({ ...ormConfig(`sqlite:${join(tmpdir(), 'never-opened.sqlite')}`), connect: false })).getMetadata();
+const metadata = new MikroORM(ormConfig(`sqlite:${join(tmpdir(), 'never-opened.sqlite')}`)).getMetadata();
 
 /** A database whose token lookups the test answers by hand, one at a time. */
 function fakeDatabase() {
