@@ -33,6 +33,7 @@ import { TokenUsage } from './tokens/token-usage.js';
 import { createAdminServices } from './admin/admin-services.js';
 import { ScimCredentials } from './scim/scim-credentials.js';
 import { scimRoutes } from './scim/scim.routes.js';
+import { postureWarning } from './posture.js';
 import { seedDemo } from './users/seed.js';
 import { UserService } from './users/user.service.js';
 
@@ -129,6 +130,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
 
   async function start(): Promise<Running> {
     if (running) return running;
+    logger.warn({ posture: config.env }, postureWarning(config));
     try {
       const orm = await prepareDatabase(config, clock, logger);
       closers.unshift(() => orm.close());

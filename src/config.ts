@@ -4,7 +4,18 @@ import type { OperationLimits } from './http/operation-limits.js';
 
 /** The service's whole configuration, validated once at start. */
 export interface Config {
+  /** The posture (see `posture`): `production` unless development was asked for or nothing looks deployed. */
   readonly env: 'development' | 'test' | 'production';
+  /** How `env` was chosen, in words, for the start-up line (`NODE_ENV=production`, `NODE_ENV is not set and …`). */
+  readonly posture: string;
+  /**
+   * Whether `POST /dev/session` signs sessions for the demo users: only
+   * outside production, and never when the deployment looks real
+   * (`deploymentSignals`), whatever `NODE_ENV` says.
+   */
+  readonly devSignIn: boolean;
+  /** Why development sign-in is off although the posture is development; null otherwise. */
+  readonly devSignInOff: string | null;
   readonly host: string;
   readonly port: number;
   /** Where the embedded default keeps its database, session secret and mail. */
@@ -192,7 +203,8 @@ const DEFAULT_REGION = 'local';
 const REGION_NAME = /^[a-z0-9-]{1,32}$/;
 
 const EnvSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  // No default: `choosePosture` decides from what else is set.
+  NODE_ENV: z.enum(['development', 'test', 'production']).optional(),
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce
     .number({ error: 'PORT must be a number' })
@@ -288,17 +300,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!regions.includes(region)) {
     problems.push(`REGIONS: must include this instance's REGION "${region}"`);
   }
-  if (!given['SESSION_SECRET'] && !given['SESSION_JWKS_URL'] && given['NODE_ENV'] === 'production') {
-    problems.push('SESSION_SECRET or SESSION_JWKS_URL must be set when NODE_ENV=production');
+  const posture = choosePosture(given);
+  if (!given['SESSION_SECRET'] && !given['SESSION_JWKS_URL'] && posture.env === 'production') {
+    problems.push(`SESSION_SECRET or SESSION_JWKS_URL must be set in production (${posture.reason})`);
   }
   const introspectionClients = parseIntrospectionClients(given['INTROSPECTION_CLIENTS'] ?? null, problems);
   const corsOrigins = parseOrigins(given['CORS_ORIGINS'] ?? null, problems);
   const trustProxy = parseTrustProxy(given['TRUST_PROXY'] ?? null, problems);
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
+  const mode = posture.env;
+  const signals = deploymentSignals(given);
 
   return {
-    env: e.NODE_ENV,
+    env: mode,
+    posture: posture.reason,
+    devSignIn: mode !== 'production' && signals.length === 0,
+    devSignInOff: mode !== 'production' && signals.length > 0 ? signals.join(', ') : null,
     host: e.HOST,
     port: e.PORT,
     dataDir: e.DATA_DIR,
@@ -316,7 +334,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailPollInterval: e.MAIL_POLL_INTERVAL,
     mailMaxAttempts: e.MAIL_MAX_ATTEMPTS,
     appUrl: e.PUBLIC_URL ?? e.APP_URL ?? `http://localhost:${e.PORT}/`,
-    graphqlExplorer: e.GRAPHQL_EXPLORER ? e.GRAPHQL_EXPLORER === 'true' : e.NODE_ENV !== 'production',
+    graphqlExplorer: e.GRAPHQL_EXPLORER ? e.GRAPHQL_EXPLORER === 'true' : mode !== 'production',
     region: e.REGION,
     regions,
     tokenLifetime: e.TOKEN_LIFETIME,
@@ -343,15 +361,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxCost: e.GRAPHQL_MAX_COST,
-      introspection: e.GRAPHQL_INTROSPECTION === undefined ? e.NODE_ENV !== 'production' : e.GRAPHQL_INTROSPECTION === 'true',
+      introspection: e.GRAPHQL_INTROSPECTION === undefined ? mode !== 'production' : e.GRAPHQL_INTROSPECTION === 'true',
       // Suggestions spell out field names that introspection would otherwise hide.
-      hideSuggestions: e.NODE_ENV === 'production',
+      hideSuggestions: mode === 'production',
     },
     websocket: {
       maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
       maxSubscriptionsPerUser: e.WS_MAX_SUBSCRIPTIONS_PER_USER,
     },
   };
+}
+
+/**
+ * What says a deployment is real rather than a developer's embedded default:
+ * its own session key (a secret shared with an identity provider, or its
+ * JWKS) or a PostgreSQL database. Development sign-in is refused whenever one
+ * is present, and without `NODE_ENV` any of them means production.
+ */
+export function deploymentSignals(given: Readonly<Record<string, string>>): string[] {
+  const signals: string[] = [];
+  if (given['SESSION_SECRET']?.trim()) signals.push('SESSION_SECRET is set');
+  if (given['SESSION_JWKS_URL']?.trim()) signals.push('SESSION_JWKS_URL is set');
+  if (/^postgres(?:ql)?:/i.test(given['DATABASE_URL']?.trim() ?? '')) signals.push('DATABASE_URL is PostgreSQL');
+  return signals;
+}
+
+/**
+ * Fail closed: development conveniences (demo seed, development sign-in, open
+ * introspection, the explorer by default) need `NODE_ENV=development` (or
+ * `test`), or a process that runs on the embedded default with nothing of a
+ * deployment about it (a fresh clone's `npm start`). Everything else,
+ * `NODE_ENV` unset included, is production.
+ */
+export function choosePosture(given: Readonly<Record<string, string>>): { env: Config['env']; reason: string } {
+  const named = given['NODE_ENV'];
+  if (named === 'development' || named === 'test' || named === 'production') return { env: named, reason: `NODE_ENV=${named}` };
+  const signals = deploymentSignals(given);
+  // (A NODE_ENV outside the three is refused by the schema.)
+  if (signals.length > 0) return { env: 'production', reason: `NODE_ENV is not set and ${signals.join(', ')}` };
+  return { env: 'development', reason: 'NODE_ENV is not set and nothing looks deployed: embedded SQLite, generated session secret' };
 }
 
 /** Exact origins (`scheme://host[:port]`), as browsers send them in `Origin`; no wildcards. */

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'API_TOKEN_EXISTS'
   | 'API_TOKEN_NOT_FOUND'
   | 'API_TOKENS_DISABLED'
+  | 'USER_INACTIVE'
   | 'RATE_LIMITED';
 
 /** An error meant for the client: its message and code are shown as they are. */
@@ -83,6 +84,18 @@ export class ApiTokensDisabledError extends AppError {
       'API_TOKENS_DISABLED',
       `API tokens are disabled for your account${reason ? `: ${reason}` : ''}. Contact support to enable them.`,
     );
+  }
+}
+
+/**
+ * The account was deactivated while the request was on its way: its
+ * credential authenticated a moment ago, but nothing may be issued to an
+ * inactive user (checked under the user's lock, so a deactivation that
+ * commits first always wins).
+ */
+export class UserInactiveError extends AppError {
+  constructor() {
+    super('USER_INACTIVE', 'Your account has been deactivated; no API token can be issued to it.');
   }
 }
 

@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   const running = await app.start();
   logger.info(
     { url: running.url, region: config.region, database: config.databaseUrl.split(':')[0] },
-    `API token service listening on ${running.url}. Get a session with: npm run -s session -- alice@example.com`,
+    // Only where development sign-in works: production has no demo users to name.
+    `API token service listening on ${running.url}.` +
+      (config.devSignIn ? ' Sign in on the page, or get a session with: npm run -s session -- alice@example.com' : ''),
   );
 
   // SIGTERM: stop accepting, let requests in flight finish (their commits

@@ -1,5 +1,6 @@
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes } from '../audit/changes.js';
+import { credentialsValidAfter } from '../auth/credentials-valid-after.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import { onUniqueViolation } from '../db/unique.js';
@@ -151,6 +152,8 @@ export class AdminService {
       const user = await findManagedUser(tx.em, principal, id, 'id');
       if (!user.active) return user;
       user.active = false;
+      // Sessions issued until now never authenticate again, re-activation or not.
+      user.credentialsValidAfter = credentialsValidAfter(new Date(), user.credentialsValidAfter);
       await tx.em.flush();
       await tx.record({ action: 'USER_DEACTIVATED', actor: actorOf(principal), occurredAt: this.clock.now(), subject: subjectOf(user) });
       await this.tokens.revokeWithin(tx, actorOf(principal), user.id, 'The account was deactivated.');

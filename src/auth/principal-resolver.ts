@@ -13,6 +13,7 @@ import type { TokenUsage } from '../tokens/token-usage.js';
 import { findUserFacts, type UserFacts } from '../users/user-lookup.js';
 import type { Authenticator } from './authenticator.js';
 import { bearerCredential } from './bearer.js';
+import { issuedAfterDeactivation } from './credentials-valid-after.js';
 import { principalOf } from './principal-of.js';
 import type { Principal } from './principal.js';
 import type { SessionVerifier } from './session.js';
@@ -23,7 +24,13 @@ import type { SessionVerifier } from './session.js';
  */
 export type VerifiedCredential =
   | { readonly kind: 'token'; readonly digest: string }
-  | { readonly kind: 'session'; readonly userId: string; readonly expiresAtMs: number | null };
+  | {
+      readonly kind: 'session';
+      readonly userId: string;
+      readonly expiresAtMs: number | null;
+      /** Its `iat` (epoch seconds), held against the user's `credentialsValidAfter` at every check. */
+      readonly issuedAtS: number;
+    };
 
 /** A credential that authenticates now, with what its checks need. */
 export interface Resolved {
@@ -46,10 +53,11 @@ interface SessionEntry {
   readonly principal: Principal;
 }
 
-/** A session JWT whose signature was checked: who, and until when (epoch ms; null: no `exp`). */
+/** A session JWT whose signature was checked: who, since when (`iat`, epoch s) and until when (epoch ms; null: no `exp`). */
 interface VerifiedJwt {
   readonly userId: string;
   readonly expiresAtMs: number | null;
+  readonly issuedAtS: number;
 }
 
 export interface PrincipalResolverOptions {
@@ -184,8 +192,10 @@ export class PrincipalResolver implements Authenticator {
   private async verifyJwt(jwt: string): Promise<VerifiedJwt | null> {
     const userId = await this.options.sessions.verify(jwt);
     if (!userId || !isUuid(userId)) return null;
-    const { exp } = decodeJwt(jwt);
-    return { userId, expiresAtMs: typeof exp === 'number' ? exp * 1000 : null };
+    const { exp, iat } = decodeJwt(jwt);
+    // `verify` requires `iat`; without one it could not be held against a deactivation.
+    if (typeof iat !== 'number') return null;
+    return { userId, expiresAtMs: typeof exp === 'number' ? exp * 1000 : null, issuedAtS: iat };
   }
 
   private sessionUser(credential: VerifiedCredential & { kind: 'session' }): MaybePromise<Resolved | null> {
@@ -193,8 +203,13 @@ export class PrincipalResolver implements Authenticator {
     if (credential.expiresAtMs !== null && credential.expiresAtMs <= Date.now()) return null;
     const { userId } = credential;
     const cacheable = this.options.cacheable();
+    // Checked on every hit against the user's facts as cached, which every
+    // deactivation and re-activation invalidates: a session from before the
+    // last deactivation stays refused after the user is active again.
     const live = (entry: SessionEntry | null): Resolved | null =>
-      entry?.user.active ? { principal: entry.principal, credential, token: null } : null;
+      entry?.user.active && issuedAfterDeactivation(credential.issuedAtS, entry.user.credentialsValidAfter)
+        ? { principal: entry.principal, credential, token: null }
+        : null;
     const cached = cacheable ? this.sessionUsers.get(userId) : undefined;
     return cached ? live(cached) : this.loadSessionUser(userId, cacheable).then(live);
   }

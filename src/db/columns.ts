@@ -33,3 +33,11 @@ export function sqlNames<T extends object>(orm: MikroORM, entity: EntityName<T>)
     },
   };
 }
+
+/** SQLite keeps datetimes as epoch milliseconds; PostgreSQL's driver (as MikroORM sets it up) answers text. */
+export function toDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  const date = new Date(typeof value === 'number' || typeof value === 'string' ? value : Number.NaN);
+  if (Number.isNaN(date.getTime())) throw new Error(`Unreadable datetime from the database: ${String(value)}`);
+  return date;
+}

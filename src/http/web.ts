@@ -58,9 +58,10 @@ export async function registerWeb(app: FastifyInstance, options: WebOptions): Pr
     );
   }
   registerExplorerAssets(app, options.config);
-  // A session minted for anyone who asks is only acceptable on a developer's machine;
-  // with SESSION_JWKS_URL the identity provider signs sessions and this service cannot.
-  if (options.config.env !== 'production' && options.config.session.jwksUrl === null) registerDevSession(app, options);
+  // A session minted for anyone who asks is only acceptable on a developer's
+  // machine: never in production, never where the deployment looks real (its
+  // own session key or PostgreSQL; see `deploymentSignals`).
+  if (options.config.devSignIn) registerDevSession(app, options);
 }
 
 /** What arrives: JSON of any shape, `null` included. */
@@ -70,9 +71,14 @@ function badInput(message: string) {
   return { errors: [{ message, extensions: { code: 'BAD_USER_INPUT', field: 'email' } }] };
 }
 
+const DEMO_EMAILS: ReadonlySet<string> = new Set(
+  DEMO_ORGANIZATIONS.flatMap((organization) => organization.users.map((user) => user.email)),
+);
+
 /**
  * `GET /dev/session` lists the demo users; `POST /dev/session {email}` signs a
- * session for one of them. Neither exists in production.
+ * session for one of them, and for nobody else (not a user an admin created,
+ * even on a development database). Neither exists unless `config.devSignIn`.
  */
 function registerDevSession(app: FastifyInstance, { sessions, users }: WebOptions): void {
   app.get('/dev/session', async (_request, reply) => {
@@ -93,6 +99,9 @@ function registerDevSession(app: FastifyInstance, { sessions, users }: WebOption
     }
     const email = request.body?.email;
     if (typeof email !== 'string' || email.trim() === '') return reply.status(400).send(badInput('Give the email of a user.'));
+    if (!DEMO_EMAILS.has(email.trim().toLowerCase())) {
+      return reply.status(400).send(badInput('Development sign-in is for the demo users only.'));
+    }
     const user = await users.findByEmail(email);
     if (!user || !user.active) return reply.status(400).send(badInput('No such user.'));
     return { session: await sessions.sign(user) };

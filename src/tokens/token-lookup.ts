@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
-import { sqlNames } from '../db/columns.js';
+import { sqlNames, toDate } from '../db/columns.js';
 import { userFactsOf, userSql, type UserFacts, type UserRow } from '../users/user-lookup.js';
 import { ApiToken } from './api-token.entity.js';
 
@@ -70,12 +70,4 @@ function tokenQuery(orm: MikroORM): string {
       where t.${t.column('digest')} = ?`;
   queries.set(orm, sql);
   return sql;
-}
-
-/** SQLite keeps datetimes as epoch milliseconds; PostgreSQL's driver (as MikroORM sets it up) answers text. */
-function toDate(value: unknown): Date {
-  if (value instanceof Date) return value;
-  const date = new Date(typeof value === 'number' || typeof value === 'string' ? value : Number.NaN);
-  if (Number.isNaN(date.getTime())) throw new Error(`Unreadable datetime from the database: ${String(value)}`);
-  return date;
 }

@@ -8,6 +8,7 @@ import {
   ApiTokenExistsError,
   ApiTokenNotFoundError,
   ApiTokensDisabledError,
+  UserInactiveError,
 } from '../errors.js';
 import { locksRows } from '../db/orm.js';
 import { onUniqueViolation } from '../db/unique.js';
@@ -61,6 +62,8 @@ export class TokenService {
     return this.oneTokenPerUser(() =>
       this.changes.run(async (tx) => {
         const user = await this.lockUser(tx, userId);
+        // Under the lock: a deactivation that committed first is seen here, one that comes later revokes what this issues.
+        if (!user.active) throw new UserInactiveError();
         if (!user.apiTokensEnabled) throw new ApiTokensDisabledError(user.apiTokensDisabledReason);
         const existing = await tx.em.findOne(ApiToken, { user: userId });
         if (existing) {
@@ -77,6 +80,8 @@ export class TokenService {
     return this.oneTokenPerUser(() =>
       this.changes.run(async (tx) => {
         const user = await this.lockUser(tx, userId);
+        // Under the lock: a deactivation that committed first is seen here, one that comes later revokes what this issues.
+        if (!user.active) throw new UserInactiveError();
         if (!user.apiTokensEnabled) throw new ApiTokensDisabledError(user.apiTokensDisabledReason);
         const existing = await tx.em.findOne(ApiToken, { user: userId });
         if (!existing || isExpired(existing, this.clock.now())) {

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { PrincipalUser } from '../auth/principal-of.js';
-import { sqlNames } from '../db/columns.js';
+import { sqlNames, toDate } from '../db/columns.js';
 import { BusinessUnit } from './business-unit.entity.js';
 import { User } from './user.entity.js';
 
@@ -8,6 +8,8 @@ import { User } from './user.entity.js';
 export interface UserFacts extends PrincipalUser {
   readonly active: boolean;
   readonly apiTokensEnabled: boolean;
+  /** Sessions issued before it are refused (`User.credentialsValidAfter`); null: none are. */
+  readonly credentialsValidAfter: Date | null;
 }
 
 /** The user columns of a row, one row per business unit (or one with nulls when there are none). */
@@ -19,6 +21,7 @@ export interface UserRow {
   organization_id: string;
   active: unknown;
   api_tokens_enabled: unknown;
+  credentials_valid_after: unknown;
   business_unit_id: string | null;
   business_unit_name: string | null;
 }
@@ -52,6 +55,7 @@ export function userSql(orm: MikroORM): UserSql {
     columns: `u.${id} as user_id, u.${u.column('email')} as email, u.${u.column('name')} as name,
             u.${u.column('role')} as role, u.${u.column('organization')} as organization_id, u.${u.column('active')} as active,
             u.${u.column('apiTokensEnabled')} as api_tokens_enabled,
+            u.${u.column('credentialsValidAfter')} as credentials_valid_after,
             ub.${ub.target} as business_unit_id, b.${b.column('name')} as business_unit_name`,
     joins: `left join ${ub.table} ub on ub.${ub.owner} = u.${id}
        left join ${b.table} b on b.${b.column('id')} = ub.${ub.target}`,
@@ -73,6 +77,7 @@ export function userFactsOf(rows: readonly UserRow[]): UserFacts | null {
     // SQLite answers 1/0, PostgreSQL true/false.
     active: Boolean(first.active),
     apiTokensEnabled: Boolean(first.api_tokens_enabled),
+    credentialsValidAfter: first.credentials_valid_after == null ? null : toDate(first.credentials_valid_after),
     businessUnits: rows.flatMap((row) =>
       row.business_unit_id ? [{ id: row.business_unit_id, name: row.business_unit_name ?? '' }] : [],
     ),

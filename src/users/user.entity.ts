@@ -8,7 +8,7 @@ import { Role } from './role.js';
 @Entity({ tableName: 'users' })
 @Index({ properties: ['organization', 'externalId'] })
 export class User {
-  [OptionalProps]?: 'active' | 'apiTokensEnabled' | 'apiTokensDisabledReason' | 'externalId';
+  [OptionalProps]?: 'active' | 'apiTokensEnabled' | 'apiTokensDisabledReason' | 'externalId' | 'credentialsValidAfter';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -49,4 +49,12 @@ export class User {
    */
   @Property({ type: 'string', length: 200, nullable: true })
   externalId: string | null = null;
+
+  /**
+   * Session JWTs issued (`iat`) before this instant never authenticate again;
+   * every deactivation moves it (see `credentialsValidAfter` in
+   * src/auth/credentials-valid-after.ts). Null: the user was never deactivated.
+   */
+  @Property({ type: Date, nullable: true })
+  credentialsValidAfter: Date | null = null;
 }

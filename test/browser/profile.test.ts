@@ -17,7 +17,7 @@ describe('profile page', () => {
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    [t, browser] = await Promise.all([startTestApp({}, { clock, autoSweep: false }), launchBrowser()]);
+    [t, browser] = await Promise.all([startTestApp({ SESSION_SECRET: '' }, { clock, autoSweep: false }), launchBrowser()]);
     origin = originOf(t.url);
   });
   afterAll(async () => {

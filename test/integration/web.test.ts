@@ -28,7 +28,8 @@ describe('the profile page and development sign-in over HTTP', () => {
   let dev: TestApp;
   let production: TestApp;
   beforeAll(async () => {
-    [dev, production] = await Promise.all([startTestApp(), startTestApp({ NODE_ENV: 'production' })]);
+    // Development sign-in only where nothing looks deployed: no SESSION_SECRET of its own.
+    [dev, production] = await Promise.all([startTestApp({ SESSION_SECRET: '' }), startTestApp({ NODE_ENV: 'production' })]);
   });
   afterAll(async () => {
     await Promise.all([dev?.stop(), production?.stop()]);

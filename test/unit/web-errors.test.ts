@@ -11,6 +11,7 @@ const CODES: Record<ErrorCode | 'OFFLINE', RegExp> = {
   API_TOKEN_NOT_FOUND: /no longer exists/,
   API_TOKENS_DISABLED: /turned off for your account/,
   RATE_LIMITED: /Too many attempts/,
+  USER_INACTIVE: /account has been deactivated/,
   OFFLINE: /offline/,
 };
 

@@ -6,6 +6,7 @@ const MESSAGES: Record<string, string> = {
   RATE_LIMITED: 'Too many attempts in a short time. Wait a minute, then try again.',
   UNAUTHENTICATED: 'Your session has expired. Sign in again.',
   FORBIDDEN: 'You are not allowed to do this.',
+  USER_INACTIVE: 'Your account has been deactivated. Contact your administrator.',
 };
 
 export const OFFLINE = 'You appear to be offline, or the service cannot be reached. Check your connection and try again.';
