@@ -38,8 +38,6 @@ describe('rate limits (in memory, one instance)', () => {
         expect(retryAfter).toBeLessThanOrEqual(3600);
         expect(res.body.data ?? null).toBeNull();
       }
-      const revoke = await t.gql('mutation { revokeApiToken { tokenId } }', { auth: alice });
-      expectRateLimited(revoke);
 
       // The same budget over graphql-ws: the check is on the resolver path, not the transport.
       const overSocket = subscribe(t.url, alice, REGENERATE);
@@ -53,6 +51,23 @@ describe('rate limits (in memory, one instance)', () => {
       expect(await mailCount(t, 'alice@example.com')).toBe(mailsWhenTripped);
       // Alice's token is still the one she last generated: nothing was revoked by a refused call.
       expect((await t.gql<{ myApiToken: { id: string } | null }>('{ myApiToken { id } }', { auth: alice })).body.data?.myApiToken).not.toBeNull();
+    });
+
+    it('never refuse a revoke: the safety action works with the budget spent, and mints stay refused', async () => {
+      const carol = await t.session('carol@globex.example.com');
+      expect((await t.gql(GENERATE, { auth: carol })).body.errors).toBeUndefined();
+      expect((await t.gql(REGENERATE, { auth: carol })).body.errors).toBeUndefined();
+      expect((await t.gql(REGENERATE, { auth: carol })).body.errors).toBeUndefined();
+      expectRateLimited(await t.gql(REGENERATE, { auth: carol }));
+
+      const revoke = await t.gql<{ revokeApiToken: { tokenId: string } }>('mutation { revokeApiToken { tokenId } }', { auth: carol });
+      expect(revoke.body.errors).toBeUndefined();
+      expect(revoke.body.data?.revokeApiToken.tokenId).toBeTruthy();
+      expect((await t.gql<{ myApiToken: { id: string } | null }>('{ myApiToken { id } }', { auth: carol })).body.data?.myApiToken).toBeNull();
+      // Nothing left to revoke: a plain NOT_FOUND, not a rate limit; and minting is still refused.
+      const again = await t.gql('mutation { revokeApiToken { tokenId } }', { auth: carol });
+      expect(again.body.errors?.[0]?.extensions?.code).toBe('API_TOKEN_NOT_FOUND');
+      expectRateLimited(await t.gql(GENERATE, { auth: carol }));
     });
 
     it('are counted per user: another user is not affected', async () => {
