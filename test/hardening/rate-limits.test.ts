@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLOSE_CODES } from '../../src/close-codes.js';
 import { basic, INTROSPECTION_CLIENT, oauthPost } from '../admin/admin-helpers.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { subscribe } from '../support/ws-client.js';
@@ -86,7 +87,7 @@ describe('rate limits (in memory, one instance)', () => {
       await t.stop();
     });
 
-    it('HTTP: 401 within the budget, then 429 with Retry-After, even for a valid credential; graphql-ws is closed with 4429', async () => {
+    it('HTTP: 401 within the budget, then 429 with Retry-After, even for a valid credential; graphql-ws is closed with TOO_MANY_FAILED_AUTHENTICATIONS', async () => {
       for (let attempt = 0; attempt < 3; attempt++) {
         const res = await meWith(t, `Bearer ${unknownToken()}`);
         expect(res.status).toBe(401);
@@ -104,7 +105,7 @@ describe('rate limits (in memory, one instance)', () => {
 
       // The same address over graphql-ws, with a valid credential: closed before authenticating.
       const socket = subscribe(t.url, alice, 'subscription { apiTokenEvents { id } }');
-      expect(await socket.closed).toBe(4429);
+      expect(await socket.closed).toBe(CLOSE_CODES.TOO_MANY_FAILED_AUTHENTICATIONS);
       await socket.dispose();
 
       // Anonymous requests carry no credential to guess with and are not blocked.
@@ -122,14 +123,14 @@ describe('rate limits (in memory, one instance)', () => {
       await t.stop();
     });
 
-    it('close with 4403 within the budget, then 4429; HTTP from that address then gets 429', async () => {
+    it('close with 4403 within the budget, then TOO_MANY_FAILED_AUTHENTICATIONS; HTTP from that address then gets 429', async () => {
       const codes: number[] = [];
       for (let attempt = 0; attempt < 3; attempt++) {
         const socket = subscribe(t.url, unknownToken(), 'subscription { apiTokenEvents { id } }');
         codes.push(await socket.closed);
         await socket.dispose();
       }
-      expect(codes).toEqual([4403, 4403, 4429]);
+      expect(codes).toEqual([4403, 4403, CLOSE_CODES.TOO_MANY_FAILED_AUTHENTICATIONS]);
       await expect429(await meWith(t, `Bearer ${await t.session('bob@example.com')}`), 60);
     });
   });
