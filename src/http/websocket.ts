@@ -174,13 +174,15 @@ export function createWebSocketServer(options: WebSocketOptions): {
       const authorization = ctx.connectionParams?.['authorization'];
       const credential = typeof authorization === 'string' ? authorization : '';
       const { ip } = ctx.extra;
-      // An address over its failed-authentication budget is turned away before any lookup.
-      if (limits.authBlocked(ip) !== null) return closeRateLimited(ctx.extra.socket);
-      const resolved = credential.trim() === '' ? null : await principals.resolve(credential);
+      // An address over its failed-authentication budget still gets in with a credential
+      // that verifies; a made-up token from it is refused without a database read.
+      const blocked = limits.authBlocked(ip) !== null;
+      const resolved = credential.trim() === '' ? null : await principals.resolve(credential, { lookupUnknown: !blocked });
       options.onAuthentication?.(credential, resolved !== null);
       if (!resolved) {
-        const verdict = credential.trim() === '' ? null : await limits.authFailed(ip);
-        return verdict?.allowed === false ? closeRateLimited(ctx.extra.socket) : false;
+        if (credential.trim() === '') return false;
+        const verdict = await limits.authFailed(ip);
+        return blocked || !verdict.allowed ? closeRateLimited(ctx.extra.socket) : false;
       }
       // Events must be able to reach this socket before it counts as open (INTERNAL_SERVER_ERROR otherwise).
       await hub.ready();

@@ -87,7 +87,7 @@ describe('rate limits (in memory, one instance)', () => {
       await t.stop();
     });
 
-    it('HTTP: 401 within the budget, then 429 with Retry-After, even for a valid credential; graphql-ws is closed with TOO_MANY_FAILED_AUTHENTICATIONS', async () => {
+    it('HTTP: 401 within the budget, then 429 with Retry-After for credentials that fail; graphql-ws is closed with TOO_MANY_FAILED_AUTHENTICATIONS', async () => {
       for (let attempt = 0; attempt < 3; attempt++) {
         const res = await meWith(t, `Bearer ${unknownToken()}`);
         expect(res.status).toBe(401);
@@ -97,14 +97,8 @@ describe('rate limits (in memory, one instance)', () => {
       expect(over.headers.get('www-authenticate')).toBeNull();
       expect(body).toMatchObject({ errors: [{ extensions: { code: 'RATE_LIMITED' } }] });
 
-      // Blocked before any lookup: a good session from the same address is turned away too.
-      const alice = await t.session('alice@example.com');
-      const good = await meWith(t, `Bearer ${alice}`);
-      const goodBody = await expect429(good, 60);
-      expect(JSON.stringify(goodBody)).not.toContain('alice');
-
-      // The same address over graphql-ws, with a valid credential: closed before authenticating.
-      const socket = subscribe(t.url, alice, 'subscription { apiTokenEvents { id } }');
+      // A bad credential over graphql-ws from the same address: closed with the service's own code.
+      const socket = subscribe(t.url, unknownToken(), 'subscription { apiTokenEvents { id } }');
       expect(await socket.closed).toBe(CLOSE_CODES.TOO_MANY_FAILED_AUTHENTICATIONS);
       await socket.dispose();
 
@@ -131,7 +125,7 @@ describe('rate limits (in memory, one instance)', () => {
         await socket.dispose();
       }
       expect(codes).toEqual([4403, 4403, CLOSE_CODES.TOO_MANY_FAILED_AUTHENTICATIONS]);
-      await expect429(await meWith(t, `Bearer ${await t.session('bob@example.com')}`), 60);
+      await expect429(await meWith(t, `Bearer ${unknownToken()}`), 60);
     });
   });
 
@@ -220,7 +214,7 @@ describe('rate limits (in memory, one instance)', () => {
       expect(still.body.data?.me.email).toBe('alice@example.com');
     });
 
-    it('failed client authentications are budgeted per client IP, then even the right secret gets 429', async () => {
+    it('failed client authentications are budgeted per client IP; the right secret still passes', async () => {
       for (let attempt = 0; attempt < 2; attempt++) {
         const res = await post('/oauth/introspect', 'token=x', basic(INTROSPECTION_CLIENT.id, 'a-wrong-secret-0123456789'));
         expect(res.status).toBe(401);
@@ -229,7 +223,7 @@ describe('rate limits (in memory, one instance)', () => {
       expect(await expect429(over, 60)).toMatchObject({ error: 'too_many_requests' });
       expect(over.headers.get('www-authenticate')).toBeNull();
       const right = await post('/oauth/introspect', 'token=x', basic(other.id, other.secret));
-      expect(await expect429(right, 60)).toMatchObject({ error: 'too_many_requests' });
+      expect(right.status).toBe(200);
     });
   });
 });
