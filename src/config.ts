@@ -255,6 +255,8 @@ const EnvSchema = z.object({
   GRAPHQL_MAX_ALIASES: count('GRAPHQL_MAX_ALIASES', 0, 1_000, 15),
   GRAPHQL_MAX_DIRECTIVES: count('GRAPHQL_MAX_DIRECTIVES', 0, 1_000, 50),
   GRAPHQL_MAX_TOKENS: count('GRAPHQL_MAX_TOKENS', 100, 100_000, 1_000),
+  // The standard introspection query writes 72 fields, the page's operations 46 together.
+  GRAPHQL_MAX_FIELDS: count('GRAPHQL_MAX_FIELDS', 10, 10_000, 200),
   // A full page (first: 100) of apiTokens with every field costs about 10,200.
   GRAPHQL_MAX_COST: count('GRAPHQL_MAX_COST', 1, 10_000_000, 20_000),
   GRAPHQL_INTROSPECTION: flag('GRAPHQL_INTROSPECTION'),
@@ -342,6 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxFields: e.GRAPHQL_MAX_FIELDS,
       maxCost: e.GRAPHQL_MAX_COST,
       introspection: e.GRAPHQL_INTROSPECTION === undefined ? e.NODE_ENV !== 'production' : e.GRAPHQL_INTROSPECTION === 'true',
       // Suggestions spell out field names that introspection would otherwise hide.

@@ -19,6 +19,7 @@ import { registerSecurityHeaders } from './security-headers.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { requestSignals } from './request-signals.js';
 import { operationLimitRules, operationParseOptions } from './operation-limits.js';
+import { precheckOperations } from './operation-precheck.js';
 import { subscriptionsOverHttpPlugin } from './subscriptions-over-http.js';
 import { childLoggerWithSafeUrls, refuseTokensInUrls } from './url-secrets.js';
 import { graphQLResponseType } from './accept.js';
@@ -124,6 +125,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     }
     void andThen(principal, accept, refuse);
   });
+
+  // After authentication: a refused credential is a 401 whatever the document.
+  precheckOperations(app, schema, config.operationLimits);
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
