@@ -48,12 +48,12 @@ export interface AppDeps {
 
 export interface Timeouts {
   /**
-   * A graphql-ws client that has not sent `connection_init` by then is closed (4408).
+   * A graphql-ws client that has not sent `connection_init` by then is closed (CONNECTION_INIT_TIMEOUT).
    * @default 3_000
    */
   readonly connectionInitMs?: number;
   /**
-   * How long a subscriber waits for Redis to confirm its channel before failing (4500).
+   * How long a subscriber waits for Redis to confirm its channel before failing (INTERNAL_SERVER_ERROR).
    * @default 5_000
    */
   readonly eventsReadyMs?: number;

@@ -75,6 +75,14 @@ export interface Config {
   /** What one GraphQL operation may ask for, over HTTP and graphql-ws. */
   readonly operationLimits: OperationLimits;
   readonly websocket: WebSocketLimits;
+  readonly connections: ConnectionLimits;
+}
+
+export interface ConnectionLimits {
+  /** How long a client may take to send a whole request, headers and body; then 408 and the connection is closed. */
+  readonly requestTimeout: Duration;
+  /** Open TCP connections (sockets included) per client address (IPv6 per /64); 0: no cap. */
+  readonly maxPerAddress: number;
 }
 
 /** At most `points` in any `duration` window. */
@@ -199,6 +207,8 @@ const list = (text: string) =>
     .filter((item) => item !== '');
 
 const DEFAULT_EXPIRY_WARNINGS = 'P30D,P7D,P1D';
+/** Open connections one client address may hold when the service is reached directly. */
+const DEFAULT_CONNECTIONS_PER_ADDRESS = 64;
 const DEFAULT_REGION = 'local';
 const REGION_NAME = /^[a-z0-9-]{1,32}$/;
 
@@ -267,9 +277,20 @@ const EnvSchema = z.object({
   GRAPHQL_MAX_ALIASES: count('GRAPHQL_MAX_ALIASES', 0, 1_000, 15),
   GRAPHQL_MAX_DIRECTIVES: count('GRAPHQL_MAX_DIRECTIVES', 0, 1_000, 50),
   GRAPHQL_MAX_TOKENS: count('GRAPHQL_MAX_TOKENS', 100, 100_000, 1_000),
+  // The standard introspection query writes 72 fields, the page's operations 46 together.
+  GRAPHQL_MAX_FIELDS: count('GRAPHQL_MAX_FIELDS', 10, 10_000, 200),
   // A full page (first: 100) of apiTokens with every field costs about 10,200.
   GRAPHQL_MAX_COST: count('GRAPHQL_MAX_COST', 1, 10_000_000, 20_000),
   GRAPHQL_INTROSPECTION: flag('GRAPHQL_INTROSPECTION'),
+  HTTP_REQUEST_TIMEOUT: interval('HTTP_REQUEST_TIMEOUT')
+    .refine((parsed) => parsed.ms >= 1_000, { message: 'HTTP_REQUEST_TIMEOUT must be at least PT1S' })
+    .default({ iso: 'PT30S', ms: 30_000 }),
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce
+    .number({ message: 'HTTP_MAX_CONNECTIONS_PER_ADDRESS must be a number' })
+    .int('HTTP_MAX_CONNECTIONS_PER_ADDRESS must be a whole number')
+    .min(0, 'HTTP_MAX_CONNECTIONS_PER_ADDRESS must be between 0 and 1000000')
+    .max(1_000_000, 'HTTP_MAX_CONNECTIONS_PER_ADDRESS must be between 0 and 1000000')
+    .optional(),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: count('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 1, 1_000, 10),
   WS_MAX_SUBSCRIPTIONS_PER_USER: count('WS_MAX_SUBSCRIPTIONS_PER_USER', 1, 100_000, 100),
 });
@@ -360,6 +381,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxFields: e.GRAPHQL_MAX_FIELDS,
       maxCost: e.GRAPHQL_MAX_COST,
       introspection: e.GRAPHQL_INTROSPECTION === undefined ? mode !== 'production' : e.GRAPHQL_INTROSPECTION === 'true',
       // Suggestions spell out field names that introspection would otherwise hide.
@@ -368,6 +390,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     websocket: {
       maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
       maxSubscriptionsPerUser: e.WS_MAX_SUBSCRIPTIONS_PER_USER,
+    },
+    connections: {
+      requestTimeout: e.HTTP_REQUEST_TIMEOUT,
+      // Behind a proxy every connection comes from the proxy: the cap is then the proxy's job, unless asked for.
+      maxPerAddress: e.HTTP_MAX_CONNECTIONS_PER_ADDRESS ?? (trustProxy === false ? DEFAULT_CONNECTIONS_PER_ADDRESS : 0),
     },
   };
 }

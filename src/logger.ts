@@ -1,8 +1,11 @@
-import { pino, type Logger, type TransportSingleOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type TransportSingleOptions } from 'pino';
+import { redactSecrets } from './redact.js';
 
 export interface LoggerOptions {
   /** Human-readable lines through pino-pretty instead of JSON (see `prettyLogs`). */
   readonly pretty?: boolean;
+  /** Where JSON lines go instead of stdout (tests); ignored when pretty. */
+  readonly destination?: DestinationStream;
 }
 
 /**
@@ -27,11 +30,15 @@ const PRETTY: TransportSingleOptions = {
 /**
  * The service's logger. Credentials are redacted wherever they could appear,
  * as a second line of defence: no code path is meant to log them at all.
+ * Known fields are censored by path, and every line is then searched for
+ * token-shaped strings (a token pasted into a URL path, an error message
+ * quoting one), which are replaced wherever they are.
  */
 export function createLogger(level: string, options: LoggerOptions = {}): Logger {
-  return pino({
+  const settings = {
     level,
     ...(options.pretty ? { transport: PRETTY } : {}),
+    hooks: { streamWrite: redactSecrets },
     redact: {
       paths: [
         'req.headers.authorization',
@@ -44,5 +51,6 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return options.destination && !options.pretty ? pino(settings, options.destination) : pino(settings);
 }

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   );
 
   // SIGTERM: stop accepting, let requests in flight finish (their commits
-  // included), close sockets with 1001, stop the sweeper and mail worker
+  // included), close sockets with GOING_AWAY, stop the sweeper and mail worker
   // between batches, then close the database (see App.stop). Should that
   // hang, exit anyway before an orchestrator's kill does it less cleanly.
   let stopping = false;

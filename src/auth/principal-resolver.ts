@@ -11,7 +11,7 @@ import { findTokenByDigest } from '../tokens/token-lookup.js';
 import { digestToken, hasTokenShape, isWellFormedToken, looksLikeApiToken } from '../tokens/token-format.js';
 import type { TokenUsage } from '../tokens/token-usage.js';
 import { findUserFacts, type UserFacts } from '../users/user-lookup.js';
-import type { Authenticator } from './authenticator.js';
+import type { AuthenticateOptions, Authenticator } from './authenticator.js';
 import { bearerCredential } from './bearer.js';
 import { issuedAfterDeactivation } from './credentials-valid-after.js';
 import { principalOf } from './principal-of.js';
@@ -81,6 +81,12 @@ export interface PrincipalResolverOptions {
    * @default 30_000
    */
   readonly ttlMs?: number;
+  /**
+   * How long a token digest the database once knew stays worth a read for a
+   * caller whose address is blocked (see `AuthenticateOptions.lookupUnknown`).
+   * @default 24 hours
+   */
+  readonly knownTtlMs?: number;
 }
 
 /**
@@ -109,6 +115,12 @@ export class PrincipalResolver implements Authenticator {
   private epoch = 0;
   /** Reads in flight, so a burst of misses for one credential (a fan-out re-check) reads once. */
   private readonly inflight = new Map<string, Promise<unknown>>();
+  /**
+   * Digests of tokens the database has known lately: only a gate on whether a
+   * blocked address's token is worth a read (the read then answers), so it
+   * needs no invalidation and may outlive the principal cache by far.
+   */
+  private readonly knownDigests: LRUCache<string, true>;
 
   constructor(private readonly options: PrincipalResolverOptions) {
     const max = options.maxEntries ?? 10_000;
@@ -123,6 +135,7 @@ export class PrincipalResolver implements Authenticator {
     });
     this.sessionUsers = new LRUCache<string, SessionEntry>({ max, ttl });
     this.jwts = new LRUCache<string, VerifiedJwt>({ max, ttl });
+    this.knownDigests = new LRUCache<string, true>({ max: max * 5, ttl: options.knownTtlMs ?? 24 * 60 * 60_000 });
   }
 
   /**
@@ -130,28 +143,35 @@ export class PrincipalResolver implements Authenticator {
    * sent. A credential that does not authenticate throws `InvalidTokenError`,
    * whatever the reason.
    */
-  authenticate(authorization: string | undefined): MaybePromise<Principal | null> {
+  authenticate(authorization: string | undefined, options?: AuthenticateOptions): MaybePromise<Principal | null> {
     if (authorization === undefined || authorization.trim() === '') return null;
-    return andThen(this.resolve(authorization), (resolved) => {
+    return andThen(this.resolve(authorization, options), (resolved) => {
       if (!resolved) throw new InvalidTokenError();
       return resolved.principal;
     });
   }
 
-  /** What `Bearer <credential>` stands for if it authenticates now; null for anything else. */
-  resolve(authorization: string): MaybePromise<Resolved | null> {
+  /**
+   * What `Bearer <credential>` stands for if it authenticates now; null for
+   * anything else. A session JWT is checked by its signature before anything
+   * is read, so `lookupUnknown` only concerns API tokens.
+   */
+  resolve(authorization: string, options?: AuthenticateOptions): MaybePromise<Resolved | null> {
     const credential = bearerCredential(authorization);
     if (credential === null) return null;
-    return looksLikeApiToken(credential) ? this.token(credential) : this.session(credential);
+    return looksLikeApiToken(credential) ? this.token(credential, options) : this.session(credential);
   }
 
   /** An API token's secret, without the `Bearer` scheme (OAuth introspection). */
-  token(secret: string): MaybePromise<Resolved | null> {
+  token(secret: string, options?: AuthenticateOptions): MaybePromise<Resolved | null> {
     // The shape bounds what is hashed. The checksum is there to spare the
     // database a made-up token, so only a cache miss needs it: the cache holds
-    // nothing but digests the database knew.
+    // nothing but digests the database knew. From a blocked address, a
+    // well-formed token is read only if the database knew it lately.
     if (!hasTokenShape(secret)) return null;
-    return this.tokenByDigest(digestToken(secret), () => isWellFormedToken(secret));
+    const digest = digestToken(secret);
+    const lookupUnknown = options?.lookupUnknown ?? true;
+    return this.tokenByDigest(digest, () => isWellFormedToken(secret) && (lookupUnknown || this.knownDigests.has(digest)));
   }
 
   /** Re-checks a credential verified earlier (a socket's, at each operation and event). */
@@ -220,6 +240,7 @@ export class PrincipalResolver implements Authenticator {
       const epoch = this.epoch;
       const record = await findTokenByDigest(this.options.orm, digest);
       if (!record) return null;
+      this.knownDigests.set(digest, true);
       const entry: TokenEntry = {
         userId: record.user.id,
         credential: { kind: 'token', digest },

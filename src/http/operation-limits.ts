@@ -4,6 +4,7 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   GraphQLError,
+  visit,
   NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
@@ -24,6 +25,12 @@ export interface OperationLimits {
   readonly maxDirectives: number;
   /** Lexical tokens in the document; enforced while parsing, so an oversized document is never built. */
   readonly maxTokens: number;
+  /**
+   * Fields as written in the document (`__typename` included; a fragment's
+   * fields once, wherever it is spread): a field repeated hundreds of times is
+   * merged into one answer, yet costs graphql's overlap check quadratic time.
+   */
+  readonly maxFields: number;
   /** graphql-armor's static cost of the data fields (objects 2, scalars 1, ×1.5 per level, × `first`). */
   readonly maxCost: number;
   /** Whether `__schema` / `__type` are answered. */
@@ -89,6 +96,35 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
 }
 
 /**
+ * What is refused before graphql's validation runs, with one error: a
+ * document over `maxFields`, or naming a directive the schema does not have.
+ * Validation would report every unknown directive (an error per directive,
+ * hundreds within the token limit) and run its quadratic overlap check on
+ * every repeated field first. One linear walk of the document, nothing more.
+ */
+export function precheckOperation(limits: OperationLimits, schema: GraphQLSchema, document: DocumentNode): GraphQLError | null {
+  let fields = 0;
+  // Set from the visitor below, which TypeScript's flow analysis cannot see into.
+  const found: { unknown: string | null } = { unknown: null };
+  visit(document, {
+    Field() {
+      fields++;
+    },
+    Directive(node) {
+      if (found.unknown === null && !schema.getDirective(node.name.value)) found.unknown = node.name.value;
+    },
+  });
+  const { unknown } = found;
+  if (fields > limits.maxFields) {
+    return new GraphQLError(`Fields limit of ${limits.maxFields} exceeded, found ${fields}.`, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+  }
+  if (unknown !== null) {
+    return new GraphQLError(`Unknown directive "@${unknown}".`, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+  }
+  return null;
+}
+
+/**
  * The checks graphql-ws needs to refuse what Apollo refuses over HTTP: parse
  * with the token limit (a syntax error is an answer, not a thrown exception),
  * then graphql's rules plus the limits. Either the document, ready to run, or
@@ -106,6 +142,8 @@ export function checkOperation(
     const parseError = error instanceof GraphQLError ? error : new GraphQLError('Syntax Error: the document could not be parsed.');
     return { document: null, errors: [withCode(parseError, 'GRAPHQL_PARSE_FAILED')] };
   }
+  const refused = precheckOperation(limits, schema, document);
+  if (refused) return { document: null, errors: [refused] };
   const errors = validateOperation(limits, schema, document);
   return errors.length ? { document: null, errors } : { document, errors: null };
 }

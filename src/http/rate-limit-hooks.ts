@@ -1,9 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimits } from './rate-limits.js';
 
-/** Paths where a sent credential is checked: bearer on GraphQL, HTTP Basic on introspection. */
+/**
+ * Paths where a sent credential is checked: bearer on GraphQL, HTTP Basic on
+ * introspection, the organisation's bearer on SCIM, `METRICS_TOKEN` on
+ * `/metrics` and `/readyz`. Every door counts its failures.
+ */
 function checksCredentials(request: FastifyRequest): boolean {
-  return isPath(request.url, '/graphql') || isPath(request.url, '/oauth/introspect');
+  const { url } = request;
+  return (
+    isPath(url, '/graphql') ||
+    isPath(url, '/oauth/introspect') ||
+    url.startsWith('/scim/') ||
+    isPath(url, '/metrics') ||
+    isPath(url, '/readyz')
+  );
 }
 
 /** Whether `url` is `path`, with or without a query string (without splitting it: this runs on every request). */
@@ -15,6 +26,9 @@ function isOAuth(request: FastifyRequest): boolean {
   return request.url.startsWith('/oauth/');
 }
 
+/** SCIM's error media type and shape (RFC 7644 §3.12). */
+const SCIM_ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
 /**
  * The body of a 429: OAuth's `{error, error_description}` shape on `/oauth/*`
  * (RFC 6749 §5.2 style), GraphQL's error shape with `RATE_LIMITED` elsewhere.
@@ -22,6 +36,7 @@ function isOAuth(request: FastifyRequest): boolean {
 function tooManyRequestsBody(request: FastifyRequest, retryAfterSeconds: number): Record<string, unknown> {
   const message = `Too many requests; try again in ${retryAfterSeconds} s.`;
   if (isOAuth(request)) return { error: 'too_many_requests', error_description: message };
+  if (request.url.startsWith('/scim/')) return { schemas: [SCIM_ERROR], status: '429', detail: message };
   return { errors: [{ message, extensions: { code: 'RATE_LIMITED', retryAfterSeconds } }] };
 }
 
@@ -37,19 +52,14 @@ export function tooManyRequests(request: FastifyRequest, reply: FastifyReply, re
  * Failed authentications per client IP, for every HTTP path that checks a
  * credential. Kept out of the authentication code on purpose: any 401 such a
  * path answers to a request that carried a credential counts, whoever
- * produced it. Once an address is over budget it gets 429 before its body is
- * read or any credential looked up; the request that crosses the line gets
- * 429 instead of its 401.
+ * produced it. Once an address is over budget, each credential from it that
+ * fails gets 429 instead of its 401, until the window ends. A credential that
+ * verifies still passes: an office, a CI runner or an IPv6 /64 shares its
+ * address with whoever guessed. The authentication code keeps the database
+ * out of it (see `AuthenticateOptions.lookupUnknown`).
  */
 export function limitFailedAuthentications(app: FastifyInstance, limits: RateLimits): void {
-  // Both hooks run on every request and are synchronous unless there is something to wait for.
-  app.addHook('onRequest', (request, reply, done) => {
-    const retryAfter =
-      request.headers.authorization !== undefined && checksCredentials(request) ? limits.authBlocked(request.ip) : null;
-    if (retryAfter === null) done();
-    else void tooManyRequests(request, reply, retryAfter);
-  });
-
+  // Runs on every request and is synchronous unless there is something to count.
   app.addHook('onSend', (request, reply, payload, done) => {
     if (reply.statusCode !== 401 || request.headers.authorization === undefined || !checksCredentials(request)) {
       done(null, payload);

@@ -33,7 +33,8 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
  * `{status: "unavailable"}` when one does not or the instance is stopping.
  * Anonymous callers learn nothing else: not which dependency failed, not its
  * name, address or error (those go to the log). A caller with
- * `Authorization: Bearer <METRICS_TOKEN>` also gets each check and the details.
+ * `Authorization: Bearer <METRICS_TOKEN>` also gets each check and the details;
+ * one with a wrong credential gets 401 (counted against its address).
  */
 export function registerReadiness(app: FastifyInstance, options: ReadinessOptions): void {
   const { checks, details, metricsToken, stopping, logger, timeoutMs = 2_000 } = options;
@@ -42,6 +43,16 @@ export function registerReadiness(app: FastifyInstance, options: ReadinessOption
     expected !== null && authorization !== undefined && timingSafeEqual(sha256(authorization), expected);
 
   app.get('/readyz', async (request, reply) => {
+    // A wrong METRICS_TOKEN is a 401, not a quiet "no details": so a guess
+    // counts against the address as every failed credential does.
+    const { authorization } = request.headers;
+    if (expected !== null && authorization !== undefined && authorization.trim() !== '' && !privileged(authorization)) {
+      return reply
+        .status(401)
+        .header('www-authenticate', 'Bearer realm="metrics"')
+        .header('cache-control', 'no-store')
+        .send({ errors: [{ message: 'Send Authorization: Bearer <METRICS_TOKEN>, or no credential.', extensions: { code: 'UNAUTHENTICATED' } }] });
+    }
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {

@@ -19,8 +19,10 @@ import { registerSecurityHeaders } from './security-headers.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { requestSignals } from './request-signals.js';
 import { operationLimitRules, operationParseOptions } from './operation-limits.js';
+import { precheckOperations } from './operation-precheck.js';
 import { subscriptionsOverHttpPlugin } from './subscriptions-over-http.js';
 import { childLoggerWithSafeUrls, refuseTokensInUrls } from './url-secrets.js';
+import { httpServerTimeouts, limitConnectionsPerAddress } from './connection-limits.js';
 import { graphQLResponseType } from './accept.js';
 import { explorerPlugin } from './graphiql.js';
 
@@ -62,6 +64,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
+    // A request, body included, must arrive in time: slow bodies cannot hold connections.
+    ...httpServerTimeouts(config.connections),
     trustProxy: config.trustProxy === false || config.trustProxy === true ? config.trustProxy : [...config.trustProxy],
     // While closing, a request that already reached us on a kept-alive
     // connection is served rather than refused with a 503: the database stays
@@ -72,6 +76,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     // A URL may carry a credential (which is then refused): never log one that might.
     childLoggerFactory: childLoggerWithSafeUrls,
   });
+  limitConnectionsPerAddress(app.server, config.connections);
   app.addHook('onRequest', refuseTokensInUrls);
   requestSignals(app, options.metrics ?? null);
   app.setErrorHandler(httpErrorHandler);
@@ -116,13 +121,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     };
     let principal: MaybePromise<Principal | null>;
     try {
-      principal = authenticator.authenticate(request.headers.authorization);
+      // A blocked address's credentials still pass when they verify; only made-up tokens skip the database.
+      principal = authenticator.authenticate(request.headers.authorization, { lookupUnknown: limits.authBlocked(request.ip) === null });
     } catch (error) {
       refuse(error);
       return;
     }
     void andThen(principal, accept, refuse);
   });
+
+  // After authentication: a refused credential is a 401 whatever the document.
+  precheckOperations(app, schema, config.operationLimits);
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,

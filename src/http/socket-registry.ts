@@ -16,7 +16,7 @@ export interface SocketAuthority {
   /** Set once the credential is known to be dead: every later operation is refused. */
   dead: boolean;
   expiryTimer: NodeJS.Timeout | null;
-  /** Closes the socket with 4403. */
+  /** Closes the socket with FORBIDDEN (src/close-codes.ts). */
   readonly close: (reason: string) => void;
 }
 

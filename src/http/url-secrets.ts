@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Bindings, ChildLoggerOptions } from 'fastify/types/logger.js';
 import { HttpRequestError } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 
 /**
  * Credentials never travel in URLs: a URL is written to access logs, proxies'
@@ -62,12 +63,22 @@ export function refuseTokensInUrls(request: FastifyRequest, reply: FastifyReply,
 
 /**
  * The URL as it may be logged: without its query string on /oauth/* and
- * wherever a parameter name mentions a token, whatever the path.
+ * wherever a parameter name mentions a token, whatever the path; and without
+ * any token-shaped string anywhere (`GET /anything/<token>`).
  */
 export function loggableUrl(url: string): string {
   const { path, query } = split(url);
-  if (query === null) return url;
-  return path.startsWith('/oauth/') || /token/i.test(decodeSafely(query)) ? `${path}?[redacted]` : url;
+  const safePath = withoutSecrets(path);
+  if (query === null) return safePath;
+  if (path.startsWith('/oauth/') || /token/i.test(decodeSafely(query))) return `${safePath}?[redacted]`;
+  return `${safePath}?${withoutSecrets(query)}`;
+}
+
+/** `text` as it was, unless it carries a token-shaped string, raw or percent-encoded: then decoded and redacted. */
+function withoutSecrets(text: string): string {
+  const decoded = decodeSafely(text);
+  const redacted = redactSecrets(decoded);
+  return redacted === decoded ? text : redacted;
 }
 
 function decodeSafely(text: string): string {

@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
 import type { IncomingMessage } from 'node:http';
-import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
+import { handleProtocols, makeServer } from 'graphql-ws';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { PrincipalResolver } from '../auth/principal-resolver.js';
 import type { Clock } from '../clock.js';
+import { CLOSE_CODES } from '../close-codes.js';
 import { andThen } from '../maybe-promise.js';
 import type { TokenEventHub } from '../events/event-hub.js';
 import { endsCredential } from '../events/event-rules.js';
@@ -84,15 +85,17 @@ function eventIn(result: ExecutionResult): { kind: string; tokenId?: string | nu
 }
 
 function closeForbidden(socket: WebSocket, reason: string): void {
-  if (socket.readyState === socket.OPEN) socket.close(CloseCode.Forbidden, reason);
+  if (socket.readyState === socket.OPEN) socket.close(CLOSE_CODES.FORBIDDEN, reason);
 }
 
-/** Close code for a client over a rate limit, after HTTP's 429 (graphql-ws uses 44xx for such codes). */
-const CLOSE_RATE_LIMITED = 4429;
-
-/** Closes with 4429 and tells graphql-ws not to go on (its own 4403 then finds the socket closing). */
+/**
+ * Closes an address over its failed-authentication budget, and tells graphql-ws
+ * not to go on (its own FORBIDDEN then finds the socket closing). The code is
+ * the service's own, not graphql-ws's `TooManyInitialisationRequests`, which
+ * its client treats as fatal.
+ */
 function closeRateLimited(socket: WebSocket): false {
-  if (socket.readyState === socket.OPEN) socket.close(CLOSE_RATE_LIMITED, 'Too many failed authentications');
+  if (socket.readyState === socket.OPEN) socket.close(CLOSE_CODES.TOO_MANY_FAILED_AUTHENTICATIONS, 'Too many failed authentications');
   return false;
 }
 
@@ -101,7 +104,7 @@ function closeRateLimited(socket: WebSocket): false {
  * authenticates in `connection_init`, and then every operation and every
  * event delivered re-resolves that credential through the principal resolver,
  * so a demoted user, a revoked or expired token or a deactivated user loses
- * access at the next message; sockets whose credential died are closed (4403),
+ * access at the next message; sockets whose credential died are closed (FORBIDDEN),
  * on whichever instance it happened.
  */
 export function createWebSocketServer(options: WebSocketOptions): {
@@ -171,15 +174,17 @@ export function createWebSocketServer(options: WebSocketOptions): {
       const authorization = ctx.connectionParams?.['authorization'];
       const credential = typeof authorization === 'string' ? authorization : '';
       const { ip } = ctx.extra;
-      // An address over its failed-authentication budget is turned away before any lookup.
-      if (limits.authBlocked(ip) !== null) return closeRateLimited(ctx.extra.socket);
-      const resolved = credential.trim() === '' ? null : await principals.resolve(credential);
+      // An address over its failed-authentication budget still gets in with a credential
+      // that verifies; a made-up token from it is refused without a database read.
+      const blocked = limits.authBlocked(ip) !== null;
+      const resolved = credential.trim() === '' ? null : await principals.resolve(credential, { lookupUnknown: !blocked });
       options.onAuthentication?.(credential, resolved !== null);
       if (!resolved) {
-        const verdict = credential.trim() === '' ? null : await limits.authFailed(ip);
-        return verdict?.allowed === false ? closeRateLimited(ctx.extra.socket) : false;
+        if (credential.trim() === '') return false;
+        const verdict = await limits.authFailed(ip);
+        return blocked || !verdict.allowed ? closeRateLimited(ctx.extra.socket) : false;
       }
-      // Events must be able to reach this socket before it counts as open (4500 otherwise).
+      // Events must be able to reach this socket before it counts as open (INTERNAL_SERVER_ERROR otherwise).
       await hub.ready();
       const { socket } = ctx.extra;
       const authority: SocketAuthority = {
@@ -198,7 +203,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
       if (alive) acknowledged.add(ctx);
       return alive;
     },
-    // graphql-ws would parse and validate on its own, without limits, and throw (4500) on a syntax
+    // graphql-ws would parse and validate on its own, without limits, and throw (INTERNAL_SERVER_ERROR) on a syntax
     // error: parse and validate here, with the limits HTTP applies, and answer refusals with `error`.
     onSubscribe: async (ctx, _id, payload) => {
       // Counted before anything is awaited: graphql-ws has entered this operation in the
@@ -279,7 +284,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
   wss.on('connection', (socket, request) => {
     socket.once('error', (error) => {
       logger.debug({ err: error }, 'websocket client error');
-      if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, 'Internal server error');
+      if (socket.readyState === socket.OPEN) socket.close(CLOSE_CODES.INTERNAL_SERVER_ERROR, 'Internal server error');
     });
     socket.on('pong', markAlive);
     const closed = protocol.opened(
@@ -300,14 +305,14 @@ export function createWebSocketServer(options: WebSocketOptions): {
             // eslint-disable-next-line @typescript-eslint/no-base-to-string
             const text = String(data);
             // graphql-ws throws on a message only a server may send (`next`, `error`, ...), which would
-            // read as our failure (4500); it is the client's, as graphql-ws's own check of a frame is.
+            // read as our failure (INTERNAL_SERVER_ERROR); it is the client's, as graphql-ws's own check of a frame is.
             if (!isClientMessage(text)) {
-              socket.close(CloseCode.BadRequest, 'Invalid message received');
+              socket.close(CLOSE_CODES.BAD_REQUEST, 'Invalid message received');
               return;
             }
             handle(text).catch((error: unknown) => {
               logger.error({ err: error }, 'graphql-ws message handling failed');
-              socket.close(CloseCode.InternalServerError, 'Internal server error');
+              socket.close(CLOSE_CODES.INTERNAL_SERVER_ERROR, 'Internal server error');
             });
           }),
       },
@@ -325,7 +330,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
     async close() {
       clearInterval(keepAlive);
       clearInterval(outageRecheck);
-      for (const client of wss.clients) client.close(1001, 'Going away');
+      for (const client of wss.clients) client.close(CLOSE_CODES.GOING_AWAY, 'Going away');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

@@ -3,7 +3,7 @@ const CLIENT_MESSAGE_TYPES: ReadonlySet<string> = new Set(['connection_init', 'p
 
 /**
  * Whether a frame is a message a client may send, by its type only; graphql-ws
- * checks the rest of its shape and closes with 4400 when it is wrong. False for
+ * checks the rest of its shape and closes with BAD_REQUEST (src/close-codes.ts) when it is wrong. False for
  * anything that is not a JSON object with such a type.
  */
 export function isClientMessage(text: string): boolean {

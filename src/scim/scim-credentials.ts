@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
+import { LRUCache } from 'lru-cache';
 import type { Changes } from '../audit/changes.js';
 import { SYSTEM_ACTOR, type Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
@@ -15,6 +16,13 @@ export interface ScimTenant {
 
 /** Issuing, rotating, revoking and checking each organisation's one SCIM bearer token. */
 export class ScimCredentials {
+  /**
+   * Digests of SCIM tokens the database knew lately: from an address over its
+   * failed-authentication budget only these are worth a read, so a flood of
+   * well-formed guesses costs no query while the directory's own token passes.
+   */
+  private readonly knownDigests = new LRUCache<string, true>({ max: 10_000, ttl: 24 * 60 * 60_000 });
+
   constructor(
     private readonly orm: MikroORM,
     private readonly changes: Changes,
@@ -49,6 +57,7 @@ export class ScimCredentials {
         organizationId: organization.id,
         reason: 'admin CLI',
       });
+      this.knownDigests.set(digest, true);
       return { secret, rotated: existing !== null };
     });
   }
@@ -71,13 +80,19 @@ export class ScimCredentials {
     });
   }
 
-  /** The tenant of a SCIM bearer token, or null for anything else. Malformed tokens never reach the database. */
-  async authenticate(secret: string): Promise<ScimTenant | null> {
+  /**
+   * The tenant of a SCIM bearer token, or null for anything else. Malformed
+   * tokens never reach the database; with `lookupUnknown` false (the caller's
+   * address is blocked) neither do tokens it has not known lately.
+   */
+  async authenticate(secret: string, options: { readonly lookupUnknown?: boolean } = {}): Promise<ScimTenant | null> {
     if (!isWellFormedScimToken(secret)) return null;
-    const token = await this.orm.em
-      .fork()
-      .findOne(ScimToken, { digest: digestScimToken(secret) }, { populate: ['organization'] });
-    return token ? { organizationId: token.organization.id, organizationName: token.organization.name } : null;
+    const digest = digestScimToken(secret);
+    if (options.lookupUnknown === false && !this.knownDigests.has(digest)) return null;
+    const token = await this.orm.em.fork().findOne(ScimToken, { digest }, { populate: ['organization'] });
+    if (!token) return null;
+    this.knownDigests.set(digest, true);
+    return { organizationId: token.organization.id, organizationName: token.organization.name };
   }
 }
 

@@ -18,7 +18,7 @@ export interface ScimRoutesOptions {
   readonly credentials: ScimCredentials;
   readonly logger: Logger;
   /** The per-organisation request budget (shared by the instances when Redis is configured). */
-  readonly limits: Pick<RateLimits, 'takeScim'>;
+  readonly limits: Pick<RateLimits, 'takeScim' | 'authBlocked'>;
   /** Called once per SCIM request with its resource, method and status (metrics). */
   readonly onOperation?: (resource: string, method: string, status: number) => void;
 }
@@ -47,7 +47,9 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
   // Before the body is read: a caller without the organisation's token learns nothing.
   app.addHook('onRequest', async (request, reply) => {
     const credential = bearerCredential(request.headers.authorization);
-    const tenant = credential === null ? null : await options.credentials.authenticate(credential);
+    // From a blocked address, only a token known lately is worth a query (see rate-limit-hooks.ts).
+    const lookupUnknown = options.limits.authBlocked(request.ip) === null;
+    const tenant = credential === null ? null : await options.credentials.authenticate(credential, { lookupUnknown });
     if (!tenant) {
       void reply.header('www-authenticate', 'Bearer realm="scim"');
       return sendError(reply, request, new ScimError(401, null, 'Send the organisation’s SCIM token as Authorization: Bearer <token>.'), options.logger);

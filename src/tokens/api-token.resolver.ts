@@ -6,9 +6,12 @@ import { ApiTokenPolicy, ApiTokenView, GeneratedApiToken, RevokedApiToken } from
 
 
 /**
- * Every token change (generate, regenerate, revoke) spends one of the user's
+ * Every minting (generate, regenerate) spends one of the user's
  * `RATE_LIMIT_TOKEN_CHANGES`, attempts that fail included: each is a
- * transaction, and the successful ones send email.
+ * transaction, and the successful ones send email. A revoke spends nothing:
+ * it is the safety action and must work when the budget is gone. It needs
+ * no budget of its own, since it succeeds (and mails) only when there is a
+ * token, and every token was minted within the budget.
  */
 @Resolver()
 export class ApiTokenResolver {
@@ -59,7 +62,6 @@ export class ApiTokenResolver {
     @Arg('id', () => ID, { nullable: true, description: 'Revoke only if this is still your current token.' }) id?: string | null,
   ): Promise<RevokedApiToken> {
     const principal = requirePrincipal(ctx);
-    await ctx.services.limits.takeTokenChange(principal.userId);
     return ctx.services.tokens.revoke(actorOf(principal), principal.userId, { expectedId: id ?? null });
   }
 }

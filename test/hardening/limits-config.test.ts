@@ -16,7 +16,7 @@ describe('hardening settings', () => {
     const config = loadConfig({});
     expect(config.websocket).toEqual({ maxSubscriptionsPerSocket: 10, maxSubscriptionsPerUser: 100 });
     expect(config.session.maxAge).toEqual({ iso: 'PT12H', ms: 12 * 3_600_000 });
-    expect(config.operationLimits).toMatchObject({ maxDepth: 15, maxAliases: 15, maxDirectives: 50, maxTokens: 1_000, maxCost: 20_000 });
+    expect(config.operationLimits).toMatchObject({ maxDepth: 15, maxAliases: 15, maxDirectives: 50, maxTokens: 1_000, maxFields: 200, maxCost: 20_000 });
   });
 
   it('reads every knob', () => {
@@ -25,6 +25,7 @@ describe('hardening settings', () => {
       GRAPHQL_MAX_ALIASES: '0',
       GRAPHQL_MAX_DIRECTIVES: '3',
       GRAPHQL_MAX_TOKENS: '500',
+      GRAPHQL_MAX_FIELDS: '300',
       GRAPHQL_MAX_COST: '900',
       GRAPHQL_INTROSPECTION: 'false',
       WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '2',
@@ -36,6 +37,7 @@ describe('hardening settings', () => {
       maxAliases: 0,
       maxDirectives: 3,
       maxTokens: 500,
+      maxFields: 300,
       maxCost: 900,
       introspection: false,
       hideSuggestions: false,
@@ -49,6 +51,7 @@ describe('hardening settings', () => {
     ['GRAPHQL_MAX_DEPTH', '0', 'GRAPHQL_MAX_DEPTH must be between 1 and 100'],
     ['GRAPHQL_MAX_ALIASES', '1.5', 'GRAPHQL_MAX_ALIASES must be a whole number'],
     ['GRAPHQL_MAX_TOKENS', '10', 'GRAPHQL_MAX_TOKENS must be between 100 and 100000'],
+    ['GRAPHQL_MAX_FIELDS', '5', 'GRAPHQL_MAX_FIELDS must be between 10 and 10000'],
     ['GRAPHQL_MAX_COST', '-1', 'GRAPHQL_MAX_COST must be between 1 and 10000000'],
     ['GRAPHQL_MAX_DIRECTIVES', '1e9', 'GRAPHQL_MAX_DIRECTIVES must be between 0 and 1000'],
     ['GRAPHQL_INTROSPECTION', 'yes', 'GRAPHQL_INTROSPECTION must be true or false'],

@@ -84,6 +84,24 @@ describe('operation limits (development)', () => {
     await socket.close();
   });
 
+  it.each([
+    ['__typename repeated 500 times', `{ ${'__typename '.repeat(500)}}`, 'Fields limit of 200 exceeded, found 500.'],
+    ['10 unknown directives', `{ __typename ${Array.from({ length: 10 }, (_, i) => `@d${i}`).join(' ')} }`, 'Unknown directive "@d0".'],
+  ])('refuses %s with one error, no data, on both transports', async (_name, query, message) => {
+    const res = await t.gql(query, { auth: session });
+    expect(res.status).toBe(400);
+    expect(res.body.data).toBeUndefined();
+    expect(res.body.errors).toEqual([{ message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
+    const socket = await rawSocket(t.url, session);
+    const answer = await firstAnswer(socket, '1', query);
+    expect(answer).toMatchObject({ type: 'error', payload: [{ message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
+    expect(answer.payload).toHaveLength(1);
+    await socket.close();
+    // A known directive, and fields within the limit, still run.
+    const fine = await t.gql('{ me @include(if: true) { email } }', { auth: session });
+    expect(fine.body).toEqual({ data: { me: { email: 'alice@example.com' } } });
+  });
+
   it('suggests field names in development', async () => {
     const res = await t.gql('{ me { emial } }', { auth: session });
     expect(res.body.errors?.[0]?.message).toContain('Did you mean "email"?');

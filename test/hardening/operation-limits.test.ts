@@ -33,6 +33,7 @@ describe('operation limits', () => {
       maxAliases: 15,
       maxDirectives: 50,
       maxTokens: 1000,
+      maxFields: 200,
       maxCost: 20_000,
       introspection: true,
       hideSuggestions: false,

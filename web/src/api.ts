@@ -1,6 +1,7 @@
 import { Client, fetchExchange, type AnyVariables, type CombinedError, type OperationResult, type TypedDocumentNode } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { EventsSource, type ApiTokenEvent } from './operations.js';
+import { CLOSE_CODES } from '../../src/close-codes.js';
 
 /** A failed operation, by `extensions.code` ('OFFLINE' when no answer came). */
 export class OperationError extends Error {
@@ -59,11 +60,9 @@ export interface LiveHandlers {
   /** The socket is up again after a drop: what was missed has been replayed. */
   readonly onReconnected: () => void;
   readonly onDisconnected: () => void;
-  /** The service refused the session (close 4403). */
+  /** The service refused the session (close FORBIDDEN). */
   readonly onUnauthenticated: () => void;
 }
-
-const FORBIDDEN_CLOSE = 4403;
 
 /**
  * The caller's token events over graphql-ws. graphql-ws would resubscribe
@@ -102,7 +101,7 @@ export class LiveEvents {
         },
         closed: (event) => {
           if (this.stopped) return;
-          if ((event as CloseEvent).code === FORBIDDEN_CLOSE) {
+          if ((event as CloseEvent).code === CLOSE_CODES.FORBIDDEN) {
             this.stop();
             this.handlers.onUnauthenticated();
             return;
