@@ -62,6 +62,8 @@ export interface WebSocketOptions {
    * @default 5_000
    */
   readonly outageRecheckMs?: number;
+  /** Records a token's expiry when a socket's timer finds it due (see `SocketRegistryOptions.expireToken`). */
+  readonly expireToken?: (tokenId: string) => Promise<unknown>;
 }
 
 interface SocketExtra {
@@ -140,7 +142,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
   });
   const acknowledged = new Set<{ readonly subscriptions: Record<string, unknown> }>();
   const onError = (error: unknown) => logger.error({ err: error }, 'could not re-check a socket credential');
-  const registry = new SocketRegistry({ principals, clock, closeGraceMs, onError });
+  const registry = new SocketRegistry({ principals, clock, closeGraceMs, onError, expireToken: options.expireToken });
   hub.onMessage((message) => registry.onMessage(message));
   hub.onResync(() => registry.recheckAll());
 
