@@ -80,7 +80,11 @@ export class LogFollower {
   /** Whether the cache may answer: see the class comment. */
   trusted(): boolean {
     const since = this.options.hub.memberSince();
-    return since !== null && this.lastReadStartedAt > since && this.fresh();
+    if (since === null) return false;
+    if (this.lastReadStartedAt > since) return this.fresh();
+    // Newly registered (at start, or back from an outage): one read now, not at the next interval, restores the cache.
+    if (!this.stopped) this.read().catch(() => undefined);
+    return false;
   }
 
   /** Reads what is new now (also what the timer does). */
