@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { AuditEvent } from './audit/audit-event.entity.js';
 import { AuditLog } from './audit/audit-log.js';
 import { Changes } from './audit/changes.js';
 import { PrincipalResolver } from './auth/principal-resolver.js';
@@ -11,6 +12,7 @@ import { databaseKind } from './db/mikro-orm.config.js';
 import { locksRows, openDatabase } from './db/orm.js';
 import { ruleOf } from './events/event-rules.js';
 import { inProcessHub, redisHub, type TokenEventHub } from './events/event-hub.js';
+import { LogFollower } from './events/log-follower.js';
 import { publishTokenEvents } from './events/publish.js';
 import { TokenEventService } from './events/token-event.service.js';
 import { Sweeper } from './expiry/sweeper.js';
@@ -44,6 +46,11 @@ export interface AppDeps {
   readonly autoSweep?: boolean;
   /** Protocol timeouts, shortened by tests that wait for them to pass. */
   readonly timeouts?: Timeouts;
+  /**
+   * Called after a change committed, before anything else hears of it. Only
+   * for fault injection in tests (see `main.ts`); nothing in production sets it.
+   */
+  readonly afterCommit?: (recorded: readonly AuditEvent[]) => void;
 }
 
 export interface Timeouts {
@@ -135,14 +142,22 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       const orm = await prepareDatabase(config, clock, logger);
       closers.unshift(() => orm.close());
       const metrics = createMetrics();
+      const pollMs = config.eventPollInterval.ms;
       const hub = config.redisUrl
         ? redisHub(config.redisUrl, logger, {
+            keyPrefix: config.redisKeyPrefix,
+            // The follower's lease, and a little for the clocks' granularity.
+            publishWaitMs: 3 * pollMs + 50,
             readyTimeoutMs: deps.timeouts?.eventsReadyMs,
             onPublishFailure: () => metrics.eventPublishFailures.inc(),
           })
         : inProcessHub(logger);
       closers.unshift(() => hub.close());
-      const events = countingHub(hub, metrics);
+      // The stored log is the source of truth; Redis is the fast path (see LogFollower).
+      const follower = new LogFollower({ orm, hub, logger, intervalMs: pollMs });
+      const counted = countingHub(hub, metrics);
+      // Events reach this instance while either path works.
+      const events: TokenEventHub = { ...counted, healthy: () => counted.healthy() || follower.fresh() };
       const redis = config.redisUrl ? sharedRedis(config.redisUrl) : null;
       if (redis) {
         closers.unshift(async () => {
@@ -158,17 +173,22 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       closers.unshift(() => usage.stop());
       const sessions = new SessionVerifier(sessionSecret(config), config.session);
       for (const warning of sessionConfigWarnings(config)) logger.warn(warning);
-      const principals = new PrincipalResolver({ orm, sessions, usage, clock, cacheable: () => events.healthy() });
+      // With one instance nothing else changes what it cached (but the admin CLI, which the follower brings in).
+      const cacheable = config.redisUrl ? () => follower.trusted() : () => true;
+      const principals = new PrincipalResolver({ orm, sessions, usage, clock, cacheable });
       // Registered first, so every other watcher of the hub already sees the user's current state.
+      // After a Redis outage nothing is dropped wholesale: the follower delivered what Redis missed.
       events.onMessage((message) => {
         if (ruleOf(message.kind).invalidates) principals.invalidateUser(message.userId);
       });
-      events.onResync(() => principals.clear());
+      await follower.start();
+      closers.unshift(() => follower.stop());
       // The outbox hook writes each event's email in the event's own transaction.
       const audit = new AuditLog(config.region, [queueMailFor(config)]);
       const mail = createMail({ config, orm, clock, logger, metrics });
       closers.unshift(() => mail.stop());
       const changes = new Changes(orm, audit, (recorded) => {
+        deps.afterCommit?.(recorded);
         // This instance applies its own changes at once, before any event crosses Redis.
         for (const event of recorded) {
           if (event.subjectUserId && ruleOf(event.action).invalidates) principals.invalidateUser(event.subjectUserId);
@@ -222,6 +242,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       });
       await registerWeb(http, { config, sessions, users });
       if (config.metricsToken) await http.register(metricsRoute, { metrics, token: config.metricsToken });
+      const sweeper = new Sweeper({ changes, tokens, clock, config, logger, metrics, lockRows: locksRows(config.databaseUrl) });
       const websockets = createWebSocketServer({
         server: http.server,
         schema,
@@ -234,11 +255,11 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         limits,
         clientIp: clientIpOf(config.trustProxy),
         onAuthentication: (authorization, ok) => countAuthentication(metrics, authorization, ok ? 'ok' : 'refused'),
+        expireToken: (tokenId) => sweeper.expireToken(tokenId),
       });
       closers.unshift(() => websockets.close());
       await http.listen({ host: config.host, port: config.port });
       mail.start();
-      const sweeper = new Sweeper({ changes, tokens, clock, config, logger, metrics, lockRows: locksRows(config.databaseUrl) });
       metrics.observe({
         sockets: () => websockets.stats(),
         outbox: () => mail.status(),

@@ -30,6 +30,13 @@ export interface Config {
   readonly mailFrom: string;
   /** How often the mail worker looks for due outbox rows when no commit nudged it. */
   readonly mailPollInterval: Duration;
+  /**
+   * How often every instance reads the stored audit log for changes Redis did
+   * not bring (lost, delayed, or never published). Three of them bound how
+   * stale a cache may be, and how long a change waits for an instance that
+   * does not acknowledge it.
+   */
+  readonly eventPollInterval: Duration;
   /** Delivery attempts per email before it is marked FAILED. */
   readonly mailMaxAttempts: number;
   /** The profile page; links in emails point here. From `PUBLIC_URL` (or the older `APP_URL`). */
@@ -234,6 +241,9 @@ const EnvSchema = z.object({
   SMTP_URL: url('SMTP_URL', ['smtp:', 'smtps:']),
   MAIL_FROM: z.string().default('API Tokens <no-reply@localhost>'),
   MAIL_POLL_INTERVAL: interval('MAIL_POLL_INTERVAL').default({ iso: 'PT5S', ms: 5_000 }),
+  EVENT_POLL_INTERVAL: interval('EVENT_POLL_INTERVAL')
+    .refine((parsed) => parsed.ms >= 50 && parsed.ms <= 10_000, { message: 'EVENT_POLL_INTERVAL must be between PT0.05S and PT10S' })
+    .default({ iso: 'PT0.5S', ms: 500 }),
   MAIL_MAX_ATTEMPTS: z.coerce
     .number({ error: 'MAIL_MAX_ATTEMPTS must be a number' })
     .int('MAIL_MAX_ATTEMPTS must be a whole number')
@@ -354,6 +364,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: e.MAIL_FROM,
     mailPollInterval: e.MAIL_POLL_INTERVAL,
     mailMaxAttempts: e.MAIL_MAX_ATTEMPTS,
+    eventPollInterval: e.EVENT_POLL_INTERVAL,
     appUrl: e.PUBLIC_URL ?? e.APP_URL ?? `http://localhost:${e.PORT}/`,
     graphqlExplorer: e.GRAPHQL_EXPLORER ? e.GRAPHQL_EXPLORER === 'true' : mode !== 'production',
     region: e.REGION,

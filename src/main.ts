@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel, { pretty: prettyLogs(config) });
-  const app = createApp(config, { logger });
+  const app = createApp(config, { logger, ...killedAfterCommit(config.env) });
   const running = await app.start();
   logger.info(
     { url: running.url, region: config.region, database: config.databaseUrl.split(':')[0] },
@@ -50,6 +50,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/**
+ * Fault injection for the tests of delivery from the stored log: with
+ * NODE_ENV=test and `TEST_FAULT_SIGKILL_AFTER_COMMIT=<audit action>` (e.g.
+ * REVOKED), the process kills itself (SIGKILL) right after committing a
+ * change that recorded that action, before anyone hears of it. Inert in any
+ * other environment.
+ */
+function killedAfterCommit(env: string): { afterCommit?: (recorded: readonly { action: string }[]) => void } {
+  const action = process.env['TEST_FAULT_SIGKILL_AFTER_COMMIT'];
+  if (env !== 'test' || !action) return {};
+  return {
+    afterCommit: (recorded) => {
+      if (recorded.some((event) => event.action === action)) process.kill(process.pid, 'SIGKILL');
+    },
+  };
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import { HubMembers, PUBLISH_TO_MEMBERS } from './hub-members.js';
 import type { HubMessage } from './token-event.js';
 
 /** A listener's handle: `ready` resolves once no later event can be missed; `stop` ends it. */
@@ -18,12 +20,23 @@ interface Listening {
  */
 export interface TokenEventHub {
   /**
-   * Sends the message to every instance. Resolves once Redis has handed it to
-   * every subscriber (or gave up: never rejects, never waits longer than a
-   * moment), so the caller can acknowledge a change knowing other instances
-   * are hearing of it.
+   * Sends the message to every instance. Resolves once every live instance of
+   * this deployment has applied it, or after the publish wait (never rejects):
+   * by then every instance has read it from the stored log or stopped
+   * trusting its cache (see `LogFollower`).
    */
   publish(event: HubMessage): Promise<void>;
+  /**
+   * A message read from the stored log (`LogFollower`): delivered like one
+   * from Redis, unless it already was. Each event id is delivered once.
+   */
+  receive(event: HubMessage): void;
+  /**
+   * Since when (monotonic ms, `performance.now()`) this instance has been
+   * among those a publish waits for, without a break; null when it may not
+   * be now. An instance that is not waited for must not trust its cache.
+   */
+  memberSince(): number | null;
   listen(userId: string, listener: (event: HubMessage) => void): Listening;
   /** Sees every message, before the user's own listeners. */
   onMessage(watcher: (event: HubMessage) => void): void;
@@ -41,9 +54,16 @@ export interface TokenEventHub {
 
 type Listener = (event: HubMessage) => void;
 
-/** Local fan-out shared by both hubs: watchers, then listeners per user. */
+/**
+ * Event ids remembered to deliver each event once, whether it came from Redis,
+ * from the stored log or from both. Far more than can be in flight at once.
+ */
+const DELIVERED_IDS = 50_000;
+
+/** Local fan-out shared by both hubs: watchers, then listeners per user; each event id once. */
 class Dispatcher {
   private readonly byUser = new Map<string, Set<Listener>>();
+  private readonly delivered = new LRUCache<string, true>({ max: DELIVERED_IDS });
   readonly watchers: Listener[] = [];
   readonly resyncWatchers: (() => void)[] = [];
 
@@ -61,6 +81,8 @@ class Dispatcher {
   }
 
   deliver(event: HubMessage): void {
+    if (this.delivered.has(event.id)) return;
+    this.delivered.set(event.id, true);
     for (const watcher of this.watchers) this.call(watcher, event);
     const listeners = this.byUser.get(event.userId);
     if (!listeners) return;
@@ -105,16 +127,17 @@ export function inProcessHub(logger: Logger): TokenEventHub {
   return {
     ...hubOn(dispatcher, ready),
     publish: async (event) => dispatcher.deliver(event),
+    receive: (event) => dispatcher.deliver(event),
+    // One instance: nobody else can be waiting for it.
+    memberSince: () => -Infinity,
     healthy: () => true,
     ready,
     close: async () => undefined,
   };
 }
 
-const HUB_CHANNEL = 'api-token-events';
-
-/** How long a publish holds its caller at most, waiting for Redis and for the other instances' acknowledgements. */
-const PUBLISH_WAIT_MS = 250;
+/** The channel, under the deployment's `REDIS_KEY_PREFIX`: another deployment on the same Redis never hears it. */
+const CHANNEL = 'token-events';
 
 /**
  * On the wire: the message, and where the instance that published it waits
@@ -122,41 +145,60 @@ const PUBLISH_WAIT_MS = 250;
  */
 interface Envelope {
   readonly event: HubMessage;
-  /** `<ack channel> <sequence>`; each receiver publishes the sequence there once it applied the event. */
+  /** `<ack channel> <sequence>`; each receiver publishes `<sequence> <its instance id>` there once it applied the event. */
   readonly ack?: string;
 }
 
+interface RedisHubOptions {
+  /** Prefix of the channel and of the member set (`REDIS_KEY_PREFIX`). */
+  readonly keyPrefix: string;
+  /**
+   * How long a publish holds its caller at most, waiting for the other
+   * instances' acknowledgements. At least the log follower's lease, so that
+   * once it has passed every instance has read the change from the stored
+   * log or stopped trusting its cache.
+   */
+  readonly publishWaitMs: number;
+  /** With Redis unreachable, a subscriber fails after this long instead of waiting for ever. */
+  readonly readyTimeoutMs?: number | undefined;
+  /** Called when a publish fails, for the metrics. */
+  readonly onPublishFailure?: () => void;
+}
+
+/** A publish waiting for acknowledgements; `expected` is known once Redis answers the publish. */
+interface Pending {
+  readonly acked: Set<string>;
+  expected: readonly string[] | null;
+  readonly done: () => void;
+}
+
 /**
- * Events cross instances and regions through one Redis pub/sub channel. The
- * hub is healthy while Redis has confirmed this instance's subscription;
- * after an interruption it reports a resync, since whatever was published
- * meanwhile never arrived here.
+ * Events cross instances and regions through one Redis pub/sub channel of
+ * this deployment. The hub is healthy while Redis has confirmed this
+ * instance's subscription; after an interruption it reports a resync.
+ * Redis is the fast path only: every instance also follows the stored log
+ * (`LogFollower`), which delivers whatever Redis lost or delayed, and the
+ * dispatcher delivers each event id once.
  *
- * A publish resolves once every instance subscribed at that moment has
- * applied the message (dropped its cache entries, marked sockets dead) and
- * said so on the publisher's acknowledgement channel, or after
- * `PUBLISH_WAIT_MS`: so when a revoke answers on one instance, the next
- * request to any other is already refused.
+ * A publish resolves once every instance registered at that moment (see
+ * `HubMembers`) has applied the message and said so on the publisher's
+ * acknowledgement channel, or after `publishWaitMs`: so when a revoke
+ * answers on one instance, the next request to any other is already refused.
  */
-export function redisHub(
-  url: string,
-  logger: Logger,
-  {
-    /** With Redis unreachable, a subscriber fails after this long instead of waiting for ever. */
-    readyTimeoutMs = 5_000,
-    /** Called when a publish fails, for the metrics. */
-    onPublishFailure = () => undefined,
-  }: { readonly readyTimeoutMs?: number | undefined; readonly onPublishFailure?: () => void } = {},
-): TokenEventHub {
+export function redisHub(url: string, logger: Logger, options: RedisHubOptions): TokenEventHub {
+  const { keyPrefix, publishWaitMs, readyTimeoutMs = 5_000, onPublishFailure = () => undefined } = options;
+  const channel = `${keyPrefix}${CHANNEL}`;
+  const instanceId = randomUUID();
+  const ackPrefix = `${channel}:ack:`;
+  const ackChannel = `${ackPrefix}${instanceId}`;
   const publisher = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
   // We subscribe ourselves on every (re)connect, to know when it is confirmed.
   const subscriber = new Redis(url, { lazyConnect: false, autoResubscribe: false });
+  const members = new HubMembers(publisher, `${keyPrefix}token-event-instances`, instanceId, logger);
   const dispatcher = new Dispatcher(logger);
-  const ackChannel = `${HUB_CHANNEL}:ack:${randomUUID()}`;
-  /** Publishes waiting for acknowledgements, by sequence; `expected` is known once Redis answers the PUBLISH. */
-  const awaitingAcks = new Map<number, { acked: number; expected: number | null; done: () => void }>();
-  const settle = (pending: { acked: number; expected: number | null; done: () => void }) => {
-    if (pending.expected !== null && pending.acked >= pending.expected) pending.done();
+  const awaitingAcks = new Map<number, Pending>();
+  const settle = (pending: Pending) => {
+    if (pending.expected?.every((id) => id === instanceId || pending.acked.has(id))) pending.done();
   };
   let sequence = 0;
   let subscribed = false;
@@ -168,13 +210,13 @@ export function redisHub(
     client.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
   }
   const lost = () => {
-    if (subscribed && !closing) logger.warn('token events: Redis subscription lost; caches are bypassed until it is back');
+    if (subscribed && !closing) logger.warn('token events: Redis subscription lost; events come from the stored log until it is back');
     subscribed = false;
   };
   subscriber.on('close', lost);
   subscriber.on('reconnecting', lost);
   subscriber.on('ready', () => {
-    subscriber.subscribe(HUB_CHANNEL, ackChannel).then(
+    subscriber.subscribe(channel, ackChannel).then(
       () => {
         subscribed = true;
         for (const wake of waiting) wake();
@@ -188,11 +230,12 @@ export function redisHub(
       (error: unknown) => logger.warn({ err: error }, 'could not subscribe to token events'),
     );
   });
-  subscriber.on('message', (channel: string, message: string) => {
-    if (channel === ackChannel) {
-      const pending = awaitingAcks.get(Number(message));
-      if (pending) {
-        pending.acked++;
+  subscriber.on('message', (from: string, message: string) => {
+    if (from === ackChannel) {
+      const [seq, by] = message.split(' ');
+      const pending = awaitingAcks.get(Number(seq));
+      if (pending && by) {
+        pending.acked.add(by);
         settle(pending);
       }
       return;
@@ -204,10 +247,12 @@ export function redisHub(
       logger.error({ err: error }, 'unreadable token event from redis');
       return;
     }
+    // Delivered once, whether the log follower already did or not; acknowledged either way.
     dispatcher.deliver(envelope.event);
     const [replyTo, seq] = envelope.ack?.split(' ') ?? [];
-    if (replyTo?.startsWith(`${HUB_CHANNEL}:ack:`) && seq) publisher.publish(replyTo, seq).catch(() => undefined);
+    if (replyTo?.startsWith(ackPrefix) && seq) publisher.publish(replyTo, `${seq} ${instanceId}`).catch(() => undefined);
   });
+  members.start();
 
   const ready = (): Promise<void> => {
     if (subscribed) return Promise.resolve();
@@ -228,22 +273,22 @@ export function redisHub(
   return {
     ...hubOn(dispatcher, ready),
     async publish(event) {
+      // This instance applies its own message at once, whatever Redis does.
+      dispatcher.deliver(event);
       const seq = ++sequence;
       let timer: NodeJS.Timeout | undefined;
-      // During an outage other instances bypass their caches and replay from
-      // the database when Redis returns: no reason to hold the caller long.
       const acknowledged = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, PUBLISH_WAIT_MS);
+        timer = setTimeout(resolve, publishWaitMs);
         timer.unref();
-        awaitingAcks.set(seq, { acked: 0, expected: null, done: resolve });
+        awaitingAcks.set(seq, { acked: new Set(), expected: null, done: resolve });
       });
       const envelope: Envelope = { event, ack: `${ackChannel} ${seq}` };
-      publisher.publish(HUB_CHANNEL, JSON.stringify(envelope)).then(
-        (receivers) => {
+      publisher.eval(PUBLISH_TO_MEMBERS, 2, members.key, channel, JSON.stringify(envelope)).then(
+        (registered) => {
           const pending = awaitingAcks.get(seq);
           if (!pending) return;
-          // Every instance subscribed now, this one included, acknowledges; some may already have.
-          pending.expected = receivers;
+          // Only this deployment's instances registered now; some may already have acknowledged.
+          pending.expected = Array.isArray(registered) ? registered.map(String) : [];
           settle(pending);
         },
         (error: unknown) => {
@@ -258,11 +303,14 @@ export function redisHub(
         awaitingAcks.delete(seq);
       }
     },
+    receive: (event) => dispatcher.deliver(event),
+    memberSince: () => members.registeredSince(),
     healthy: () => subscribed,
     ready,
     async close() {
       closing = true;
       subscribed = false;
+      await members.stop();
       // quit() waits for a connection that may never come; an unconnected client is just dropped.
       await Promise.allSettled(
         [publisher, subscriber].map(async (client) => {

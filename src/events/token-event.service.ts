@@ -31,7 +31,7 @@ export class TokenEventService {
 
   constructor(
     private readonly orm: MikroORM,
-    private readonly hub: TokenEventHub,
+    private readonly hub: Pick<TokenEventHub, 'listen' | 'onResync' | 'healthy'>,
   ) {
     hub.onResync(() => {
       // Events may have been missed on the hub: what the streams heard is no longer the newest.

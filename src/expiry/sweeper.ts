@@ -86,6 +86,19 @@ export class Sweeper {
     }
   }
 
+  /**
+   * Expires one token now if it is due (a socket's timer at `expiresAt`), so
+   * its EXPIRED event reaches the socket before it closes. Does nothing when
+   * the token is gone already: whoever expired it published the event.
+   */
+  async expireToken(tokenId: string): Promise<void> {
+    const { changes, tokens, clock } = this.options;
+    const done = await changes.run(async (tx) =>
+      tokens.expireMany(tx, await this.claim(tx, { id: tokenId, expiresAt: { $lte: clock.now() } })),
+    );
+    this.options.metrics?.tokensExpired.inc(done);
+  }
+
   private schedule(delay: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {

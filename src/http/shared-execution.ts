@@ -16,12 +16,28 @@ export interface SharedExecution {
   subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
 }
 
+/** The event each shared result was executed for (see `sourceEventOf`). */
+const sources = new WeakMap<ExecutionResult, object>();
+
+/**
+ * The source event a subscription result was executed from, whatever fields
+ * the client selected: the transport decides whether the event ends the
+ * socket from the event itself, not from the result's fields.
+ */
+export function sourceEventOf(result: ExecutionResult): object | undefined {
+  return sources.get(result);
+}
+
 export function sharedExecution(): SharedExecution {
   /** Per event object: results by document and variables; gone with the event. */
   const results = new WeakMap<object, WeakMap<DocumentNode, Map<string, Promise<ExecutionResult>>>>();
 
   const executeOnce = (args: ExecutionArgs, event: unknown): Promise<ExecutionResult> => {
-    const run = async () => execute({ ...args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>;
+    const run = async () => {
+      const result = await (execute({ ...args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>);
+      if (typeof event === 'object' && event !== null) sources.set(result, event);
+      return result;
+    };
     if (typeof event !== 'object' || event === null) return run();
     let byDocument = results.get(event);
     if (!byDocument) results.set(event, (byDocument = new WeakMap()));

@@ -30,6 +30,12 @@ export interface SocketRegistryOptions {
    * @default 500
    */
   readonly closeGraceMs?: number;
+  /**
+   * Records a token's expiry now (its EXPIRED event), when a token socket's
+   * timer finds it due: the socket then closes on that event, after the
+   * subscription got it, instead of without it. Absent: the socket just closes.
+   */
+  readonly expireToken?: (tokenId: string) => Promise<unknown>;
   readonly onError: (error: unknown) => void;
 }
 
@@ -119,6 +125,25 @@ export class SocketRegistry {
     if (alive instanceof Promise) alive.catch(this.options.onError);
   }
 
+  /**
+   * At a token's `expiresAt`: records the expiry, whose EXPIRED event marks
+   * the socket dead and reaches its subscription before the close (see
+   * `onMessage`). Should no event come (the token vanished otherwise), the
+   * socket still closes after the grace period. Resolves whether it lives on.
+   */
+  private async expired(socket: SocketAuthority): Promise<boolean> {
+    const { tokenId, via } = socket.principal;
+    const { expireToken } = this.options;
+    if (via !== 'token' || tokenId === null || !expireToken) return (await this.current(socket)) !== null;
+    // This instance hears its own event before the change returns: the socket is then dead, closing after the grace.
+    await expireToken(tokenId).catch(this.options.onError);
+    if (socket.dead) return false;
+    // Alive: a service clock behind the timer. Dead with no event yet: it may still be on its way.
+    if (await this.options.principals.recheck(socket.credential)) return true;
+    this.kill(socket, 'api token expired', this.closeGraceMs);
+    return false;
+  }
+
   /** Closes the socket when its credential expires (at `expiresAtMs` by `now`), without waiting for a sweep. */
   private armExpiry(socket: SocketAuthority, expiresAtMs: number, now: () => number, minWaitMs = 0): void {
     const wait = expiresAtMs - now();
@@ -129,7 +154,7 @@ export class SocketRegistry {
         // The resolver compares with the clock: an expired credential resolves to null and the socket closes.
         // Still alive (a clock behind the timer): look again a second later.
         else if (!socket.dead) {
-          Promise.resolve(this.current(socket)).then(
+          this.expired(socket).then(
             (alive) => alive && this.armExpiry(socket, expiresAtMs, now, 1_000),
             this.options.onError,
           );

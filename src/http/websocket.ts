@@ -16,7 +16,7 @@ import type { GraphQLContext, Services } from '../auth/context.js';
 import { formatGraphQLError } from './errors.js';
 import { checkOperation } from './operation-limits.js';
 import type { RateLimits } from './rate-limits.js';
-import { sharedExecution } from './shared-execution.js';
+import { sharedExecution, sourceEventOf } from './shared-execution.js';
 import { SocketRegistry, type SocketAuthority } from './socket-registry.js';
 import { SubscriptionLimits } from './socket-limits.js';
 import { credentialInUrl } from './url-secrets.js';
@@ -63,6 +63,8 @@ export interface WebSocketOptions {
    * @default 5_000
    */
   readonly outageRecheckMs?: number;
+  /** Records a token's expiry when a socket's timer finds it due (see `SocketRegistryOptions.expireToken`). */
+  readonly expireToken?: (tokenId: string) => Promise<unknown>;
 }
 
 interface SocketExtra {
@@ -74,14 +76,10 @@ interface SocketExtra {
   [key: PropertyKey]: unknown;
 }
 
-/** The token event a result carries, if any. */
+/** The token event a result was executed from, if any: read from the event, not from the fields the client selected. */
 function eventIn(result: ExecutionResult): { kind: string; tokenId?: string | null } | null {
-  for (const value of Object.values(result.data ?? {})) {
-    if (typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string') {
-      return value as { kind: string; tokenId?: string | null };
-    }
-  }
-  return null;
+  const event = sourceEventOf(result) as { kind?: unknown; tokenId?: string | null } | undefined;
+  return typeof event?.kind === 'string' ? { kind: event.kind, tokenId: event.tokenId ?? null } : null;
 }
 
 function closeForbidden(socket: WebSocket, reason: string): void {
@@ -143,7 +141,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
   });
   const acknowledged = new Set<{ readonly subscriptions: Record<string, unknown> }>();
   const onError = (error: unknown) => logger.error({ err: error }, 'could not re-check a socket credential');
-  const registry = new SocketRegistry({ principals, clock, closeGraceMs, onError });
+  const registry = new SocketRegistry({ principals, clock, closeGraceMs, onError, expireToken: options.expireToken });
   hub.onMessage((message) => registry.onMessage(message));
   hub.onResync(() => registry.recheckAll());
 

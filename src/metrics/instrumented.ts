@@ -62,6 +62,8 @@ export function countingHub(hub: TokenEventHub, metrics: Pick<Metrics, 'eventsPu
       metrics.eventsPublished.inc({ kind: event.kind });
       return hub.publish(event);
     },
+    receive: (event) => hub.receive(event),
+    memberSince: () => hub.memberSince(),
     listen: (userId, listener) => hub.listen(userId, listener),
     onMessage: (watcher) => hub.onMessage(watcher),
     onResync: (watcher) => hub.onResync(watcher),

@@ -85,6 +85,18 @@ describe('expiry sweeper', () => {
     expect(expiredRows).toHaveLength(1);
   });
 
+  it('a token socket open at expiresAt gets EXPIRED, then closes', async () => {
+    // The real clock, a lifetime of seconds, and no sweeper: only the socket's own timer acts.
+    t = await startTestApp({ TOKEN_LIFETIME: 'PT3S' }, { autoSweep: false });
+    const { secret, token } = await generate(t);
+    const events = subscribe<Warning>(t.url, secret, EVENTS, { after: await latestEventId(t.running.orm) });
+    await events.connected;
+    expect(await events.closed).toBe(4403);
+    expect(events.items.map((e) => [e.kind, e.tokenId])).toEqual([['EXPIRED', token.id]]);
+    expect(await t.running.orm.em.fork().count(AuditEvent, { action: 'EXPIRED', tokenId: token.id })).toBe(1);
+    expect(await t.running.orm.em.fork().count(ApiToken, { id: token.id })).toBe(0);
+  });
+
   it('sends only the nearest warning after downtime across several thresholds', async () => {
     const clock = new ManualClock(START);
     const app = await start(clock);

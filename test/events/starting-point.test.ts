@@ -21,6 +21,12 @@ class ManualHub implements TokenEventHub {
     this.listeners.set(user, listeners.add(listener));
     return { ready: Promise.resolve(), stop: () => void listeners.delete(listener) };
   }
+  receive(message: HubMessage): void {
+    this.deliver(message);
+  }
+  memberSince(): number {
+    return -Infinity;
+  }
   onMessage(): void {}
   onResync(watcher: () => void): void {
     this.resyncWatchers.push(watcher);

@@ -110,6 +110,18 @@ describe('apiTokenEvents subscription', () => {
     await t.gql(REVOKE, { auth: alice });
   });
 
+  it('a token subscriber that selected only { id } still gets its final REVOKED before the close', async () => {
+    const generated = await t.gql<{ generateApiToken: { secret: string } }>(GENERATE, { auth: bob });
+    const secret = generated.body.data?.generateApiToken.secret ?? '';
+    const onlyIds = subscribe<{ id: string }>(t.url, secret, 'subscription($after: ID) { apiTokenEvents(after: $after) { id } }', {
+      after: await latestEventId(t.running.orm),
+    });
+    await onlyIds.connected;
+    await t.gql(REVOKE, { auth: bob });
+    expect(await onlyIds.closed).toBe(4403);
+    expect(onlyIds.items).toEqual([{ id: await latestEventId(t.running.orm) }]);
+  });
+
   it("closes every socket of a user who is deactivated, session ones included", async () => {
     const carol = await t.session('carol@globex.example.com');
     const viaSession = subscribe<TokenEvent>(t.url, carol, EVENTS);

@@ -177,6 +177,8 @@ describe('event publish failures', () => {
   it('are counted when Redis does not take a publish', async () => {
     const metrics = createMetrics();
     const hub = redisHub(`redis://127.0.0.1:${await closedPort()}`, pino({ level: 'silent' }), {
+      keyPrefix: 'api-tokens-test:metrics:',
+      publishWaitMs: 250,
       onPublishFailure: () => metrics.eventPublishFailures.inc(),
     });
     try {

@@ -16,6 +16,8 @@ function manualHub() {
       listeners.add(listener);
       return { ready: Promise.resolve(), stop: () => listeners.delete(listener) };
     },
+    receive: (event) => listeners.forEach((listener) => listener(event)),
+    memberSince: () => -Infinity,
     onMessage: () => undefined,
     onResync: (watcher) => void resyncs.push(watcher),
     healthy: () => true,
