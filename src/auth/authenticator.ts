@@ -8,5 +8,6 @@ import type { Principal } from './principal.js';
  * answer needed a read). `PrincipalResolver` is the one implementation.
  */
 export interface Authenticator {
-  authenticate(authorization: string | undefined): MaybePromise<Principal | null>;
+  /** `address` is the caller's client address, recorded as an API token's last-used address. */
+  authenticate(authorization: string | undefined, address?: string): MaybePromise<Principal | null>;
 }

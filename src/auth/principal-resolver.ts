@@ -122,28 +122,31 @@ export class PrincipalResolver implements Authenticator {
    * sent. A credential that does not authenticate throws `InvalidTokenError`,
    * whatever the reason.
    */
-  authenticate(authorization: string | undefined): MaybePromise<Principal | null> {
+  authenticate(authorization: string | undefined, address?: string): MaybePromise<Principal | null> {
     if (authorization === undefined || authorization.trim() === '') return null;
-    return andThen(this.resolve(authorization), (resolved) => {
+    return andThen(this.resolve(authorization, address), (resolved) => {
       if (!resolved) throw new InvalidTokenError();
       return resolved.principal;
     });
   }
 
-  /** What `Bearer <credential>` stands for if it authenticates now; null for anything else. */
-  resolve(authorization: string): MaybePromise<Resolved | null> {
+  /**
+   * What `Bearer <credential>` stands for if it authenticates now; null for
+   * anything else. `address` is the caller's, recorded as a token's last-used address.
+   */
+  resolve(authorization: string, address?: string): MaybePromise<Resolved | null> {
     const credential = bearerCredential(authorization);
     if (credential === null) return null;
-    return looksLikeApiToken(credential) ? this.token(credential) : this.session(credential);
+    return looksLikeApiToken(credential) ? this.token(credential, address) : this.session(credential);
   }
 
-  /** An API token's secret, without the `Bearer` scheme (OAuth introspection). */
-  token(secret: string): MaybePromise<Resolved | null> {
+  /** An API token's secret, without the `Bearer` scheme (OAuth introspection, which passes no address). */
+  token(secret: string, address?: string): MaybePromise<Resolved | null> {
     // The shape bounds what is hashed. The checksum is there to spare the
     // database a made-up token, so only a cache miss needs it: the cache holds
     // nothing but digests the database knew.
     if (!hasTokenShape(secret)) return null;
-    return this.tokenByDigest(digestToken(secret), () => isWellFormedToken(secret));
+    return this.tokenByDigest(digestToken(secret), () => isWellFormedToken(secret), address);
   }
 
   /** Re-checks a credential verified earlier (a socket's, at each operation and event). */
@@ -154,19 +157,23 @@ export class PrincipalResolver implements Authenticator {
   // Below, a cache hit answers synchronously; only a read returns a promise (see maybe-promise.ts).
 
   /** `worthReading` says, on a cache miss, whether the database may know the token at all. */
-  private tokenByDigest(digest: string, worthReading: () => boolean = () => true): MaybePromise<Resolved | null> {
+  private tokenByDigest(
+    digest: string,
+    worthReading: () => boolean = () => true,
+    address?: string,
+  ): MaybePromise<Resolved | null> {
     const cacheable = this.options.cacheable();
     const cached = cacheable ? this.tokens.get(digest) : undefined;
-    if (cached) return this.liveToken(cached);
+    if (cached) return this.liveToken(cached, address);
     if (!worthReading()) return null;
-    return this.loadToken(digest, cacheable).then((entry) => entry && this.liveToken(entry));
+    return this.loadToken(digest, cacheable).then((entry) => entry && this.liveToken(entry, address));
   }
 
-  private liveToken(entry: TokenEntry): Resolved | null {
+  private liveToken(entry: TokenEntry, address: string | undefined): Resolved | null {
     const now = this.options.clock.now();
     const { user, token } = entry;
     if (isExpired(token, now) || !user.active || !user.apiTokensEnabled) return null;
-    this.options.usage.record(token.id, now);
+    this.options.usage.record(token.id, now, address ?? null);
     return entry;
   }
 
@@ -210,7 +217,7 @@ export class PrincipalResolver implements Authenticator {
         credential: { kind: 'token', digest },
         token: { id: record.id, createdAt: record.createdAt, expiresAt: record.expiresAt },
         user: record.user,
-        principal: principalOf(record.user, 'token', record.id),
+        principal: principalOf(record.user, 'token', record),
       };
       if (cacheable && epoch === this.epoch && this.options.cacheable()) this.remember(digest, entry);
       return entry;

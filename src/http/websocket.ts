@@ -173,7 +173,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
       const { ip } = ctx.extra;
       // An address over its failed-authentication budget is turned away before any lookup.
       if (limits.authBlocked(ip) !== null) return closeRateLimited(ctx.extra.socket);
-      const resolved = credential.trim() === '' ? null : await principals.resolve(credential);
+      const resolved = credential.trim() === '' ? null : await principals.resolve(credential, ip);
       options.onAuthentication?.(credential, resolved !== null);
       if (!resolved) {
         const verdict = credential.trim() === '' ? null : await limits.authFailed(ip);
@@ -196,7 +196,9 @@ export function createWebSocketServer(options: WebSocketOptions): {
       // would never reach this socket: check once more.
       const alive = (await registry.current(authority)) !== null;
       if (alive) acknowledged.add(ctx);
-      return alive;
+      // A socket has no per-message headers: the `connection_ack` payload carries what HTTP's Api-Token-Expiration says.
+      const expiresAt = resolved.principal.tokenExpiresAt;
+      return alive && expiresAt ? { apiTokenExpiration: expiresAt.toISOString() } : alive;
     },
     // graphql-ws would parse and validate on its own, without limits, and throw (4500) on a syntax
     // error: parse and validate here, with the limits HTTP applies, and answer refusals with `error`.

@@ -17,7 +17,7 @@ import type { Metrics } from './metrics.js';
 export function measuredAuthenticator(metrics: Pick<Metrics, 'authentications'>, inner: Authenticator): Authenticator {
   return {
     // As synchronous as the inner check: a cached credential costs no promise here either.
-    authenticate(authorization) {
+    authenticate(authorization, address) {
       const ok = (principal: Principal | null) => {
         countAuthentication(metrics, authorization, 'ok');
         return principal;
@@ -28,7 +28,7 @@ export function measuredAuthenticator(metrics: Pick<Metrics, 'authentications'>,
       };
       let principal: MaybePromise<Principal | null>;
       try {
-        principal = inner.authenticate(authorization);
+        principal = inner.authenticate(authorization, address);
       } catch (error) {
         return failed(error);
       }

@@ -97,5 +97,6 @@ export function scimPrincipal(tenant: ScimTenant): Principal {
     apiTokensEnabled: false,
     via: 'scim',
     tokenId: null,
+    tokenExpiresAt: null,
   };
 }
