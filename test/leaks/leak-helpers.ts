@@ -61,7 +61,7 @@ export async function postAlerts(
             source: alert.source ?? 'content',
           })),
         );
-  const signature = scanner
+  const signature: Record<string, string> = scanner
     ? {
         'github-public-key-identifier': scanner.identifier,
         'github-public-key-signature': sign('sha256', Buffer.from(body), { key: scanner.privateKey, dsaEncoding: 'der' }).toString('base64'),
