@@ -61,6 +61,8 @@ export class ScanningKeys {
   }
 
   private async key(identifier: string): Promise<KeyObject | null> {
+    // A read under way may bring this very key: wait for it rather than judge by the old cache.
+    if (this.reading) await this.reading;
     const age = this.now() - this.readAt;
     const known = this.keys.get(identifier);
     if (known && age < (this.options.maxAgeMs ?? 3_600_000)) return known;
