@@ -213,7 +213,8 @@ export interface RateLimitsOptions {
  *   emails those changes send;
  * - failed authentications (bearer on `/graphql` and graphql-ws, Basic on
  *   `/oauth/introspect`) per client address (an IPv6 client per /64);
- * - introspections per client id, and `/oauth/revoke` calls per client IP.
+ * - introspections per client id, `/oauth/revoke` and `/credentials/revoke`
+ *   calls per client IP.
  */
 export class RateLimits {
   private readonly tokenChanges: Budget;

@@ -47,7 +47,7 @@ export interface HttpServerOptions {
 }
 
 /** On every response to a request authenticated by an API token: when that token expires (ISO 8601). */
-export const API_TOKEN_EXPIRATION = 'api-token-expiration';
+const API_TOKEN_EXPIRATION = 'api-token-expiration';
 
 /** The longest `close()` waits for requests in flight before it cuts their connections. */
 const CLOSE_GRACE_MS = 10_000;

@@ -1,5 +1,5 @@
 /** At most this many tokens per request, on both endpoints. */
-export const MAX_REPORTED_TOKENS = 1000;
+const MAX_REPORTED_TOKENS = 1000;
 
 /** The longest token string looked at; ours are 53 characters, and anything far longer is not one. */
 const MAX_TOKEN_LENGTH = 1024;

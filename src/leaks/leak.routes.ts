@@ -18,8 +18,8 @@ export interface LeakRoutesOptions {
 /** The largest body either endpoint reads: a GitHub batch of 1,000 alerts with long URLs. */
 const LEAK_BODY_LIMIT = 1024 * 1024;
 
-export const GITHUB_KEY_IDENTIFIER = 'github-public-key-identifier';
-export const GITHUB_KEY_SIGNATURE = 'github-public-key-signature';
+const GITHUB_KEY_IDENTIFIER = 'github-public-key-identifier';
+const GITHUB_KEY_SIGNATURE = 'github-public-key-signature';
 
 /** What `/credentials/revoke` answers to every well-formed request, whatever it named. */
 const ACCEPTED = { status: 'accepted', message: 'Any of these that were live API tokens are now revoked.' };

@@ -93,12 +93,12 @@ export class ScanningKeys {
       signal: AbortSignal.timeout(fetchTimeoutMs),
     });
     if (!response.ok) throw new Error(`the key document answered ${response.status}`);
-    return (await response.json()) as unknown;
+    return await response.json();
   }
 }
 
 /** The keys of a key document; throws when it is not one, so the keys known before stay. */
-export function parseKeyDocument(document: unknown): Map<string, KeyObject> {
+function parseKeyDocument(document: unknown): Map<string, KeyObject> {
   const entries = (document as { public_keys?: unknown } | null)?.public_keys;
   if (!Array.isArray(entries)) throw new Error('the key document has no public_keys list');
   const keys = new Map<string, KeyObject>();

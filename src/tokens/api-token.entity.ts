@@ -38,10 +38,6 @@ export class ApiToken {
   @Property({ type: 'string', length: 32, nullable: true })
   lastUsedRegion: string | null = null;
 
-  /** The client address of the last use, as `TRUST_PROXY` resolves it (45 fits any IPv6 text form). */
-  @Property({ type: 'string', length: 45, nullable: true })
-  lastUsedAddress: string | null = null;
-
   /**
    * Expiry-warning thresholds (in ms) at or above this need no warning: the
    * smallest one already sent, or the lifetime for a new token. Updated with a
@@ -49,4 +45,12 @@ export class ApiToken {
    */
   @Property({ type: new BigIntType('number'), nullable: true })
   warnedThresholdMs: number | null = null;
+
+  /**
+   * The client address of the last use, as `TRUST_PROXY` resolves it (45 fits
+   * any IPv6 text form). Last in the class as in the table, which a migration
+   * extended.
+   */
+  @Property({ type: 'string', length: 45, nullable: true })
+  lastUsedAddress: string | null = null;
 }
