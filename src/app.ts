@@ -29,6 +29,8 @@ import { countAuthentication, countingHub, measuredAuthenticator } from './metri
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { metricsRoute } from './metrics/metrics.routes.js';
 import { createMail, type Mail } from './mail/mail.js';
+import { LeakResponder } from './leaks/leak-responder.js';
+import { leakRoutes } from './leaks/leak.routes.js';
 import { queueMailFor } from './mail/outbox.js';
 import { TokenService } from './tokens/token.service.js';
 import { TokenUsage } from './tokens/token-usage.js';
@@ -239,6 +241,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         limits,
         logger,
         onOperation: (resource, method, status) => metrics.scimOperations.inc({ resource, method, status: String(status) }),
+      });
+      await http.register(leakRoutes, {
+        responder: new LeakResponder(orm, changes, clock, tokens),
+        limits,
+        logger,
+        secretScanningKeys: config.secretScanningKeys,
       });
       await registerWeb(http, { config, sessions, users });
       if (config.metricsToken) await http.register(metricsRoute, { metrics, token: config.metricsToken });

@@ -83,6 +83,11 @@ export interface Config {
   readonly operationLimits: OperationLimits;
   readonly websocket: WebSocketLimits;
   readonly connections: ConnectionLimits;
+  /**
+   * Where the secret scanner's public keys are (`https://` URL or file path).
+   * Null: `POST /secret-scanning/github` is not served.
+   */
+  readonly secretScanningKeys: string | null;
 }
 
 export interface ConnectionLimits {
@@ -109,6 +114,8 @@ export interface RateLimitsConfig {
   readonly revoke: RateLimit;
   /** SCIM requests per organisation (`SCIM_RATE_LIMIT` a minute). */
   readonly scim: RateLimit;
+  /** `POST /credentials/revoke` calls per client IP (anyone may report exposed tokens). */
+  readonly credentialReports: RateLimit;
 }
 
 export interface WebSocketLimits {
@@ -264,6 +271,11 @@ const EnvSchema = z.object({
   RATE_LIMIT_AUTH_FAILURES: rateLimit('RATE_LIMIT_AUTH_FAILURES').default(limitDefault(30, 'PT1M', 60_000)),
   RATE_LIMIT_INTROSPECTION: rateLimit('RATE_LIMIT_INTROSPECTION').default(limitDefault(6000, 'PT1M', 60_000)),
   RATE_LIMIT_REVOKE: rateLimit('RATE_LIMIT_REVOKE').default(limitDefault(30, 'PT1M', 60_000)),
+  // GitHub's credential revocation API allows 60 requests an hour.
+  RATE_LIMIT_CREDENTIAL_REPORTS: rateLimit('RATE_LIMIT_CREDENTIAL_REPORTS').default(limitDefault(60, 'PT1H', 3_600_000)),
+  SECRET_SCANNING_KEYS: optionalText.refine((v) => v === null || !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith('https://'), {
+    message: 'SECRET_SCANNING_KEYS must be an https:// URL or a file path',
+  }),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'REDIS_KEY_PREFIX must be 1-64 letters, digits or : . _ -')
@@ -381,6 +393,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       introspection: e.RATE_LIMIT_INTROSPECTION,
       revoke: e.RATE_LIMIT_REVOKE,
       scim: { points: e.SCIM_RATE_LIMIT, duration: { iso: 'PT1M', ms: 60_000 } },
+      credentialReports: e.RATE_LIMIT_CREDENTIAL_REPORTS,
     },
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     corsOrigins,
@@ -407,6 +420,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // Behind a proxy every connection comes from the proxy: the cap is then the proxy's job, unless asked for.
       maxPerAddress: e.HTTP_MAX_CONNECTIONS_PER_ADDRESS ?? (trustProxy === false ? DEFAULT_CONNECTIONS_PER_ADDRESS : 0),
     },
+    secretScanningKeys: e.SECRET_SCANNING_KEYS,
   };
 }
 

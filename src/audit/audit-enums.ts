@@ -31,6 +31,10 @@ const ACTOR_KINDS: Record<ActorKind, { description: string }> = {
   token: { description: 'A request made with the API token itself.' },
   system: { description: 'The service, e.g. the expiry sweeper, or an operator with the admin CLI.' },
   scim: { description: "The organisation's identity provider, over SCIM." },
+  leak: {
+    description:
+      'A report that the token was exposed: a secret scanner (`actor` github-secret-scanning, `reason` where it was found) or anyone over POST /credentials/revoke (`actor` names their address).',
+  },
 };
 
 const selfMap = <K extends string>(keys: readonly K[]): { [P in K]: P } =>

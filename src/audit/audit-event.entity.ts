@@ -7,9 +7,10 @@ export type { AuditAction } from '../events/event-rules.js';
 
 /**
  * Who caused an event: a signed-in person, a request made with the token
- * itself, the service, or an organisation's identity provider over SCIM.
+ * itself, the service, an organisation's identity provider over SCIM, or a
+ * report that the token leaked (a secret scanner, or anyone who found it).
  */
-export type ActorKind = 'session' | 'token' | 'system' | 'scim';
+export type ActorKind = 'session' | 'token' | 'system' | 'scim' | 'leak';
 
 /**
  * The append-only audit trail, and the store behind subscription replay.

@@ -22,4 +22,6 @@ export interface AuthenticateOptions {
    * @default true
    */
   readonly lookupUnknown?: boolean;
+  /** The caller's client address, recorded as an API token's last-used address. */
+  readonly address?: string;
 }

@@ -11,7 +11,11 @@ export interface PrincipalUser {
   readonly apiTokensEnabled: boolean;
 }
 
-export function principalOf(user: PrincipalUser, via: Principal['via'], tokenId: string | null): Principal {
+export function principalOf(
+  user: PrincipalUser,
+  via: Principal['via'],
+  token: { readonly id: string; readonly expiresAt: Date } | null,
+): Principal {
   return {
     userId: user.id,
     email: user.email,
@@ -22,6 +26,7 @@ export function principalOf(user: PrincipalUser, via: Principal['via'], tokenId:
     businessUnits: user.businessUnits,
     apiTokensEnabled: user.apiTokensEnabled,
     via,
-    tokenId,
+    tokenId: token?.id ?? null,
+    tokenExpiresAt: token?.expiresAt ?? null,
   };
 }

@@ -154,7 +154,8 @@ export class PrincipalResolver implements Authenticator {
   /**
    * What `Bearer <credential>` stands for if it authenticates now; null for
    * anything else. A session JWT is checked by its signature before anything
-   * is read, so `lookupUnknown` only concerns API tokens.
+   * is read, so `lookupUnknown` only concerns API tokens; `address` is the
+   * caller's, recorded as a token's last-used address.
    */
   resolve(authorization: string, options?: AuthenticateOptions): MaybePromise<Resolved | null> {
     const credential = bearerCredential(authorization);
@@ -171,7 +172,7 @@ export class PrincipalResolver implements Authenticator {
     if (!hasTokenShape(secret)) return null;
     const digest = digestToken(secret);
     const lookupUnknown = options?.lookupUnknown ?? true;
-    return this.tokenByDigest(digest, () => isWellFormedToken(secret) && (lookupUnknown || this.knownDigests.has(digest)));
+    return this.tokenByDigest(digest, () => isWellFormedToken(secret) && (lookupUnknown || this.knownDigests.has(digest)), options?.address);
   }
 
   /** Re-checks a credential verified earlier (a socket's, at each operation and event). */
@@ -182,19 +183,23 @@ export class PrincipalResolver implements Authenticator {
   // Below, a cache hit answers synchronously; only a read returns a promise (see maybe-promise.ts).
 
   /** `worthReading` says, on a cache miss, whether the database may know the token at all. */
-  private tokenByDigest(digest: string, worthReading: () => boolean = () => true): MaybePromise<Resolved | null> {
+  private tokenByDigest(
+    digest: string,
+    worthReading: () => boolean = () => true,
+    address?: string,
+  ): MaybePromise<Resolved | null> {
     const cacheable = this.options.cacheable();
     const cached = cacheable ? this.tokens.get(digest) : undefined;
-    if (cached) return this.liveToken(cached);
+    if (cached) return this.liveToken(cached, address);
     if (!worthReading()) return null;
-    return this.loadToken(digest, cacheable).then((entry) => entry && this.liveToken(entry));
+    return this.loadToken(digest, cacheable).then((entry) => entry && this.liveToken(entry, address));
   }
 
-  private liveToken(entry: TokenEntry): Resolved | null {
+  private liveToken(entry: TokenEntry, address: string | undefined): Resolved | null {
     const now = this.options.clock.now();
     const { user, token } = entry;
     if (isExpired(token, now) || !user.active || !user.apiTokensEnabled) return null;
-    this.options.usage.record(token.id, now);
+    this.options.usage.record(token.id, now, address ?? null);
     return entry;
   }
 
@@ -246,7 +251,7 @@ export class PrincipalResolver implements Authenticator {
         credential: { kind: 'token', digest },
         token: { id: record.id, createdAt: record.createdAt, expiresAt: record.expiresAt },
         user: record.user,
-        principal: principalOf(record.user, 'token', record.id),
+        principal: principalOf(record.user, 'token', record),
       };
       if (cacheable && epoch === this.epoch && this.options.cacheable()) this.remember(digest, entry);
       return entry;

@@ -24,6 +24,8 @@ export interface Principal {
   readonly via: 'session' | 'token' | 'scim';
   /** Set when `via` is `token`: the token that authenticated this request. */
   readonly tokenId: string | null;
+  /** Set when `via` is `token`: when that token expires (the `Api-Token-Expiration` header). */
+  readonly tokenExpiresAt: Date | null;
 }
 
 /** Who caused an audited change. */

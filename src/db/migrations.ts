@@ -8,6 +8,8 @@ import { Migration20261128020000_scim as PostgresScim } from '../../migrations/p
 import { Migration20261128020000_scim as SqliteScim } from '../../migrations/sqlite/Migration20261128020000_scim.js';
 import { Migration20261205000000_credentials_valid_after as PostgresCredentialsValidAfter } from '../../migrations/postgresql/Migration20261205000000_credentials_valid_after.js';
 import { Migration20261205000000_credentials_valid_after as SqliteCredentialsValidAfter } from '../../migrations/sqlite/Migration20261205000000_credentials_valid_after.js';
+import { Migration20261205000000_last_used_address as PostgresLastUsedAddress } from '../../migrations/postgresql/Migration20261205000000_last_used_address.js';
+import { Migration20261205000000_last_used_address as SqliteLastUsedAddress } from '../../migrations/sqlite/Migration20261205000000_last_used_address.js';
 
 /**
  * Applied in this order; append new migrations (`npm run migration:create`
@@ -20,6 +22,7 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261128020000_outbox_event_index', class: SqliteOutboxEventIndex },
   { name: 'Migration20261128020000_scim', class: SqliteScim },
   { name: 'Migration20261205000000_credentials_valid_after', class: SqliteCredentialsValidAfter },
+  { name: 'Migration20261205000000_last_used_address', class: SqliteLastUsedAddress },
 ];
 
 export const postgresMigrations: MigrationObject[] = [
@@ -27,4 +30,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261128010000_outbox', class: PostgresOutbox },
   { name: 'Migration20261128020000_scim', class: PostgresScim },
   { name: 'Migration20261205000000_credentials_valid_after', class: PostgresCredentialsValidAfter },
+  { name: 'Migration20261205000000_last_used_address', class: PostgresLastUsedAddress },
 ];

@@ -10,7 +10,10 @@ export type ApiTokenEventKind = TokenEventKind;
 const KIND_DESCRIPTIONS: { readonly [K in TokenEventKind]: { readonly description: string } } = {
   GENERATED: { description: 'A token was generated (also the second half of a regenerate).' },
   EXPIRY_WARNING: { description: 'The token expires soon: see `daysLeft` and `threshold`.' },
-  REVOKED: { description: 'The token was revoked, by its user, the token itself, support or an admin; `actor` says who.' },
+  REVOKED: {
+    description:
+      'The token was revoked, by its user, the token itself, support or an admin, or because it leaked; `actor` says who, `reason` why.',
+  },
   EXPIRED: { description: 'The token reached `expiresAt` and was deleted.' },
   ACCESS_DISABLED: { description: 'Support or an admin turned API tokens off for the user (revoking any token).' },
   ACCESS_ENABLED: { description: 'Support or an admin turned API tokens back on for the user.' },
@@ -47,6 +50,12 @@ export class ApiTokenEvent {
   @Field(() => String, { nullable: true, description: 'Email of whoever caused the event, or `system`.' })
   actor!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why, when a reason was given: support\'s or an admin\'s, or, for a leaked token, where it was found.',
+  })
+  reason!: string | null;
+
   static of(message: TokenEventMessage): ApiTokenEvent {
     return Object.assign(new ApiTokenEvent(), {
       id: message.id,
@@ -57,6 +66,7 @@ export class ApiTokenEvent {
       daysLeft: message.daysLeft,
       threshold: message.threshold,
       actor: message.actor,
+      reason: message.reason ?? null,
     });
   }
 }

@@ -15,6 +15,8 @@ export interface TokenEventMessage {
   readonly daysLeft: number | null;
   readonly threshold: string | null;
   readonly actor: string;
+  /** Why, when someone gave a reason (support's, or where a leaked token was found). */
+  readonly reason?: string | null;
 }
 
 /**
@@ -57,5 +59,6 @@ export function toTokenEventMessage(event: AuditEvent & { action: TokenEventKind
     daysLeft: event.daysLeft,
     threshold: event.threshold,
     actor: event.actorLabel,
+    reason: event.reason,
   };
 }

@@ -213,7 +213,8 @@ export interface RateLimitsOptions {
  *   emails those changes send;
  * - failed authentications (bearer on `/graphql` and graphql-ws, Basic on
  *   `/oauth/introspect`) per client address (an IPv6 client per /64);
- * - introspections per client id, and `/oauth/revoke` calls per client IP.
+ * - introspections per client id, `/oauth/revoke` and `/credentials/revoke`
+ *   calls per client IP.
  */
 export class RateLimits {
   private readonly tokenChanges: Budget;
@@ -221,6 +222,7 @@ export class RateLimits {
   private readonly introspections: Budget;
   private readonly revocations: Budget;
   private readonly scim: Budget;
+  private readonly credentialReports: Budget;
   private readonly blocked = new BlockList();
 
   constructor(options: RateLimitsOptions) {
@@ -243,6 +245,7 @@ export class RateLimits {
     this.introspections = budget('introspection', limits.introspection);
     this.revocations = budget('revoke', limits.revoke);
     this.scim = budget('scim', limits.scim);
+    this.credentialReports = budget('credential-reports', limits.credentialReports);
     if (redis) {
       redis.on('error', (error: Error) => logger.warn({ err: error }, 'rate limits: redis unavailable, counting in memory'));
     }
@@ -265,6 +268,11 @@ export class RateLimits {
 
   takeRevocation(ip: string): MaybePromise<Verdict> {
     return this.revocations.take(addressKey(ip));
+  }
+
+  /** One `POST /credentials/revoke` from `ip` (an IPv6 client per /64). */
+  takeCredentialReport(ip: string): MaybePromise<Verdict> {
+    return this.credentialReports.take(addressKey(ip));
   }
 
   /** Seconds until `ip` may try a credential again; null when it may now. Synchronous: no I/O. */

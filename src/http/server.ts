@@ -48,6 +48,9 @@ export interface HttpServerOptions {
   readonly metrics?: Metrics;
 }
 
+/** On every response to a request authenticated by an API token: when that token expires (ISO 8601). */
+const API_TOKEN_EXPIRATION = 'api-token-expiration';
+
 /** The longest `close()` waits for requests in flight before it cuts their connections. */
 const CLOSE_GRACE_MS = 10_000;
 
@@ -105,6 +108,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     void reply.header('cache-control', 'no-store');
     const accept = (principal: Principal | null) => {
       request.principal = principal;
+      // Scripts read when their token dies without reading email (as GitHub's GitHub-Authentication-Token-Expiration).
+      if (principal?.tokenExpiresAt) void reply.header(API_TOKEN_EXPIRATION, principal.tokenExpiresAt.toISOString());
       done();
     };
     const refuse = (error: unknown) => {
@@ -122,7 +127,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     let principal: MaybePromise<Principal | null>;
     try {
       // A blocked address's credentials still pass when they verify; only made-up tokens skip the database.
-      principal = authenticator.authenticate(request.headers.authorization, { lookupUnknown: limits.authBlocked(request.ip) === null });
+      principal = authenticator.authenticate(request.headers.authorization, {
+        lookupUnknown: limits.authBlocked(request.ip) === null,
+        address: request.ip,
+      });
     } catch (error) {
       refuse(error);
       return;

@@ -175,7 +175,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
       // An address over its failed-authentication budget still gets in with a credential
       // that verifies; a made-up token from it is refused without a database read.
       const blocked = limits.authBlocked(ip) !== null;
-      const resolved = credential.trim() === '' ? null : await principals.resolve(credential, { lookupUnknown: !blocked });
+      const resolved = credential.trim() === '' ? null : await principals.resolve(credential, { lookupUnknown: !blocked, address: ip });
       options.onAuthentication?.(credential, resolved !== null);
       if (!resolved) {
         if (credential.trim() === '') return false;
@@ -199,7 +199,9 @@ export function createWebSocketServer(options: WebSocketOptions): {
       // would never reach this socket: check once more.
       const alive = (await registry.current(authority)) !== null;
       if (alive) acknowledged.add(ctx);
-      return alive;
+      // A socket has no per-message headers: the `connection_ack` payload carries what HTTP's Api-Token-Expiration says.
+      const expiresAt = resolved.principal.tokenExpiresAt;
+      return alive && expiresAt ? { apiTokenExpiration: expiresAt.toISOString() } : alive;
     },
     // graphql-ws would parse and validate on its own, without limits, and throw (INTERNAL_SERVER_ERROR) on a syntax
     // error: parse and validate here, with the limits HTTP applies, and answer refusals with `error`.

@@ -66,6 +66,7 @@ function compose(event: MailEvent, appUrl: string): { subject: string; blocks: B
         ],
       };
     case 'REVOKED':
+      if (event.actorKind === 'leak') return leaked(event, hint, at, appUrl);
       return {
         subject: 'Your API token was revoked',
         blocks: [
@@ -133,6 +134,29 @@ function compose(event: MailEvent, appUrl: string): { subject: string; blocks: B
   }
 }
 
+/**
+ * A token revoked because it was found in public (a secret scanner's report,
+ * whose reason says where) or reported as exposed by whoever found it.
+ */
+function leaked(event: MailEvent, hint: string, at: string, appUrl: string): { subject: string; blocks: Block[] } {
+  return {
+    subject: 'Your API token was exposed and has been revoked',
+    blocks: [
+      {
+        kind: 'paragraph',
+        text: `Your API token ${hint} was reported as exposed in public, so it has been revoked before anyone could use it.`,
+      },
+      facts([['Token', hint], ['Revoked', at], ['Found', event.reason ?? 'reported as exposed']]),
+      {
+        kind: 'paragraph',
+        strong: true,
+        text: 'Remove it from where it was found, and from anything that still uses it: it no longer works in any region.',
+      },
+      { kind: 'link', text: 'Make a new token on your profile page, and keep it out of code, logs and chats:', url: appUrl },
+    ],
+  };
+}
+
 function facts(rows: readonly (readonly [string, string])[]): Block {
   return { kind: 'facts', rows };
 }
@@ -146,6 +170,8 @@ function describeActor(event: Pick<MailEvent, 'actorKind' | 'actorUserId' | 'act
       return 'the service';
     case 'scim':
       return 'your organisation’s identity provider (directory sync)';
+    case 'leak':
+      return 'the service, because the token was reported as exposed';
     case 'session':
       return event.actorUserId !== null && event.actorUserId === event.subjectUserId
         ? `you (signed in as ${event.actorLabel})`

@@ -112,5 +112,6 @@ export function scimPrincipal(tenant: ScimTenant): Principal {
     apiTokensEnabled: false,
     via: 'scim',
     tokenId: null,
+    tokenExpiresAt: null,
   };
 }

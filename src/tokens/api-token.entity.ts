@@ -46,4 +46,12 @@ export class ApiToken {
    */
   @Property({ type: new BigIntType('number'), nullable: true })
   warnedThresholdMs: number | null = null;
+
+  /**
+   * The client address of the last use, as `TRUST_PROXY` resolves it (45 fits
+   * any IPv6 text form). Last in the class as in the table, which a migration
+   * extended.
+   */
+  @Property({ type: 'string', length: 45, nullable: true })
+  lastUsedAddress: string | null = null;
 }

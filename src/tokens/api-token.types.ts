@@ -24,10 +24,17 @@ export class ApiTokenView {
   @Field(() => String, { nullable: true, description: 'The region of the last use.' })
   lastUsedRegion!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The client address of the last use (behind proxies, as the service trusts them); an address you do not know may mean the token leaked. Null if never used.',
+  })
+  lastUsedAddress!: string | null;
+
   /** The public fields of a token (an entity has more, the digest among them). */
   static fieldsOf(token: ApiTokenView): ApiTokenView {
-    const { id, hint, createdAt, expiresAt, lastUsedAt, lastUsedRegion } = token;
-    return { id, hint, createdAt, expiresAt, lastUsedAt, lastUsedRegion };
+    const { id, hint, createdAt, expiresAt, lastUsedAt, lastUsedRegion, lastUsedAddress } = token;
+    return { id, hint, createdAt, expiresAt, lastUsedAt, lastUsedRegion, lastUsedAddress };
   }
 }
 

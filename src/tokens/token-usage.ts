@@ -18,26 +18,38 @@ export interface TokenUsageOptions {
   readonly flushMs?: number;
 }
 
+/** One token's latest use not written yet. */
+interface PendingUse {
+  readonly at: Date;
+  /** The client address of the use; null when the use had none of its own (an introspection by another service). */
+  readonly address: string | null;
+}
+
 /**
- * `lastUsedAt` / `lastUsedRegion`, coalesced: a use is a map write on the hot
+ * `lastUsedAt` / `lastUsedRegion` / `lastUsedAddress`, coalesced: a use is a map write on the hot
  * path, and a timer writes every token used since the last flush in one
  * UPDATE, so a busy token costs one write per flush instead of one per request.
  */
 export class TokenUsage {
-  private pending = new Map<string, Date>();
+  private pending = new Map<string, PendingUse>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: TokenUsageOptions) {}
 
-  record(tokenId: string, at: Date): void {
-    this.pending.set(tokenId, at);
+  /**
+   * A use of the token at `at`, from `address` (the client address as
+   * `TRUST_PROXY` resolves it). Without an address the last known one stays.
+   */
+  record(tokenId: string, at: Date, address: string | null = null): void {
+    const known = address ?? this.pending.get(tokenId)?.address ?? null;
+    this.pending.set(tokenId, { at, address: known });
   }
 
   /** A use this instance has not written yet, so its own readers never see an older one. */
-  pendingFor(tokenId: string): { at: Date; region: string } | null {
-    const at = this.pending.get(tokenId);
-    return at ? { at, region: this.options.region } : null;
+  pendingFor(tokenId: string): { at: Date; region: string; address: string | null } | null {
+    const use = this.pending.get(tokenId);
+    return use ? { at: use.at, region: this.options.region, address: use.address } : null;
   }
 
   start(): void {
@@ -71,23 +83,33 @@ export class TokenUsage {
     } catch (error) {
       this.options.logger.warn({ err: error, tokens: batch.size }, 'could not record token use; retrying');
       // Newer uses recorded meanwhile win over the ones we put back.
-      for (const [id, at] of batch) if (!this.pending.has(id)) this.pending.set(id, at);
+      for (const [id, use] of batch) if (!this.pending.has(id)) this.pending.set(id, use);
     }
   }
 
-  private async update(entries: readonly (readonly [string, Date])[]): Promise<void> {
+  private async update(entries: readonly (readonly [string, PendingUse])[]): Promise<void> {
     const { orm, region, databaseKind } = this.options;
+    const postgres = databaseKind === 'postgresql';
     // SQLite stores datetimes as epoch milliseconds (as MikroORM maps them); PostgreSQL wants timestamptz.
-    const value = databaseKind === 'postgresql' ? 'cast(? as timestamptz)' : '?';
-    const toParam = (at: Date) => (databaseKind === 'postgresql' ? at.toISOString() : at.getTime());
-    const cases = entries.map(() => `when ? then ${value}`).join(' ');
+    const value = postgres ? 'cast(? as timestamptz)' : '?';
+    const toParam = (at: Date) => (postgres ? at.toISOString() : at.getTime());
+    // A use without an address (an introspection) keeps the address stored before.
+    const address = postgres ? 'coalesce(cast(? as varchar), last_used_address)' : 'coalesce(?, last_used_address)';
+    const atCases = entries.map(() => `when ? then ${value}`).join(' ');
+    const addressCases = entries.map(() => `when ? then ${address}`).join(' ');
     const ids = entries.map(() => '?').join(', ');
     await orm.em.getConnection().execute(
       `update api_tokens
-          set last_used_at = case id ${cases} end,
+          set last_used_at = case id ${atCases} end,
+              last_used_address = case id ${addressCases} end,
               last_used_region = ?
         where id in (${ids})`,
-      [...entries.flatMap(([id, at]) => [id, toParam(at)]), region, ...entries.map(([id]) => id)],
+      [
+        ...entries.flatMap(([id, use]) => [id, toParam(use.at)]),
+        ...entries.flatMap(([id, use]) => [id, use.address]),
+        region,
+        ...entries.map(([id]) => id),
+      ],
       'run',
     );
   }

@@ -54,7 +54,10 @@ export class TokenService {
     if (!token || isExpired(token, this.clock.now())) return null;
     // A use this instance has not flushed yet is newer than the stored one.
     const used = this.usage?.pendingFor(token.id);
-    if (used) Object.assign(token, { lastUsedAt: used.at, lastUsedRegion: used.region });
+    if (used) {
+      Object.assign(token, { lastUsedAt: used.at, lastUsedRegion: used.region });
+      if (used.address !== null) token.lastUsedAddress = used.address;
+    }
     return token;
   }
 
@@ -132,6 +135,25 @@ export class TokenService {
     const token = await tx.em.findOne(ApiToken, { user: userId }, { populate: ['user'] });
     if (!token || isExpired(token, this.clock.now())) return null;
     return this.remove(tx, token, actor, reason);
+  }
+
+  /**
+   * Revokes one named token, if it is still live, inside the caller's
+   * transaction: a leak report names a token (by its digest), not a user's
+   * current one, so a token generated since the report was read stays.
+   * Null when it is gone or expired: a concurrent report of the same token
+   * finds it deleted and records (and mails) nothing.
+   */
+  async revokeTokenWithin(
+    tx: Tx,
+    actor: Actor,
+    token: { readonly id: string; readonly userId: string },
+    reason: string | null,
+  ): Promise<RevokedToken | null> {
+    await this.lockUser(tx, token.userId);
+    const found = await tx.em.findOne(ApiToken, { id: token.id }, { populate: ['user'] });
+    if (!found || isExpired(found, this.clock.now())) return null;
+    return this.remove(tx, found, actor, reason);
   }
 
   /**

@@ -163,7 +163,7 @@ describe.each(['sqlite', 'postgresql'] as const)('admin listings on %s', (kind) 
       auth: await t.session('support@example.com'),
     });
     expect(res.body.data?.__type.fields.map((f) => f.name).sort()).toEqual(
-      ['createdAt', 'expiresAt', 'hint', 'id', 'lastUsedAt', 'lastUsedRegion', 'user'].sort(),
+      ['createdAt', 'expiresAt', 'hint', 'id', 'lastUsedAddress', 'lastUsedAt', 'lastUsedRegion', 'user'].sort(),
     );
   });
 

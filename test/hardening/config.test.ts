@@ -20,6 +20,7 @@ describe('hardening configuration', () => {
       introspection: { points: 6000, duration: { iso: 'PT1M', ms: 60_000 } },
       revoke: { points: 30, duration: { iso: 'PT1M', ms: 60_000 } },
       scim: { points: 600, duration: { iso: 'PT1M', ms: 60_000 } },
+      credentialReports: { points: 60, duration: { iso: 'PT1H', ms: 3_600_000 } },
     });
     expect(config.corsOrigins).toEqual([]);
     expect(config.metricsToken).toBeNull();

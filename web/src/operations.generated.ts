@@ -16,6 +16,7 @@ export type PageStateData = {
     readonly expiresAt: string;
     readonly lastUsedAt: string | null;
     readonly lastUsedRegion: string | null;
+    readonly lastUsedAddress: string | null;
   } | null;
   readonly apiTokenPolicy: {
     readonly lifetime: string;
@@ -27,7 +28,7 @@ export type PageStateData = {
   };
 };
 export type PageStateVariables = Record<string, never>;
-export const PageStateSource = "query PageState {\n  me {\n    email\n    name\n  }\n  myApiToken {\n    id\n    hint\n    createdAt\n    expiresAt\n    lastUsedAt\n    lastUsedRegion\n  }\n  apiTokenPolicy {\n    lifetime\n    lifetimeDays\n    warningDays\n    regions\n    tokensEnabled\n    disabledReason\n  }\n}";
+export const PageStateSource = "query PageState {\n  me {\n    email\n    name\n  }\n  myApiToken {\n    id\n    hint\n    createdAt\n    expiresAt\n    lastUsedAt\n    lastUsedRegion\n    lastUsedAddress\n  }\n  apiTokenPolicy {\n    lifetime\n    lifetimeDays\n    warningDays\n    regions\n    tokensEnabled\n    disabledReason\n  }\n}";
 export const PageState: TypedDocumentNode<PageStateData, PageStateVariables> = gql(PageStateSource);
 
 export type GenerateData = {
@@ -40,11 +41,12 @@ export type GenerateData = {
       readonly expiresAt: string;
       readonly lastUsedAt: string | null;
       readonly lastUsedRegion: string | null;
+      readonly lastUsedAddress: string | null;
     };
   };
 };
 export type GenerateVariables = Record<string, never>;
-export const GenerateSource = "mutation Generate {\n  generateApiToken {\n    secret\n    token {\n      id\n      hint\n      createdAt\n      expiresAt\n      lastUsedAt\n      lastUsedRegion\n    }\n  }\n}";
+export const GenerateSource = "mutation Generate {\n  generateApiToken {\n    secret\n    token {\n      id\n      hint\n      createdAt\n      expiresAt\n      lastUsedAt\n      lastUsedRegion\n      lastUsedAddress\n    }\n  }\n}";
 export const Generate: TypedDocumentNode<GenerateData, GenerateVariables> = gql(GenerateSource);
 
 export type RegenerateData = {
@@ -57,11 +59,12 @@ export type RegenerateData = {
       readonly expiresAt: string;
       readonly lastUsedAt: string | null;
       readonly lastUsedRegion: string | null;
+      readonly lastUsedAddress: string | null;
     };
   };
 };
 export type RegenerateVariables = Record<string, never>;
-export const RegenerateSource = "mutation Regenerate {\n  regenerateApiToken {\n    secret\n    token {\n      id\n      hint\n      createdAt\n      expiresAt\n      lastUsedAt\n      lastUsedRegion\n    }\n  }\n}";
+export const RegenerateSource = "mutation Regenerate {\n  regenerateApiToken {\n    secret\n    token {\n      id\n      hint\n      createdAt\n      expiresAt\n      lastUsedAt\n      lastUsedRegion\n      lastUsedAddress\n    }\n  }\n}";
 export const Regenerate: TypedDocumentNode<RegenerateData, RegenerateVariables> = gql(RegenerateSource);
 
 export type RevokeData = {
