@@ -23,6 +23,8 @@ export interface Config {
   readonly mailMaxAttempts: number;
   /** The profile page; links in emails point here. From `PUBLIC_URL` (or the older `APP_URL`). */
   readonly appUrl: string;
+  /** `PUBLIC_URL` (or `APP_URL`) as given; null when unset. SCIM builds its URLs from it, never from the Host header. */
+  readonly publicUrl: string | null;
   /** Whether a browser GET of `/graphql` gets the offline GraphiQL explorer (default: outside production). */
   readonly graphqlExplorer: boolean;
   /** This instance's region, recorded as a token's last-used region. */
@@ -316,6 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailPollInterval: e.MAIL_POLL_INTERVAL,
     mailMaxAttempts: e.MAIL_MAX_ATTEMPTS,
     appUrl: e.PUBLIC_URL ?? e.APP_URL ?? `http://localhost:${e.PORT}/`,
+    publicUrl: e.PUBLIC_URL ?? e.APP_URL ?? null,
     graphqlExplorer: e.GRAPHQL_EXPLORER ? e.GRAPHQL_EXPLORER === 'true' : e.NODE_ENV !== 'production',
     region: e.REGION,
     regions,

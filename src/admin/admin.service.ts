@@ -126,6 +126,7 @@ export class AdminService {
         }
       }
       if (changed.length === 0) return user;
+      user.updatedAt = this.clock.now();
       await tx.em.flush();
       await tx.record({
         action: 'USER_UPDATED',
@@ -151,6 +152,7 @@ export class AdminService {
       const user = await findManagedUser(tx.em, principal, id, 'id');
       if (!user.active) return user;
       user.active = false;
+      user.updatedAt = this.clock.now();
       await tx.em.flush();
       await tx.record({ action: 'USER_DEACTIVATED', actor: actorOf(principal), occurredAt: this.clock.now(), subject: subjectOf(user) });
       await this.tokens.revokeWithin(tx, actorOf(principal), user.id, 'The account was deactivated.');
@@ -168,6 +170,7 @@ export class AdminService {
       const user = await findManagedUser(tx.em, principal, id, 'id');
       if (user.active) return user;
       user.active = true;
+      user.updatedAt = this.clock.now();
       await tx.em.flush();
       await tx.record({ action: 'USER_REACTIVATED', actor: actorOf(principal), occurredAt: this.clock.now(), subject: subjectOf(user) });
       return user;

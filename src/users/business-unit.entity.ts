@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { Organization } from './organization.entity.js';
 
 @Entity({ tableName: 'business_units' })
 @Unique({ properties: ['organization', 'name'] })
 export class BusinessUnit {
+  [OptionalProps]?: 'updatedAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
@@ -16,4 +18,8 @@ export class BusinessUnit {
 
   @Property({ type: Date })
   createdAt!: Date;
+
+  /** When it was last renamed or its members changed (`meta.lastModified`); null: never since creation. */
+  @Property({ type: Date, nullable: true })
+  updatedAt: Date | null = null;
 }

@@ -7,7 +7,7 @@ import { Role } from './role.js';
 @Entity({ tableName: 'users' })
 @Index({ properties: ['organization', 'externalId'] })
 export class User {
-  [OptionalProps]?: 'active' | 'apiTokensEnabled' | 'apiTokensDisabledReason' | 'externalId';
+  [OptionalProps]?: 'active' | 'apiTokensEnabled' | 'apiTokensDisabledReason' | 'externalId' | 'updatedAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -48,4 +48,8 @@ export class User {
    */
   @Property({ type: 'string', length: 200, nullable: true })
   externalId: string | null = null;
+
+  /** When an admin or the directory last changed what SCIM shows of the user (`meta.lastModified`); null: never since creation. */
+  @Property({ type: Date, nullable: true })
+  updatedAt: Date | null = null;
 }
