@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import { onUniqueViolation } from '../db/unique.js';
 import { BadUserInputError, DuplicateError } from '../errors.js';
 import type { TokenService } from '../tokens/token.service.js';
+import { requireOwnDomain } from './domains.js';
 import { validEmail, validExternalId, validName, validRole, validUnitIds } from './validate.js';
 import { assignableUnits, findManagedUser, requireAdmin } from './scope.js';
 import type { NewUserData, UserChangesData } from './user-data.js';
@@ -64,6 +65,7 @@ export class AdminService {
     return this.unique('email', 'Could not create a user with this email address.', () =>
       this.changes.run(async (tx) => {
         const now = this.clock.now();
+        await requireOwnDomain(tx.em, principal.organizationId, email, 'email');
         const units = await assignableUnits(tx.em, principal, unitIds, [], 'businessUnitIds');
         const organization = tx.em.getReference(Organization, principal.organizationId);
         const user = tx.em.create(User, { organization, email, name, role, externalId, createdAt: now });
@@ -93,6 +95,7 @@ export class AdminService {
       const user = await findManagedUser(tx.em, principal, id, 'id');
       const changed: string[] = [];
       if (email !== null && email !== user.email) {
+        await requireOwnDomain(tx.em, principal.organizationId, email, 'email');
         changed.push(`email ${user.email} -> ${email}`);
         user.email = email;
       }

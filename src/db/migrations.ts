@@ -8,6 +8,8 @@ import { Migration20261128020000_scim as PostgresScim } from '../../migrations/p
 import { Migration20261128020000_scim as SqliteScim } from '../../migrations/sqlite/Migration20261128020000_scim.js';
 import { Migration20261205000000_last_modified as PostgresLastModified } from '../../migrations/postgresql/Migration20261205000000_last_modified.js';
 import { Migration20261205000000_last_modified as SqliteLastModified } from '../../migrations/sqlite/Migration20261205000000_last_modified.js';
+import { Migration20261205010000_organization_domains as PostgresDomains } from '../../migrations/postgresql/Migration20261205010000_organization_domains.js';
+import { Migration20261205010000_organization_domains as SqliteDomains } from '../../migrations/sqlite/Migration20261205010000_organization_domains.js';
 
 /**
  * Applied in this order; append new migrations (`npm run migration:create`
@@ -20,6 +22,7 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261128020000_outbox_event_index', class: SqliteOutboxEventIndex },
   { name: 'Migration20261128020000_scim', class: SqliteScim },
   { name: 'Migration20261205000000_last_modified', class: SqliteLastModified },
+  { name: 'Migration20261205010000_organization_domains', class: SqliteDomains },
 ];
 
 export const postgresMigrations: MigrationObject[] = [
@@ -27,4 +30,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261128010000_outbox', class: PostgresOutbox },
   { name: 'Migration20261128020000_scim', class: PostgresScim },
   { name: 'Migration20261205000000_last_modified', class: PostgresLastModified },
+  { name: 'Migration20261205010000_organization_domains', class: PostgresDomains },
 ];
