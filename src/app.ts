@@ -238,6 +238,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         orm,
         admin: services.admin,
         credentials: scim,
+        publicUrl: config.publicUrl,
         limits,
         logger,
         onOperation: (resource, method, status) => metrics.scimOperations.inc({ resource, method, status: String(status) }),

@@ -41,6 +41,8 @@ export interface Config {
   readonly mailMaxAttempts: number;
   /** The profile page; links in emails point here. From `PUBLIC_URL` (or the older `APP_URL`). */
   readonly appUrl: string;
+  /** `PUBLIC_URL` (or `APP_URL`) as given; null when unset. SCIM builds its URLs from it, never from the Host header. */
+  readonly publicUrl: string | null;
   /** Whether a browser GET of `/graphql` gets the offline GraphiQL explorer (default: outside production). */
   readonly graphqlExplorer: boolean;
   /** This instance's region, recorded as a token's last-used region. */
@@ -378,6 +380,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailMaxAttempts: e.MAIL_MAX_ATTEMPTS,
     eventPollInterval: e.EVENT_POLL_INTERVAL,
     appUrl: e.PUBLIC_URL ?? e.APP_URL ?? `http://localhost:${e.PORT}/`,
+    publicUrl: e.PUBLIC_URL ?? e.APP_URL ?? null,
     graphqlExplorer: e.GRAPHQL_EXPLORER ? e.GRAPHQL_EXPLORER === 'true' : mode !== 'production',
     region: e.REGION,
     regions,

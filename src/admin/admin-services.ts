@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Changes } from '../audit/changes.js';
 import type { Clock } from '../clock.js';
+import { retryOnUniqueViolation } from '../db/unique.js';
 import type { TokenService } from '../tokens/token.service.js';
 import { AdminQueries } from './admin-queries.service.js';
 import { AdminService } from './admin.service.js';
@@ -14,6 +15,13 @@ export interface AdminServices {
   readonly units: BusinessUnitService;
   readonly tokens: TokenControls;
   readonly queries: AdminQueries;
+  /**
+   * Runs several of the changes above as one: they commit together or not at
+   * all (a SCIM request that renames a group and adds a member it may not).
+   * `work` may run twice (a membership two requests add at once), so it must
+   * only call these services.
+   */
+  atomically<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export function createAdminServices(orm: MikroORM, changes: Changes, clock: Clock, tokens: TokenService): AdminServices {
@@ -23,5 +31,6 @@ export function createAdminServices(orm: MikroORM, changes: Changes, clock: Cloc
     units: new BusinessUnitService(changes, clock),
     tokens: controls,
     queries: new AdminQueries(orm, clock),
+    atomically: (work) => retryOnUniqueViolation(() => changes.run(() => work())),
   };
 }

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import { onUniqueViolation } from '../db/unique.js';
 import { BadUserInputError, DuplicateError } from '../errors.js';
 import type { TokenService } from '../tokens/token.service.js';
+import { requireOwnDomain } from './domains.js';
 import { validEmail, validExternalId, validName, validRole, validUnitIds } from './validate.js';
 import { assignableUnits, findManagedUser, requireAdmin } from './scope.js';
 import type { NewUserData, UserChangesData } from './user-data.js';
@@ -65,6 +66,7 @@ export class AdminService {
     return this.unique('email', 'Could not create a user with this email address.', () =>
       this.changes.run(async (tx) => {
         const now = this.clock.now();
+        await requireOwnDomain(tx.em, principal.organizationId, email, 'email');
         const units = await assignableUnits(tx.em, principal, unitIds, [], 'businessUnitIds');
         const organization = tx.em.getReference(Organization, principal.organizationId);
         const user = tx.em.create(User, { organization, email, name, role, externalId, createdAt: now });
@@ -94,6 +96,7 @@ export class AdminService {
       const user = await findManagedUser(tx.em, principal, id, 'id');
       const changed: string[] = [];
       if (email !== null && email !== user.email) {
+        await requireOwnDomain(tx.em, principal.organizationId, email, 'email');
         changed.push(`email ${user.email} -> ${email}`);
         user.email = email;
       }
@@ -127,6 +130,7 @@ export class AdminService {
         }
       }
       if (changed.length === 0) return user;
+      user.updatedAt = this.clock.now();
       await tx.em.flush();
       await tx.record({
         action: 'USER_UPDATED',
@@ -154,6 +158,7 @@ export class AdminService {
       user.active = false;
       // Sessions issued until now never authenticate again, re-activation or not.
       user.credentialsValidAfter = credentialsValidAfter(new Date(), user.credentialsValidAfter);
+      user.updatedAt = this.clock.now();
       await tx.em.flush();
       await tx.record({ action: 'USER_DEACTIVATED', actor: actorOf(principal), occurredAt: this.clock.now(), subject: subjectOf(user) });
       await this.tokens.revokeWithin(tx, actorOf(principal), user.id, 'The account was deactivated.');
@@ -171,6 +176,7 @@ export class AdminService {
       const user = await findManagedUser(tx.em, principal, id, 'id');
       if (user.active) return user;
       user.active = true;
+      user.updatedAt = this.clock.now();
       await tx.em.flush();
       await tx.record({ action: 'USER_REACTIVATED', actor: actorOf(principal), occurredAt: this.clock.now(), subject: subjectOf(user) });
       return user;

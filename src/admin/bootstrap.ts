@@ -6,6 +6,7 @@ import { retryOnUniqueViolation } from '../db/unique.js';
 import { Organization } from '../users/organization.entity.js';
 import { Role } from '../users/role.js';
 import { User } from '../users/user.entity.js';
+import { requireOwnDomain } from './domains.js';
 import { validEmail, validName } from './validate.js';
 
 /** The operator at a shell, running the admin CLI: recorded as `system` with this reason. */
@@ -57,6 +58,7 @@ export async function bootstrapOrganization(
         }
         return { kind: 'unchanged', organizationId: organization.id, adminId: existing.id };
       }
+      await requireOwnDomain(tx.em, organization.id, email, 'email');
       const admin = tx.em.create(User, { organization, email, name: adminName, role: Role.ADMIN, createdAt: now });
       await tx.em.flush();
       await tx.record({ action: 'USER_CREATED', actor: CLI_ACTOR, occurredAt: now, subject: subjectOf(admin), reason: CLI_REASON });

@@ -41,6 +41,7 @@ export class BusinessUnitService {
           if (unit.name === unitName) return unit;
           const before = unit.name;
           unit.name = unitName;
+          unit.updatedAt = this.clock.now();
           await tx.em.flush();
           const actor = actorOf(principal);
           const occurredAt = this.clock.now();
@@ -104,7 +105,8 @@ export class BusinessUnitService {
       return unit;
     });
     // Two requests adding the same member at once: the loser's insert hits the pivot's key; its retry finds the member.
-    return retryOnUniqueViolation(work);
+    // Inside a larger change the failed insert spoiled its transaction: the outer change retries, whole.
+    return this.changes.joined ? work() : retryOnUniqueViolation(work);
   }
 
   /** Users the caller manages, all of `ids` or a NoSuchRecordError on `members`. */
@@ -124,6 +126,9 @@ export class BusinessUnitService {
       if (isMember === shouldBe) continue;
       if (shouldBe) user.businessUnits.add(unit);
       else user.businessUnits.remove((each) => each.id === unit.id);
+      // Both resources show the membership: the group's members and the user's groups.
+      unit.updatedAt = now;
+      user.updatedAt = now;
       await tx.em.flush();
       await tx.record({
         action: 'USER_UPDATED',

@@ -24,6 +24,8 @@ const ACTIONS: Record<AuditAction, { description: string }> = {
   SCIM_TOKEN_ISSUED: { description: "An operator issued the organisation's first SCIM token." },
   SCIM_TOKEN_ROTATED: { description: "An operator replaced the organisation's SCIM token; the old one stopped working." },
   SCIM_TOKEN_REVOKED: { description: "An operator revoked the organisation's SCIM token." },
+  DOMAIN_ADDED: { description: 'An operator verified an email domain as the organisation’s with the admin CLI; `reason` names it.' },
+  DOMAIN_REMOVED: { description: 'An operator removed one of the organisation’s email domains; `reason` names it.' },
 };
 
 const ACTOR_KINDS: Record<ActorKind, { description: string }> = {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { AuditLog } from '../audit/audit-log.js';
 import { Changes } from '../audit/changes.js';
 import { bootstrapOrganization } from '../admin/bootstrap.js';
+import { OrganizationDomains } from '../admin/domains.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { openDatabase } from '../db/orm.js';
@@ -13,7 +14,9 @@ export type AdminCommand =
   | { readonly kind: 'help' }
   | { readonly kind: 'create-organization'; readonly name: string; readonly admin: string; readonly adminName: string | null }
   | { readonly kind: 'scim-token'; readonly organization: string }
-  | { readonly kind: 'revoke-scim-token'; readonly organization: string };
+  | { readonly kind: 'revoke-scim-token'; readonly organization: string }
+  | { readonly kind: 'add-domain' | 'remove-domain'; readonly organization: string; readonly domain: string }
+  | { readonly kind: 'list-domains'; readonly organization: string };
 
 export class UsageError extends Error {}
 
@@ -21,17 +24,28 @@ export const USAGE = `usage:
   npm run -s admin -- create-organization --name <organisation> --admin <email> [--admin-name <name>]
   npm run -s admin -- scim-token --organization <organisation>
   npm run -s admin -- revoke-scim-token --organization <organisation>
+  npm run -s admin -- add-domain --organization <organisation> --domain <domain>
+  npm run -s admin -- remove-domain --organization <organisation> --domain <domain>
+  npm run -s admin -- list-domains --organization <organisation>
 
 create-organization  creates the organisation and its first ADMIN; running it again changes nothing.
 scim-token           prints a new SCIM bearer token for the organisation (only the token, on stdout);
                      the organisation's previous SCIM token stops working.
 revoke-scim-token    removes the organisation's SCIM token; directory sync stops until a new one is issued.
+add-domain           records a verified email domain as the organisation's: from then on its users are created
+                     only at its domains, and no other organisation can create users there. Refused when
+                     another organisation has the domain. Existing users keep their accounts.
+remove-domain        removes one of the organisation's domains (with none left, any unclaimed domain is allowed).
+list-domains         prints the organisation's domains, one a line.
 `;
 
 const OPTIONS: Record<Exclude<AdminCommand['kind'], 'help'>, { required: readonly string[]; optional: readonly string[] }> = {
   'create-organization': { required: ['name', 'admin'], optional: ['admin-name'] },
   'scim-token': { required: ['organization'], optional: [] },
   'revoke-scim-token': { required: ['organization'], optional: [] },
+  'add-domain': { required: ['organization', 'domain'], optional: [] },
+  'remove-domain': { required: ['organization', 'domain'], optional: [] },
+  'list-domains': { required: ['organization'], optional: [] },
 };
 
 /** Checks the arguments (after `--`); throws UsageError with a message for the person at the shell. */
@@ -68,7 +82,11 @@ export function parseAdminArgs(argv: readonly string[]): AdminCommand {
       return { kind, name: value('name'), admin: value('admin'), adminName: values.get('admin-name') ?? null };
     case 'scim-token':
     case 'revoke-scim-token':
+    case 'list-domains':
       return { kind, organization: value('organization') };
+    case 'add-domain':
+    case 'remove-domain':
+      return { kind, organization: value('organization'), domain: value('domain') };
   }
 }
 
@@ -139,6 +157,10 @@ export async function runAdminCommand(argv: readonly string[], io: CliIo): Promi
         io.out(revoked ? `Revoked the SCIM token of ${command.organization}.\n` : `${command.organization} had no SCIM token; nothing changed.\n`);
         return 0;
       }
+      case 'add-domain':
+      case 'remove-domain':
+      case 'list-domains':
+        return await runDomainCommand(command, new OrganizationDomains(changes, io.clock), io);
     }
   } catch (error) {
     if (!(error instanceof BadUserInputError)) throw error;
@@ -151,7 +173,42 @@ export async function runAdminCommand(argv: readonly string[], io: CliIo): Promi
 }
 
 /** Which option a validation error's field came from. */
-const OPTION_OF_FIELD: Record<string, string> = { name: '--name', email: '--admin', adminName: '--admin-name' };
+const OPTION_OF_FIELD: Record<string, string> = { name: '--name', email: '--admin', adminName: '--admin-name', domain: '--domain' };
+
+type DomainCommand = Extract<AdminCommand, { kind: 'add-domain' | 'remove-domain' | 'list-domains' }>;
+
+async function runDomainCommand(command: DomainCommand, domains: OrganizationDomains, io: CliIo): Promise<number> {
+  const organization = command.organization;
+  if (command.kind === 'list-domains') {
+    const list = await domains.list(organization);
+    if (list === null) return noSuchOrganization(io, organization);
+    io.out(list.map((domain) => `${domain}\n`).join(''));
+    if (list.length === 0) io.err(`${organization} has no domains: its users may have any address no other organisation claimed.\n`);
+    return 0;
+  }
+  const domain = command.domain.toLowerCase();
+  const outcome = command.kind === 'add-domain' ? await domains.add(organization, domain) : await domains.remove(organization, domain);
+  switch (outcome.kind) {
+    case 'no-organization':
+      return noSuchOrganization(io, organization);
+    case 'claimed':
+      io.err(`${domain} belongs to another organisation; nothing was changed. Remove it there first if it was claimed by mistake.\n`);
+      return 1;
+    case 'added':
+      io.out(`Added ${domain} to ${organization}: its users are now created only at its domains.\n`);
+      break;
+    case 'removed':
+      io.out(`Removed ${domain} from ${organization}.\n`);
+      break;
+    case 'unchanged':
+      io.out(command.kind === 'add-domain' ? `${organization} already has ${domain}; nothing changed.\n` : `${organization} did not have ${domain}; nothing changed.\n`);
+      break;
+  }
+  if (outcome.othersUsers > 0) {
+    io.err(`Note: ${outcome.othersUsers} user(s) of other organisations already have addresses at ${domain}; they keep their accounts. Review them.\n`);
+  }
+  return 0;
+}
 
 function noSuchOrganization(io: CliIo, name: string): number {
   io.err(`No organisation named "${name}". Create it first: npm run -s admin -- create-organization --name ${JSON.stringify(name)} --admin <email>\n`);

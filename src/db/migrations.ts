@@ -10,6 +10,10 @@ import { Migration20261205000000_credentials_valid_after as PostgresCredentialsV
 import { Migration20261205000000_credentials_valid_after as SqliteCredentialsValidAfter } from '../../migrations/sqlite/Migration20261205000000_credentials_valid_after.js';
 import { Migration20261205000000_last_used_address as PostgresLastUsedAddress } from '../../migrations/postgresql/Migration20261205000000_last_used_address.js';
 import { Migration20261205000000_last_used_address as SqliteLastUsedAddress } from '../../migrations/sqlite/Migration20261205000000_last_used_address.js';
+import { Migration20261205000000_last_modified as PostgresLastModified } from '../../migrations/postgresql/Migration20261205000000_last_modified.js';
+import { Migration20261205000000_last_modified as SqliteLastModified } from '../../migrations/sqlite/Migration20261205000000_last_modified.js';
+import { Migration20261205010000_organization_domains as PostgresDomains } from '../../migrations/postgresql/Migration20261205010000_organization_domains.js';
+import { Migration20261205010000_organization_domains as SqliteDomains } from '../../migrations/sqlite/Migration20261205010000_organization_domains.js';
 
 /**
  * Applied in this order; append new migrations (`npm run migration:create`
@@ -23,6 +27,8 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261128020000_scim', class: SqliteScim },
   { name: 'Migration20261205000000_credentials_valid_after', class: SqliteCredentialsValidAfter },
   { name: 'Migration20261205000000_last_used_address', class: SqliteLastUsedAddress },
+  { name: 'Migration20261205000000_last_modified', class: SqliteLastModified },
+  { name: 'Migration20261205010000_organization_domains', class: SqliteDomains },
 ];
 
 export const postgresMigrations: MigrationObject[] = [
@@ -31,4 +37,6 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261128020000_scim', class: PostgresScim },
   { name: 'Migration20261205000000_credentials_valid_after', class: PostgresCredentialsValidAfter },
   { name: 'Migration20261205000000_last_used_address', class: PostgresLastUsedAddress },
+  { name: 'Migration20261205000000_last_modified', class: PostgresLastModified },
+  { name: 'Migration20261205010000_organization_domains', class: PostgresDomains },
 ];

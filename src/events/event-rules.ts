@@ -27,7 +27,9 @@ export type AdminAction =
   | 'ORGANIZATION_CREATED'
   | 'SCIM_TOKEN_ISSUED'
   | 'SCIM_TOKEN_ROTATED'
-  | 'SCIM_TOKEN_REVOKED';
+  | 'SCIM_TOKEN_REVOKED'
+  | 'DOMAIN_ADDED'
+  | 'DOMAIN_REMOVED';
 
 export type AuditAction = TokenEventKind | AdminAction;
 
@@ -78,6 +80,8 @@ export const EVENT_RULES: { readonly [A in AuditAction]: EventRule } = {
   SCIM_TOKEN_ISSUED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
   SCIM_TOKEN_ROTATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
   SCIM_TOKEN_REVOKED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
+  DOMAIN_ADDED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
+  DOMAIN_REMOVED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
 };
 
 export function isTokenEventKind(action: string): action is TokenEventKind {

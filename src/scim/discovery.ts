@@ -19,6 +19,7 @@ interface Attribute {
   readonly uniqueness?: 'none' | 'server';
   readonly caseExact?: boolean;
   readonly canonicalValues?: readonly string[];
+  readonly referenceTypes?: readonly string[];
   readonly subAttributes?: readonly Attribute[];
   readonly description: string;
 }
@@ -35,6 +36,7 @@ function attribute(a: Attribute): Record<string, unknown> {
     returned: 'default',
     uniqueness: a.uniqueness ?? 'none',
     ...(a.canonicalValues ? { canonicalValues: a.canonicalValues } : {}),
+    ...(a.referenceTypes ? { referenceTypes: a.referenceTypes } : {}),
     ...(a.subAttributes ? { subAttributes: a.subAttributes.map(attribute) } : {}),
   };
 }
@@ -44,23 +46,24 @@ const USER_ATTRIBUTES: readonly Attribute[] = [
   {
     name: 'name',
     type: 'complex',
-    description: 'formatted, or else givenName and familyName, becomes the user’s one display name.',
+    description: 'formatted, or else givenName and familyName, becomes the user’s one name (also shown as displayName); removing it leaves the user unnamed.',
     subAttributes: [
       { name: 'formatted', type: 'string', description: 'The full name.' },
       { name: 'givenName', type: 'string', description: 'Used when formatted is absent.' },
       { name: 'familyName', type: 'string', description: 'Used when formatted is absent.' },
     ],
   },
-  { name: 'displayName', type: 'string', description: 'Used as the name when name is absent.' },
+  { name: 'displayName', type: 'string', description: 'The same one name as name.formatted: setting or removing either sets or removes both.' },
   { name: 'active', type: 'boolean', description: 'false deactivates the user: their API token is revoked and their sessions end at once.' },
   {
     name: 'emails',
     type: 'complex',
     multiValued: true,
-    description: 'Returned as the userName; values sent here are ignored.',
+    description: 'One address, the userName. Ignored in a whole resource; a PATCH may only repeat the userName.',
     subAttributes: [
-      { name: 'value', type: 'string', description: 'The address.' },
-      { name: 'type', type: 'string', description: 'work.' },
+      { name: 'value', type: 'string', description: 'The address (the userName).' },
+      { name: 'type', type: 'string', canonicalValues: ['work'], description: 'work.' },
+      { name: 'primary', type: 'boolean', description: 'Always true.' },
     ],
   },
   {
@@ -71,6 +74,7 @@ const USER_ATTRIBUTES: readonly Attribute[] = [
     description: 'The user’s business units; change them through /Groups.',
     subAttributes: [
       { name: 'value', type: 'string', mutability: 'readOnly', description: 'The group id.' },
+      { name: '$ref', type: 'reference', referenceTypes: ['Group'], mutability: 'readOnly', description: 'The group’s URL.' },
       { name: 'display', type: 'string', mutability: 'readOnly', description: 'The group name.' },
     ],
   },
@@ -85,6 +89,7 @@ const GROUP_ATTRIBUTES: readonly Attribute[] = [
     description: 'Users in the business unit.',
     subAttributes: [
       { name: 'value', type: 'string', mutability: 'immutable', description: 'The user id.' },
+      { name: '$ref', type: 'reference', referenceTypes: ['User'], mutability: 'immutable', description: 'The user’s URL.' },
       { name: 'display', type: 'string', mutability: 'readOnly', description: 'The user’s email.' },
     ],
   },

@@ -53,26 +53,38 @@ export class ScimGroups {
     return listResponse(resources, total, startIndex);
   }
 
+  /** One transaction: the group and its members exist together, or not at all. */
   async create(principal: Principal, body: unknown, base: string): Promise<Json> {
     const object = bodyObject(body);
     const name = displayNameOf(object);
     const members = membersOf(attributeOf(object, 'members') ?? []);
-    // Checked before the unit exists, so a bad member id leaves no half-made group behind.
     await this.requireMembers(principal, members);
-    const unit = await this.admin.users.createBusinessUnit(principal, name);
-    if (members.length) await this.admin.units.changeMembers(principal, unit.id, { set: members });
+    const unit = await this.admin.atomically(async () => {
+      const created = await this.admin.users.createBusinessUnit(principal, name);
+      if (members.length) await this.admin.units.changeMembers(principal, created.id, { set: members });
+      return created;
+    });
     return this.get(principal, unit.id, base, true);
   }
 
+  /** The name and the members in one transaction. */
   async replace(principal: Principal, id: string, body: unknown, base: string): Promise<Json> {
     const object = bodyObject(body);
     await ownUnit(this.orm.em.fork(), principal, id);
-    await this.admin.units.rename(principal, id, displayNameOf(object));
-    await this.admin.units.changeMembers(principal, id, { set: membersOf(attributeOf(object, 'members') ?? []) });
+    const name = displayNameOf(object);
+    const members = membersOf(attributeOf(object, 'members') ?? []);
+    await this.admin.atomically(async () => {
+      await this.admin.units.rename(principal, id, name);
+      await this.admin.units.changeMembers(principal, id, { set: members });
+    });
     return this.get(principal, id, base, true);
   }
 
-  /** PatchOp in the forms Okta and Entra ID send (RFC 7644 §3.5.2); answered with the group, members included. */
+  /**
+   * PatchOp in the forms Okta and Entra ID send (RFC 7644 §3.5.2), paths with
+   * or without the Group schema's URN; all of it commits or none of it.
+   * Answered with the group, members included.
+   */
   async patch(principal: Principal, id: string, body: unknown, base: string): Promise<Json> {
     await ownUnit(this.orm.em.fork(), principal, id);
     let rename: string | null = null;
@@ -92,35 +104,44 @@ export class ScimGroups {
       change.add = [];
       change.remove = [];
     };
+    const applyValue = (op: 'add' | 'replace' | 'remove', object: Json) => {
+      for (const [key, inner] of Object.entries(object)) {
+        const attribute = groupAttribute(key);
+        if (attribute === 'displayname') rename = stringValue(inner, 'displayName');
+        else if (attribute === 'members') (op === 'add' ? add : set)(membersOf(inner));
+        else if (attribute === 'resource' && isObject(inner)) applyValue(op, inner);
+        // Other keys of a whole-group value (schemas, externalId, unknown extensions) are not kept.
+      }
+    };
     for (const { op, path, value } of patchOperations(bodyObject(body))) {
-      const target = path?.trim() ?? null;
+      const target = path === null ? null : groupAttribute(path);
       const member = target ? MEMBER_FILTER.exec(target) : null;
       if (member) {
         if (op !== 'remove') throw invalidValue('Only remove can target one member by filter.');
         remove([member[1] ?? '']);
-      } else if (target === null) {
+      } else if (target === null || target === 'resource') {
         if (op === 'remove') throw new ScimError(400, 'noTarget', 'A remove operation needs a path.');
         if (!isObject(value)) throw invalidValue('An operation without a path needs an object value.');
-        const name = attributeOf(value, 'displayName');
-        if (name !== undefined) rename = stringValue(name, 'displayName');
-        const members = attributeOf(value, 'members');
-        if (members !== undefined) (op === 'add' ? add : set)(membersOf(members));
-      } else if (target.toLowerCase() === 'members') {
+        applyValue(op, value);
+      } else if (target === 'members') {
         if (op === 'add') add(membersOf(value));
         else if (op === 'replace') set(membersOf(value ?? []));
         else if (value === undefined) set([]);
         else remove(membersOf(value));
-      } else if (target.toLowerCase() === 'displayname') {
-        if (op === 'remove') throw invalidValue('displayName is required and cannot be removed.');
+      } else if (target === 'displayname') {
+        if (op === 'remove') throw new ScimError(400, 'mutability', 'displayName is required and cannot be removed.');
         rename = stringValue(value, 'displayName');
-      } else if (['id', 'meta'].includes(target.toLowerCase())) {
-        throw new ScimError(400, 'mutability', `${target} is read-only.`);
+      } else if (['id', 'meta'].includes(target.split(/[.[]/)[0] ?? '')) {
+        throw new ScimError(400, 'mutability', `${path} is read-only.`);
+      } else if (target !== 'unknown-extension') {
+        throw new ScimError(400, 'invalidPath', `"${path}" is not an attribute this service keeps; see /Schemas.`);
       }
-      // Other attributes (externalId...) are not kept; ignored like unknown user attributes.
     }
-    if (rename !== null) await this.admin.units.rename(principal, id, rename);
     const membership: MembershipChange = change.set ? { set: change.set } : { add: change.add, remove: change.remove };
-    await this.admin.units.changeMembers(principal, id, membership);
+    await this.admin.atomically(async () => {
+      if (rename !== null) await this.admin.units.rename(principal, id, rename);
+      await this.admin.units.changeMembers(principal, id, membership);
+    });
     return this.get(principal, id, base, true);
   }
 
@@ -157,9 +178,29 @@ export class ScimGroups {
       ...(withMembers
         ? { members: (members.get(unit.id) ?? []).map((user) => ({ value: user.id, display: user.email, $ref: `${base}/Users/${user.id}` })) }
         : {}),
-      meta: { resourceType: 'Group', created: unit.createdAt.toISOString(), location: `${base}/Groups/${unit.id}` },
+      meta: {
+        resourceType: 'Group',
+        created: unit.createdAt.toISOString(),
+        lastModified: (unit.updatedAt ?? unit.createdAt).toISOString(),
+        location: `${base}/Groups/${unit.id}`,
+      },
     }));
   }
+}
+
+const GROUP_PREFIX = `${GROUP_SCHEMA.toLowerCase()}:`;
+
+/**
+ * A Group path or value key, lower-cased, without the Group schema's URN
+ * (RFC 7644 §3.10): `resource` for the URN alone, `unknown-extension` for an
+ * extension's attribute, which is not kept.
+ */
+function groupAttribute(path: string): string {
+  const lower = path.trim().toLowerCase();
+  if (lower === GROUP_SCHEMA.toLowerCase()) return 'resource';
+  if (lower.startsWith(GROUP_PREFIX)) return lower.slice(GROUP_PREFIX.length);
+  if (lower.startsWith('urn:')) return 'unknown-extension';
+  return lower;
 }
 
 function displayNameOf(object: Json): string {

@@ -6,6 +6,7 @@ import { isUuid } from '../ids.js';
 import { User } from '../users/user.entity.js';
 import { MAX_PAGE, listResponse } from './discovery.js';
 import { parseEqualityFilter } from './filter.js';
+import { project } from './projection.js';
 import { ScimError } from './scim-errors.js';
 import { nameOf, userFromBody, userPatch, userResource, type UserFields } from './user-resource.js';
 import { bodyObject, filterParameter, paging, type Json } from './values.js';
@@ -23,8 +24,9 @@ export class ScimUsers {
     private readonly admin: AdminServices,
   ) {}
 
-  async get(principal: Principal, id: string, base: string): Promise<Json> {
-    return userResource(await this.load(this.orm.em.fork(), principal, id), base);
+  /** `query` may hold `attributes` / `excludedAttributes`. */
+  async get(principal: Principal, id: string, base: string, query: Json = {}): Promise<Json> {
+    return project(userResource(await this.load(this.orm.em.fork(), principal, id), base), query);
   }
 
   async list(principal: Principal, query: Json, base: string): Promise<Json> {
@@ -45,35 +47,43 @@ export class ScimUsers {
       { $and: where },
       { populate: ['businessUnits'], orderBy: { createdAt: 'asc', id: 'asc' }, offset: startIndex - 1, limit: count },
     );
-    return listResponse(count === 0 ? [] : users.map((user) => userResource(user, base)), total, startIndex);
+    return listResponse(count === 0 ? [] : users.map((user) => project(userResource(user, base), query)), total, startIndex);
   }
 
+  /** One transaction: a user created inactive never exists, committed, as an active one. */
   async create(principal: Principal, body: unknown, base: string): Promise<Json> {
     const fields = userFromBody(bodyObject(body));
     const email = fields.email ?? '';
-    const user = await this.admin.users.createUser(principal, {
-      email,
-      name: nameOf(fields) ?? email,
-      role: fields.role ?? null,
-      externalId: fields.externalId ?? null,
+    const user = await this.admin.atomically(async () => {
+      const created = await this.admin.users.createUser(principal, {
+        email,
+        name: nameOf(fields) ?? email,
+        role: fields.role ?? null,
+        externalId: fields.externalId ?? null,
+      });
+      if (fields.active === false) await this.admin.users.deactivateUser(principal, created.id);
+      return created;
     });
-    if (fields.active === false) await this.admin.users.deactivateUser(principal, user.id);
     return this.get(principal, user.id, base);
   }
 
-  /** PUT replaces what SCIM may set. The role stays when the extension is absent: not every directory maps it. */
+  /**
+   * PUT replaces what SCIM may set: a user sent without any name has their
+   * name removed (it falls back to the email). The role stays when the
+   * extension is absent: not every directory maps it.
+   */
   async replace(principal: Principal, id: string, body: unknown, base: string): Promise<Json> {
     const object = bodyObject(body);
     if (typeof object['id'] === 'string' && object['id'] !== id) throw new ScimError(400, 'mutability', 'id cannot be changed.');
-    await this.load(this.orm.em.fork(), principal, id);
+    const user = await this.load(this.orm.em.fork(), principal, id);
     const fields = userFromBody(object);
-    await this.apply(principal, id, { ...fields, externalId: fields.externalId ?? '' });
+    await this.apply(principal, user, { ...fields, externalId: fields.externalId ?? '', nameRemoved: nameOf(fields) === undefined });
     return this.get(principal, id, base);
   }
 
   async patch(principal: Principal, id: string, body: unknown, base: string): Promise<Json> {
-    await this.load(this.orm.em.fork(), principal, id);
-    await this.apply(principal, id, userPatch(bodyObject(body)));
+    const user = await this.load(this.orm.em.fork(), principal, id);
+    await this.apply(principal, user, userPatch(bodyObject(body)));
     return this.get(principal, id, base);
   }
 
@@ -83,19 +93,30 @@ export class ScimUsers {
   }
 
   /**
-   * Attribute changes first, then the status: a refused change (a taken
-   * userName) leaves the user as they were. Re-activation brings no token
-   * back: it was revoked, irreversibly, at deactivation.
+   * Attributes and status in one transaction: a refused change (a taken
+   * userName) leaves the user as they were, active or not. Re-activation
+   * brings no token back: it was revoked, irreversibly, at deactivation.
    */
-  private async apply(principal: Principal, id: string, fields: UserFields): Promise<void> {
-    await this.admin.users.updateUser(principal, id, {
-      email: fields.email ?? null,
-      name: nameOf(fields) ?? null,
-      role: fields.role ?? null,
-      externalId: fields.externalId ?? null,
+  private async apply(principal: Principal, user: User, fields: UserFields): Promise<void> {
+    const email = fields.email?.trim().toLowerCase() ?? user.email;
+    for (const value of fields.emails ?? []) {
+      if (value.trim().toLowerCase() !== email) {
+        throw new ScimError(400, 'mutability', 'emails mirrors userName here: change userName instead.');
+      }
+    }
+    // A user without a name is shown without one: their name is their email, and follows it.
+    const unnamed = user.name === user.email;
+    const name = nameOf(fields, user.name) ?? (fields.nameRemoved || (unnamed && email !== user.email) ? email : null);
+    await this.admin.atomically(async () => {
+      await this.admin.users.updateUser(principal, user.id, {
+        email: fields.email ?? null,
+        name,
+        role: fields.role ?? null,
+        externalId: fields.externalId ?? null,
+      });
+      if (fields.active === false) await this.admin.users.deactivateUser(principal, user.id);
+      if (fields.active === true) await this.admin.users.reactivateUser(principal, user.id);
     });
-    if (fields.active === false) await this.admin.users.deactivateUser(principal, id);
-    if (fields.active === true) await this.admin.users.reactivateUser(principal, id);
   }
 
   private load(em: EntityManager, principal: Principal, id: string): Promise<User> {

@@ -10,7 +10,7 @@ import { scimPrincipal, type ScimCredentials } from './scim-credentials.js';
 import { ScimGroups } from './scim-groups.js';
 import type { RateLimits } from '../http/rate-limits.js';
 import { ScimUsers } from './scim-users.js';
-import type { Json } from './values.js';
+import { bodyObject, type Json } from './values.js';
 
 export interface ScimRoutesOptions {
   readonly orm: MikroORM;
@@ -19,6 +19,13 @@ export interface ScimRoutesOptions {
   readonly logger: Logger;
   /** The per-organisation request budget (shared by the instances when Redis is configured). */
   readonly limits: Pick<RateLimits, 'takeScim' | 'authBlocked'>;
+  /**
+   * `PUBLIC_URL`: where clients reach this service. `Location`, `meta.location`
+   * and `$ref` are built from it, never from the request's Host header (which
+   * the client chooses). Null (unset, in development): the address the
+   * server listens on.
+   */
+  readonly publicUrl: string | null;
   /** Called once per SCIM request with its resource, method and status (metrics). */
   readonly onOperation?: (resource: string, method: string, status: number) => void;
 }
@@ -39,8 +46,11 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
   const principals = new WeakMap<FastifyRequest, Principal>();
 
   // SCIM bodies are JSON; Fastify's text/plain parser would hand a string to the handlers.
-  app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser(SCIM_CONTENT_TYPE, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // An empty body is no body: many clients send a Content-Type on every request, a DELETE included.
+  const json = app.getDefaultJsonParser('error', 'error');
+  const jsonOrNothing: typeof json = (request, body, done) => (body.trim() === '' ? done(null, undefined) : json(request, body, done));
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser([SCIM_CONTENT_TYPE, 'application/json'], { parseAs: 'string' }, jsonOrNothing);
   app.setErrorHandler((error: FastifyError, request, reply) => sendError(reply, request, error, options.logger));
   app.setNotFoundHandler((request, reply) => sendError(reply, request, ScimError.notFound('resource'), options.logger));
 
@@ -83,12 +93,9 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
     if (!found) throw new ScimError(401, null, 'Not authenticated.');
     return found;
   };
-  const base = (request: FastifyRequest) => `${request.protocol}://${request.host}/scim/v2`;
+  const base = scimBase(app, options.publicUrl);
   const query = (request: FastifyRequest) => request.query as Json;
-  const withMembers = (request: FastifyRequest) => {
-    const excluded = query(request)['excludedAttributes'];
-    return !(typeof excluded === 'string' && excluded.split(',').some((name) => name.trim().toLowerCase() === 'members'));
-  };
+  const withMembers = (request: FastifyRequest) => !excludes(query(request), 'members');
 
   app.get('/ServiceProviderConfig', async () => SERVICE_PROVIDER_CONFIG);
   app.get('/ResourceTypes', async () => listOf(RESOURCE_TYPES));
@@ -96,27 +103,75 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
   app.get('/Schemas', async () => listOf(SCHEMAS));
   app.get<IdParams>('/Schemas/:id', async (request) => byId(SCHEMAS, request.params.id));
 
-  app.get('/Users', async (request) => users.list(principal(request), query(request), base(request)));
-  app.get<IdParams>('/Users/:id', async (request) => users.get(principal(request), request.params.id, base(request)));
-  app.post('/Users', async (request, reply) => created(reply, await users.create(principal(request), request.body, base(request))));
-  app.put<IdParams>('/Users/:id', async (request) => users.replace(principal(request), request.params.id, request.body, base(request)));
-  app.patch<IdParams>('/Users/:id', async (request) => users.patch(principal(request), request.params.id, request.body, base(request)));
+  app.get('/Users', async (request) => users.list(principal(request), query(request), base()));
+  // RFC 7644 §3.4.3: the same query in a body, so a filter stays out of URLs and logs.
+  app.post('/Users/.search', async (request) => users.list(principal(request), searchQuery(request.body), base()));
+  app.get<IdParams>('/Users/:id', async (request) => users.get(principal(request), request.params.id, base(), query(request)));
+  app.post('/Users', async (request, reply) => created(reply, await users.create(principal(request), request.body, base())));
+  app.put<IdParams>('/Users/:id', async (request) => users.replace(principal(request), request.params.id, request.body, base()));
+  app.patch<IdParams>('/Users/:id', async (request) => users.patch(principal(request), request.params.id, request.body, base()));
   app.delete<IdParams>('/Users/:id', async (request, reply) => {
     await users.delete(principal(request), request.params.id);
     return reply.status(204).send();
   });
 
-  app.get('/Groups', async (request) => groups.list(principal(request), query(request), base(request), withMembers(request)));
+  app.post('/Groups/.search', async (request) => {
+    const search = searchQuery(request.body);
+    return groups.list(principal(request), search, base(), !excludes(search, 'members'));
+  });
+  app.get('/Groups', async (request) => groups.list(principal(request), query(request), base(), withMembers(request)));
   app.get<IdParams>('/Groups/:id', async (request) =>
-    groups.get(principal(request), request.params.id, base(request), withMembers(request)),
+    groups.get(principal(request), request.params.id, base(), withMembers(request)),
   );
-  app.post('/Groups', async (request, reply) => created(reply, await groups.create(principal(request), request.body, base(request))));
-  app.put<IdParams>('/Groups/:id', async (request) => groups.replace(principal(request), request.params.id, request.body, base(request)));
-  app.patch<IdParams>('/Groups/:id', async (request) => groups.patch(principal(request), request.params.id, request.body, base(request)));
+  app.post('/Groups', async (request, reply) => created(reply, await groups.create(principal(request), request.body, base())));
+  app.put<IdParams>('/Groups/:id', async (request) => groups.replace(principal(request), request.params.id, request.body, base()));
+  app.patch<IdParams>('/Groups/:id', async (request) => groups.patch(principal(request), request.params.id, request.body, base()));
   app.delete<IdParams>('/Groups/:id', async (request, reply) => {
     await groups.delete(principal(request), request.params.id);
     return reply.status(204).send();
   });
+}
+
+/**
+ * The base of every URL a resource names. From `PUBLIC_URL` when set;
+ * otherwise the address the server listens on (read at the first request, as
+ * port 0 picks one at listen).
+ */
+function scimBase(app: FastifyInstance, publicUrl: string | null): () => string {
+  if (publicUrl !== null) {
+    const fixed = new URL('scim/v2', publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`).href;
+    return () => fixed;
+  }
+  let listening: string | null = null;
+  return () => {
+    if (listening === null) {
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 80;
+      const host = typeof address === 'object' && address !== null && !['0.0.0.0', '::'].includes(address.address) ? address.address : 'localhost';
+      listening = `http://${host.includes(':') ? `[${host}]` : host}:${port}/scim/v2`;
+    }
+    return listening;
+  };
+}
+
+/** The query of a `POST /.search` body (RFC 7644 §3.4.3), in the shape of a GET's query string. */
+function searchQuery(body: unknown): Json {
+  const object = bodyObject(body);
+  const out: Json = {};
+  for (const [key, value] of Object.entries(object)) {
+    const lower = key.toLowerCase();
+    if (lower === 'schemas') continue;
+    if (Array.isArray(value) && (lower === 'attributes' || lower === 'excludedattributes')) out[key] = value.map(String).join(',');
+    else if (typeof value === 'number') out[key] = String(value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** Whether `excludedAttributes` names `attribute`. */
+function excludes(query: Json, attribute: string): boolean {
+  const excluded = query['excludedAttributes'];
+  return typeof excluded === 'string' && excluded.split(',').some((name) => name.trim().toLowerCase() === attribute);
 }
 
 function created(reply: FastifyReply, resource: Json): FastifyReply {

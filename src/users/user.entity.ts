@@ -8,7 +8,7 @@ import { Role } from './role.js';
 @Entity({ tableName: 'users' })
 @Index({ properties: ['organization', 'externalId'] })
 export class User {
-  [OptionalProps]?: 'active' | 'apiTokensEnabled' | 'apiTokensDisabledReason' | 'externalId' | 'credentialsValidAfter';
+  [OptionalProps]?: 'active' | 'apiTokensEnabled' | 'apiTokensDisabledReason' | 'externalId' | 'credentialsValidAfter' | 'updatedAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -57,4 +57,8 @@ export class User {
    */
   @Property({ type: Date, nullable: true })
   credentialsValidAfter: Date | null = null;
+
+  /** When an admin or the directory last changed what SCIM shows of the user (`meta.lastModified`); null: never since creation. */
+  @Property({ type: Date, nullable: true })
+  updatedAt: Date | null = null;
 }

@@ -172,8 +172,7 @@ describe('SCIM /Users', () => {
       Operations: [
         { op: 'Replace', path: 'name.formatted', value: 'Renamed Person' },
         { op: 'Add', path: `${ROLE_EXTENSION}:role`, value: 'ADMIN' },
-        { op: 'Replace', path: 'emails[type eq "work"].value', value: 'ignored@acme.example' },
-        { op: 'Add', path: 'title', value: 'Ignored' },
+        { op: 'Replace', path: 'emails[type eq "work"].value', value: 'Rename.Me@acme.example' },
       ],
     });
     expect(patched.body).toMatchObject({ name: { formatted: 'Renamed Person' }, [ROLE_EXTENSION]: { role: 'ADMIN' }, userName: 'rename.me@acme.example' });
