@@ -3,9 +3,12 @@ import { Collection, Entity, Enum, Index, ManyToMany, ManyToOne, OptionalProps, 
 import { BusinessUnit } from './business-unit.entity.js';
 import { Organization } from './organization.entity.js';
 import { Role } from './role.js';
+import { UserBusinessUnit } from './user-business-unit.entity.js';
 
 @Entity({ tableName: 'users' })
 @Index({ properties: ['organization', 'externalId'] })
+// An organisation's users in id order: admin listings page on it (keyset by user id).
+@Index({ properties: ['organization', 'id'] })
 export class User {
   [OptionalProps]?: 'active' | 'apiTokensEnabled' | 'apiTokensDisabledReason' | 'externalId';
 
@@ -25,7 +28,7 @@ export class User {
   @Enum({ items: () => Role })
   role!: Role;
 
-  @ManyToMany(() => BusinessUnit, undefined, { pivotTable: 'user_business_units' })
+  @ManyToMany({ entity: () => BusinessUnit, pivotEntity: () => UserBusinessUnit })
   businessUnits = new Collection<BusinessUnit>(this);
 
   /** A deactivated user cannot sign in and their token stops working. */
