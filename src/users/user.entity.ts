@@ -9,6 +9,8 @@ import { UserBusinessUnit } from './user-business-unit.entity.js';
 @Index({ properties: ['organization', 'externalId'] })
 // An organisation's users in id order: admin listings page on it (keyset by user id).
 @Index({ properties: ['organization', 'id'] })
+// SCIM lists an organisation's users by creation, paged by offset over this index alone.
+@Index({ properties: ['organization', 'createdAt', 'id'] })
 export class User {
   [OptionalProps]?: 'active' | 'apiTokensEnabled' | 'apiTokensDisabledReason' | 'externalId';
 
