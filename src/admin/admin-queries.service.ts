@@ -1,6 +1,4 @@
 import type { FilterQuery, MikroORM } from '@mikro-orm/core';
-// The SQL layer under both supported drivers; only its query builder can express a subquery.
-import type { QBFilterQuery, SqlEntityManager } from '@mikro-orm/sql';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import type { Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
@@ -8,12 +6,12 @@ import { parseDuration } from '../duration.js';
 import { BadUserInputError, ForbiddenError, NoSuchRecordError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { ApiToken } from '../tokens/api-token.entity.js';
-import { findVisibleUser, ownOrganization, requireAdminOrSupport, managedUsers } from './scope.js';
+import { findVisibleUser, ownOrganization, requireAdminOrSupport } from './scope.js';
 import type { ApiTokenFilter } from './admin.inputs.js';
 import { BusinessUnit } from '../users/business-unit.entity.js';
-import { decodeCursor, pageSize, toPage } from './pagination.js';
+import { decodeCursor, keyedPage, pageSize } from './pagination.js';
+import { adminAuditPage, tokenOwnerPage } from './keyset.js';
 import { Role } from '../users/role.js';
-import { User } from '../users/user.entity.js';
 
 export interface PageArgs {
   readonly first?: number | null;
@@ -27,11 +25,15 @@ export class AdminQueries {
     private readonly clock: Clock,
   ) {}
 
-  /** Live tokens (an expired token is not listed even before the sweeper deletes it), in id order. */
+  /**
+   * Live tokens (an expired token is not listed even before the sweeper
+   * deletes it), in the order of their owners' user ids.
+   */
   async apiTokens(principal: Principal, page: PageArgs, filter: ApiTokenFilter | null = null) {
     requireAdminOrSupport(principal);
     const first = pageSize(page.first);
-    const afterId = decodeCursor(page.after, (raw) => (isUuid(raw) ? raw.toLowerCase() : null));
+    // The key is the owner's user id: a user has at most one token, and every scope walks users.
+    const afterUserId = decodeCursor(page.after, (raw) => (isUuid(raw) ? raw.toLowerCase() : null));
     const within = filter?.expiringWithin == null ? null : parseDuration(filter.expiringWithin);
     if (filter?.expiringWithin != null && !within) {
       throw new BadUserInputError('expiringWithin must be an ISO-8601 duration such as P7D or PT12H, at most P36500D.', 'filter.expiringWithin');
@@ -43,20 +45,18 @@ export class AdminQueries {
       if (!unit) throw new NoSuchRecordError('business unit', 'filter.businessUnitId');
     }
     const now = this.clock.now();
-    const where: FilterQuery<ApiToken> = {
-      $and: [
-        { user: managedUsers(principal) },
-        unitId === null ? {} : { user: { businessUnits: unitId } },
-        { expiresAt: within ? { $gt: now, $lte: new Date(now.getTime() + within.ms) } : { $gt: now } },
-        afterId === null ? {} : { id: { $gt: afterId } },
-      ],
-    };
-    const rows = await em.find(ApiToken, where, {
-      orderBy: { id: 'asc' },
+    const owners = await tokenOwnerPage(this.orm, {
+      principal,
+      unitId,
+      expiresAfter: now,
+      expiresBy: within ? new Date(now.getTime() + within.ms) : null,
+      afterUserId,
       limit: first + 1,
-      populate: ['user.businessUnits'],
     });
-    return toPage(rows, first, (token) => token.id);
+    // Only this page's rows, with their users and units: no limit here, so no to-many pagination subquery.
+    const tokens = owners.length ? await em.find(ApiToken, { user: { $in: owners } }, { populate: ['user.businessUnits'] }) : [];
+    const byOwner = new Map(tokens.map((token) => [token.user.id, token]));
+    return keyedPage(owners, first, (owner) => byOwner.get(owner));
   }
 
   /**
@@ -77,25 +77,18 @@ export class AdminQueries {
     } else if (principal.role === Role.SUPPORT) {
       scope = {};
     } else {
-      // One query however large the organisation: the visible users are a subquery, not a list of ids.
-      const visible = (em as SqlEntityManager)
-        .createQueryBuilder(User, 'visible')
-        .select('visible.id')
-        // The query builder's filter type is narrower than find()'s; the condition is the same object either way.
-        .where(managedUsers(principal) as QBFilterQuery<User>);
-      scope = {
-        $or: [
-          // MikroORM runs a query builder given to $in as a subquery; its filter types do not model that.
-          { subjectUserId: { $in: visible as unknown as string[] } },
-          { subjectUserId: null, organizationId: principal.organizationId },
-        ],
-      };
+      const ids = await adminAuditPage(this.orm, { principal, beforeId, limit: first + 1 });
+      const events = ids.length ? await em.find(AuditEvent, { id: { $in: ids } }) : [];
+      const byId = new Map(events.map((event) => [event.id, event]));
+      return keyedPage(ids, first, (id) => byId.get(id));
     }
+    // One user's trail walks (subject_user_id, id); SUPPORT's, the primary key.
     const rows = await em.find(
       AuditEvent,
       { $and: [scope, beforeId === null ? {} : { id: { $lt: beforeId } }] },
       { orderBy: { id: 'desc' }, limit: first + 1 },
     );
-    return toPage(rows, first, (event) => event.id);
+    const byId = new Map(rows.map((event) => [event.id, event]));
+    return keyedPage([...byId.keys()], first, (id) => byId.get(id));
   }
 }

@@ -23,7 +23,7 @@ export const ApiTokenConnection = Connection(ManagedApiToken, {
   description: 'A page of API tokens, Relay-style.',
   edgeDescription: 'One token in a page of `apiTokens`.',
   nodeDescription: 'The token.',
-  edgesDescription: 'The tokens of this page, soonest to expire first.',
+  edgesDescription: 'The tokens of this page, in the order of their owners’ user ids.',
 });
 export type ApiTokenConnection = InstanceType<typeof ApiTokenConnection>;
 

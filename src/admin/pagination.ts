@@ -73,9 +73,18 @@ export function decodeCursor<T>(after: string | null | undefined, parseId: (raw:
   return id;
 }
 
-/** Splits the `first + 1` rows a query fetched into a page and whether more follow. */
-export function toPage<T>(rows: readonly T[], first: number, idOf: (row: T) => string | number) {
-  const items = rows.slice(0, first);
-  const edges = items.map((node) => ({ cursor: encodeCursor(idOf(node)), node }));
-  return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+/**
+ * A page from the `first + 1` keys a keyset query read and the rows loaded
+ * for them. A key whose row went away between the two reads (a token revoked
+ * meanwhile) has no edge, but the page still ends, and the next one starts,
+ * where the keys say.
+ */
+export function keyedPage<K extends string | number, T>(keys: readonly K[], first: number, rowOf: (key: K) => T | undefined) {
+  const pageKeys = keys.slice(0, first);
+  const edges = pageKeys.flatMap((key) => {
+    const node = rowOf(key);
+    return node === undefined ? [] : [{ cursor: encodeCursor(key), node }];
+  });
+  const last = pageKeys.at(-1);
+  return { edges, pageInfo: { hasNextPage: keys.length > first, endCursor: last === undefined ? null : encodeCursor(last) } };
 }

@@ -22,6 +22,8 @@ export type ActorKind = 'session' | 'token' | 'system' | 'scim' | 'leak';
 @Entity({ tableName: 'audit_events' })
 @Index({ properties: ['subjectUserId', 'id'] })
 @Index({ properties: ['organizationId', 'id'] })
+// An organisation's own events (no subject user) in id order, for admins scoped to business units.
+@Index({ properties: ['organizationId', 'subjectUserId', 'id'] })
 export class AuditEvent {
   @PrimaryKey({ type: new BigIntType('number'), autoincrement: true })
   id!: number;

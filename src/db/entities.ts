@@ -5,6 +5,7 @@ import { ApiToken } from '../tokens/api-token.entity.js';
 import { BusinessUnit } from '../users/business-unit.entity.js';
 import { Organization } from '../users/organization.entity.js';
 import { OrganizationDomain } from '../users/organization-domain.entity.js';
+import { UserBusinessUnit } from '../users/user-business-unit.entity.js';
 import { User } from '../users/user.entity.js';
 
 /**
@@ -16,4 +17,4 @@ import { User } from '../users/user.entity.js';
  * date then never equals its snapshot, so every flush rewrote every loaded
  * row (test/db/unchanged-entities.test.ts).
  */
-export const entities = [Organization, BusinessUnit, User, ApiToken, AuditEvent, OutboxMessage, ScimToken, OrganizationDomain];
+export const entities = [Organization, BusinessUnit, User, UserBusinessUnit, ApiToken, AuditEvent, OutboxMessage, ScimToken, OrganizationDomain];

@@ -14,6 +14,8 @@ import { Migration20261205000000_last_modified as PostgresLastModified } from '.
 import { Migration20261205000000_last_modified as SqliteLastModified } from '../../migrations/sqlite/Migration20261205000000_last_modified.js';
 import { Migration20261205010000_organization_domains as PostgresDomains } from '../../migrations/postgresql/Migration20261205010000_organization_domains.js';
 import { Migration20261205010000_organization_domains as SqliteDomains } from '../../migrations/sqlite/Migration20261205010000_organization_domains.js';
+import { Migration20261205020000_scale_indexes as PostgresScaleIndexes } from '../../migrations/postgresql/Migration20261205020000_scale_indexes.js';
+import { Migration20261205020000_scale_indexes as SqliteScaleIndexes } from '../../migrations/sqlite/Migration20261205020000_scale_indexes.js';
 
 /**
  * Applied in this order; append new migrations (`npm run migration:create`
@@ -29,6 +31,7 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261205000000_last_used_address', class: SqliteLastUsedAddress },
   { name: 'Migration20261205000000_last_modified', class: SqliteLastModified },
   { name: 'Migration20261205010000_organization_domains', class: SqliteDomains },
+  { name: 'Migration20261205020000_scale_indexes', class: SqliteScaleIndexes },
 ];
 
 export const postgresMigrations: MigrationObject[] = [
@@ -39,4 +42,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261205000000_last_used_address', class: PostgresLastUsedAddress },
   { name: 'Migration20261205000000_last_modified', class: PostgresLastModified },
   { name: 'Migration20261205010000_organization_domains', class: PostgresDomains },
+  { name: 'Migration20261205020000_scale_indexes', class: PostgresScaleIndexes },
 ];

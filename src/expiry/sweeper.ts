@@ -34,9 +34,17 @@ export interface SweepResult {
   readonly expired: number;
 }
 
+/** Where a sweep's walk along `(expires_at, id)` has got to. */
+interface Position {
+  readonly expiresAt: Date;
+  readonly id: string;
+}
+
 interface BatchResult {
   readonly found: number;
   readonly done: number;
+  /** The last row this batch claimed: the next batch starts after it. */
+  readonly last: Position | null;
 }
 
 /**
@@ -70,11 +78,11 @@ export class Sweeper {
   /** One full pass: expire what is due, then warn what is due. */
   async sweep(): Promise<SweepResult> {
     try {
-      const expired = await this.drain(() => this.expireBatch());
+      const expired = await this.drain((after) => this.expireBatch(after));
       let warned = 0;
       // Smallest threshold first: a token that crossed several gets only the nearest.
       for (const threshold of [...this.options.config.expiryWarnings].reverse()) {
-        warned += await this.drain(() => this.warnBatch(threshold.ms));
+        warned += await this.drain((after) => this.warnBatch(threshold.ms, after));
       }
       if (warned || expired) this.options.logger.info({ warned, expired }, 'expiry sweep');
       this.lastCompletedAt = this.options.clock.now();
@@ -94,7 +102,7 @@ export class Sweeper {
   async expireToken(tokenId: string): Promise<void> {
     const { changes, tokens, clock } = this.options;
     const done = await changes.run(async (tx) =>
-      tokens.expireMany(tx, await this.claim(tx, { id: tokenId, expiresAt: { $lte: clock.now() } })),
+      tokens.expireMany(tx, await this.claim(tx, { id: tokenId, expiresAt: { $lte: clock.now() } }, null)),
     );
     this.options.metrics?.tokensExpired.inc(done);
   }
@@ -111,17 +119,24 @@ export class Sweeper {
     }, delay);
   }
 
-  /** Runs batches until one comes back short or makes no progress. */
-  private async drain(batch: () => Promise<BatchResult>): Promise<number> {
+  /**
+   * Runs batches until one comes back short or makes no progress. Each batch
+   * starts after the last row of the one before, so a sweep reads each row of
+   * a backlog once, however many batches it takes (not once per batch).
+   */
+  private async drain(batch: (after: Position | null) => Promise<BatchResult>): Promise<number> {
     let total = 0;
+    let after: Position | null = null;
     for (;;) {
       // Stopping waits for the batch in progress, never for the rest of a sweep.
       if (this.stopped) return total;
-      const { found, done } = await batch();
+      const { found, done, last } = await batch(after);
       total += done;
+      after = last;
+      // A full batch may be followed by more; the walk always moves on, so this ends.
       // stop() may have been called during the batch (TypeScript narrowed `stopped` before the await).
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-      if (found < this.batchSize || done === 0 || this.stopped) return total;
+      if (found < this.batchSize || last === null || this.stopped) return total;
       await yieldToEventLoop();
     }
   }
@@ -130,9 +145,17 @@ export class Sweeper {
    * Loads up to a batch of tokens and claims them for this transaction: on
    * PostgreSQL with `FOR UPDATE SKIP LOCKED`, so concurrent sweepers on other
    * instances take different rows; SQLite serialises writers by itself.
+   * Rows come in the order of the `(expires_at, id)` index, from `after` on,
+   * so a batch reads its rows off the index without sorting the backlog.
    */
-  private claim(tx: Tx, where: FilterQuery<ApiToken>): Promise<ApiToken[]> {
-    return tx.em.find(ApiToken, where, {
+  private claim(tx: Tx, where: FilterQuery<ApiToken>, after: Position | null): Promise<ApiToken[]> {
+    const from: FilterQuery<ApiToken> = after
+      ? {
+          expiresAt: { $gte: after.expiresAt },
+          $or: [{ expiresAt: { $gt: after.expiresAt } }, { id: { $gt: after.id } }],
+        }
+      : {};
+    return tx.em.find(ApiToken, { $and: [where, from] }, {
       orderBy: { expiresAt: 'asc', id: 'asc' },
       limit: this.batchSize,
       populate: ['user'],
@@ -141,31 +164,32 @@ export class Sweeper {
     });
   }
 
-  private async expireBatch(): Promise<BatchResult> {
+  private async expireBatch(after: Position | null): Promise<BatchResult> {
     const { changes, tokens, clock } = this.options;
     const result = await changes.run(async (tx) => {
-      const due = await this.claim(tx, { expiresAt: { $lte: clock.now() } });
-      return { found: due.length, done: await tokens.expireMany(tx, due) };
+      const due = await this.claim(tx, { expiresAt: { $lte: clock.now() } }, after);
+      const last = positionOf(due.at(-1));
+      return { found: due.length, done: await tokens.expireMany(tx, due), last };
     });
     // Counted after commit: a rolled-back batch expired nothing.
     this.options.metrics?.tokensExpired.inc(result.done);
     return result;
   }
 
-  private async warnBatch(thresholdMs: number): Promise<BatchResult> {
-    const result = await this.warnBatchWithin(thresholdMs);
+  private async warnBatch(thresholdMs: number, after: Position | null): Promise<BatchResult> {
+    const result = await this.warnBatchWithin(thresholdMs, after);
     this.options.metrics?.expiryWarnings.inc(result.done);
     return result;
   }
 
-  private warnBatchWithin(thresholdMs: number): Promise<BatchResult> {
+  private warnBatchWithin(thresholdMs: number, after: Position | null): Promise<BatchResult> {
     const { changes, clock, config } = this.options;
     return changes.run(async (tx) => {
       const now = clock.now();
       const candidates = await this.claim(tx, {
         expiresAt: { $gt: now, $lte: new Date(now.getTime() + thresholdMs) },
         $or: [{ warnedThresholdMs: null }, { warnedThresholdMs: { $gt: thresholdMs } }],
-      });
+      }, after);
       const byThreshold = new Map<number, string[]>();
       let done = 0;
       for (const token of candidates) {
@@ -188,7 +212,11 @@ export class Sweeper {
       for (const [ms, ids] of byThreshold) {
         await tx.em.nativeUpdate(ApiToken, { id: { $in: ids } }, { warnedThresholdMs: ms });
       }
-      return { found: candidates.length, done };
+      return { found: candidates.length, done, last: positionOf(candidates.at(-1)) };
     });
   }
+}
+
+function positionOf(token: ApiToken | undefined): Position | null {
+  return token ? { expiresAt: token.expiresAt, id: token.id } : null;
 }

@@ -41,13 +41,26 @@ export class ScimUsers {
       else if (attribute === 'id') where.push({ id: value });
       else where.push({ email: value.trim().toLowerCase() });
     }
+    // The page's ids first, on `users (organization_id, created_at, id)`: no join, so the
+    // offset walks one organisation's index entries and never the table; then the
+    // page's users with their units, by id (no to-many populate under a limit).
+    // Each read has its own fork: the ids are partial entities, the page's users whole.
+    const scope = { $and: where };
+    const [page, total] = await Promise.all([
+      count === 0
+        ? []
+        : this.orm.em.fork().find(User, scope, { fields: ['id'], orderBy: { createdAt: 'asc', id: 'asc' }, offset: startIndex - 1, limit: count }),
+      this.orm.em.fork().count(User, scope),
+    ]);
     const em = this.orm.em.fork();
-    const [users, total] = await em.findAndCount(
-      User,
-      { $and: where },
-      { populate: ['businessUnits'], orderBy: { createdAt: 'asc', id: 'asc' }, offset: startIndex - 1, limit: count },
-    );
-    return listResponse(count === 0 ? [] : users.map((user) => project(userResource(user, base), query)), total, startIndex);
+    const ids = page.map((user) => user.id);
+    const users = ids.length ? await em.find(User, { id: { $in: ids } }, { populate: ['businessUnits'] }) : [];
+    const byId = new Map(users.map((user) => [user.id, user]));
+    const resources = ids.flatMap((id) => {
+      const user = byId.get(id);
+      return user ? [project(userResource(user, base), query)] : [];
+    });
+    return listResponse(resources, total, startIndex);
   }
 
   /** One transaction: a user created inactive never exists, committed, as an active one. */

@@ -12,7 +12,7 @@ export class OrganizationDomain {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  @ManyToOne(() => Organization, { deleteRule: 'cascade', index: true })
+  @ManyToOne(() => Organization, { deleteRule: 'cascade', updateRule: 'cascade', index: true })
   organization!: Organization;
 
   /** Lower-cased host name, matched exactly (a subdomain is a domain of its own). */

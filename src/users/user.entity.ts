@@ -4,9 +4,14 @@ import { Entity, Enum, Index, ManyToMany, ManyToOne, PrimaryKey, Property } from
 import { BusinessUnit } from './business-unit.entity.js';
 import { Organization } from './organization.entity.js';
 import { Role } from './role.js';
+import { UserBusinessUnit } from './user-business-unit.entity.js';
 
 @Entity({ tableName: 'users' })
 @Index({ properties: ['organization', 'externalId'] })
+// An organisation's users in id order: admin listings page on it (keyset by user id).
+@Index({ properties: ['organization', 'id'] })
+// SCIM lists an organisation's users by creation, paged by offset over this index alone.
+@Index({ properties: ['organization', 'createdAt', 'id'] })
 export class User {
   [OptionalProps]?: 'active' | 'apiTokensEnabled' | 'apiTokensDisabledReason' | 'externalId' | 'credentialsValidAfter' | 'updatedAt';
 
@@ -26,7 +31,7 @@ export class User {
   @Enum({ items: () => Role })
   role!: Role;
 
-  @ManyToMany(() => BusinessUnit, undefined, { pivotTable: 'user_business_units' })
+  @ManyToMany({ entity: () => BusinessUnit, pivotEntity: () => UserBusinessUnit })
   businessUnits = new Collection<BusinessUnit>(this);
 
   /** A deactivated user cannot sign in and their token stops working. */
