@@ -22,6 +22,7 @@ import { RateLimits } from './http/rate-limits.js';
 import { createHttpServer } from './http/server.js';
 import { registerWeb } from './http/web.js';
 import { createWebSocketServer } from './http/websocket.js';
+import { listenError } from './http/listen-error.js';
 import { createLogger, prettyLogs } from './logger.js';
 import { countAuthentication, countingHub, measuredAuthenticator } from './metrics/instrumented.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -43,6 +44,8 @@ export interface AppDeps {
   readonly autoSweep?: boolean;
   /** Protocol timeouts, shortened by tests that wait for them to pass. */
   readonly timeouts?: Timeouts;
+  /** Where the built profile page is (the tests' own build); default: see `registerWeb`. */
+  readonly webDir?: string;
 }
 
 export interface Timeouts {
@@ -218,7 +221,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         logger,
         onOperation: (resource, method, status) => metrics.scimOperations.inc({ resource, method, status: String(status) }),
       });
-      await registerWeb(http, { config, sessions, users });
+      await registerWeb(http, { config, sessions, users, ...(deps.webDir ? { webDir: deps.webDir } : {}) });
       if (config.metricsToken) await http.register(metricsRoute, { metrics, token: config.metricsToken });
       const websockets = createWebSocketServer({
         server: http.server,
@@ -234,7 +237,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         onAuthentication: (authorization, ok) => countAuthentication(metrics, authorization, ok ? 'ok' : 'refused'),
       });
       closers.unshift(() => websockets.close());
-      await http.listen({ host: config.host, port: config.port });
+      await http.listen({ host: config.host, port: config.port }).catch((error: unknown) => {
+        throw listenError(error, config.port);
+      });
       mail.start();
       const sweeper = new Sweeper({ changes, tokens, clock, config, logger, metrics, lockRows: locksRows(config.databaseUrl) });
       metrics.observe({

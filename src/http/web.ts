@@ -13,7 +13,7 @@ export interface WebOptions {
   readonly config: Config;
   readonly sessions: SessionVerifier;
   readonly users: UserService;
-  /** Where the Vite build of `web/` is; defaults to `<package root>/dist/web`. */
+  /** Where the Vite build of `web/` is; defaults to the `web/` folder of the build this file runs from (see `defaultWebDir`). */
   readonly webDir?: string;
 }
 
@@ -31,7 +31,16 @@ function packageRoot(): string {
   }
 }
 
-const defaultWebDir = (): string => join(packageRoot(), 'dist', 'web');
+/**
+ * Compiled (`<build>/src/http/web.js`), the page built next to it:
+ * `dist/web` for `npm start`, `dist-test/web` for the tests' own build. Run
+ * from source, `dist/web`.
+ */
+function defaultWebDir(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(dirname(here), '..', '..', 'web');
+  return join(packageRoot(), 'dist', 'web');
+}
 
 /**
  * The profile page at `/` (static files built by Vite), the explorer's files,
