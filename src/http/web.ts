@@ -53,9 +53,13 @@ export async function registerWeb(app: FastifyInstance, options: WebOptions): Pr
       root: webDir,
       // Files are listed once at start: unknown paths fall through to the JSON 404.
       wildcard: false,
+      // The build writes each text file brotli- and gzip-compressed too (web/precompress.ts): send the
+      // smallest the browser accepts, with Content-Encoding and Vary: Accept-Encoding.
+      preCompressed: true,
       setHeaders: (reply, path) => {
         // Asset names carry a content hash; the page itself must always be revalidated.
-        void reply.header('cache-control', path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
+        // `path` is the file sent: index.html.br for a browser that takes brotli.
+        void reply.header('cache-control', /\.html(?:\.br|\.gz)?$/.test(path) ? 'no-cache' : 'public, max-age=31536000, immutable');
       },
     });
   } else {

@@ -59,8 +59,8 @@ export interface LiveHandlers {
   /** The socket is up again after a drop: what was missed has been replayed. */
   readonly onReconnected: () => void;
   readonly onDisconnected: () => void;
-  /** The service refused the session (close 4403). */
-  readonly onUnauthenticated: () => void;
+  /** The service refused the session (close 4403), with the reason it gave (e.g. "user deactivated"). */
+  readonly onUnauthenticated: (reason: string) => void;
 }
 
 const FORBIDDEN_CLOSE = 4403;
@@ -104,7 +104,7 @@ export class LiveEvents {
           if (this.stopped) return;
           if ((event as CloseEvent).code === FORBIDDEN_CLOSE) {
             this.stop();
-            this.handlers.onUnauthenticated();
+            this.handlers.onUnauthenticated((event as CloseEvent).reason);
             return;
           }
           if (!this.dropped) {
