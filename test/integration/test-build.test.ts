@@ -33,6 +33,8 @@ describe("the suite's own build", () => {
   it('serves the page the suite built into dist-test/, not dist/', async () => {
     const html = await (await fetch(new URL('/', t.url))).text();
     expect(html).toBe(await readFile(join(TEST_WEB_DIR, 'index.html'), 'utf8'));
+    // What search results and link previews show for the page.
+    expect(html).toMatch(/<meta name="description" content="[^"]{50,}" \/>/);
     const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     expect(script).toBeDefined();
     expect((await stat(join(TEST_WEB_DIR, script ?? ''))).isFile()).toBe(true);
