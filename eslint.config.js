@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
  * unused code. `npm run lint` runs it with zero warnings allowed.
  */
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'web/dist/**'] },
+  { ignores: ['dist/**', 'dist-test/**', 'node_modules/**', 'data/**', 'coverage/**', 'web/dist/**'] },
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {

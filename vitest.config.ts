@@ -17,6 +17,9 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
+    // expect.poll waits for something the test cannot be told about; a loaded machine makes that
+    // slower, and that must not make it red (the default gives up after 1 s).
+    expect: { poll: { timeout: 30_000 } },
     hookTimeout: 30_000,
     pool: 'forks',
     // Most of a test's time is spent waiting on its own server, so three files

@@ -24,6 +24,7 @@ import { RateLimits } from './http/rate-limits.js';
 import { createHttpServer } from './http/server.js';
 import { registerWeb } from './http/web.js';
 import { createWebSocketServer } from './http/websocket.js';
+import { listenError } from './http/listen-error.js';
 import { createLogger, prettyLogs } from './logger.js';
 import { countAuthentication, countingHub, measuredAuthenticator } from './metrics/instrumented.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -53,6 +54,8 @@ export interface AppDeps {
    * for fault injection in tests (see `main.ts`); nothing in production sets it.
    */
   readonly afterCommit?: (recorded: readonly AuditEvent[]) => void;
+  /** Where the built profile page is (the tests' own build); default: see `registerWeb`. */
+  readonly webDir?: string;
 }
 
 export interface Timeouts {
@@ -249,7 +252,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         logger,
         secretScanningKeys: config.secretScanningKeys,
       });
-      await registerWeb(http, { config, sessions, users });
+      await registerWeb(http, { config, sessions, users, ...(deps.webDir ? { webDir: deps.webDir } : {}) });
       if (config.metricsToken) await http.register(metricsRoute, { metrics, token: config.metricsToken });
       const sweeper = new Sweeper({ changes, tokens, clock, config, logger, metrics, lockRows: locksRows(config.databaseUrl) });
       const websockets = createWebSocketServer({
@@ -267,7 +270,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         expireToken: (tokenId) => sweeper.expireToken(tokenId),
       });
       closers.unshift(() => websockets.close());
-      await http.listen({ host: config.host, port: config.port });
+      await http.listen({ host: config.host, port: config.port }).catch((error: unknown) => {
+        throw listenError(error, config.port);
+      });
       mail.start();
       metrics.observe({
         sockets: () => websockets.stats(),

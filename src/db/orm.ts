@@ -41,17 +41,20 @@ function isBusy(error: unknown): boolean {
 }
 
 /**
- * Runs `work` again, after a short and growing pause, while SQLite answers
- * "busy"; any other failure, or the last attempt's, is thrown. `work` must be
- * safe to repeat: a whole transaction, never half of one.
+ * Runs `work` again, after a short, growing and jittered pause, while SQLite
+ * answers "busy"; any other failure, or the last attempt's, is thrown. `work`
+ * must be safe to repeat: a whole transaction, never half of one. Ten attempts
+ * wait about 3 s in all: the other writer's transaction may take that long on
+ * a loaded machine, and two processes that collided must not collide again in
+ * step.
  */
-export async function retryWhileBusy<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+export async function retryWhileBusy<T>(work: () => Promise<T>, attempts = 10): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
       if (attempt >= attempts || !isBusy(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 500) * (0.5 + Math.random())));
     }
   }
 }
@@ -80,20 +83,36 @@ async function migrateExclusively(orm: MikroORM): Promise<void> {
 }
 
 /**
- * SQLite serialises writers, but two processes starting on one new file can
- * still both try to create the migrations table; the loser sees "already
- * exists". Its migration transaction rolled back, so trying again finds the
- * schema the winner made. Not a lock: enough that neither process crashes.
+ * SQLite serialises writers, but two processes starting on one new file race:
+ * both may try to create the migrations table (the loser sees "already
+ * exists"), and a migration transaction reads (which migrations ran) before it
+ * writes, so in WAL mode it is refused at once with SQLITE_BUSY when the other
+ * process holds or has just released the write lock; busy_timeout does not
+ * apply to that upgrade. Each refused attempt rolled back, so trying again
+ * finds the schema the winner made. It tries again for as long as the other
+ * process may plausibly take (under load, seconds), with growing, jittered
+ * pauses, and only for those two refusals: anything else fails at once.
  */
-async function migrateWithRetry(orm: MikroORM, logger: Logger | undefined, attempts = 3): Promise<void> {
+async function migrateWithRetry(orm: MikroORM, logger: Logger | undefined, patienceMs = 60_000): Promise<void> {
+  const deadline = Date.now() + patienceMs;
   for (let attempt = 1; ; attempt++) {
     try {
       await orm.migrator.up();
       return;
     } catch (error) {
-      if (attempt >= attempts) throw error;
-      logger?.warn({ err: error, attempt }, 'migration raced another process; trying again');
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      if (!racedAnotherProcess(error) || Date.now() >= deadline) throw error;
+      if (attempt === 3) logger?.warn({ err: error, attempt }, 'migration raced another process; still trying');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 1_000) * (0.5 + Math.random())));
     }
   }
+}
+
+/** Busy or "already exists", here or in a cause (MikroORM wraps a migration's error in a MigrationError). */
+function racedAnotherProcess(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    if (isBusy(current)) return true;
+    const message = current instanceof Error ? current.message : '';
+    if (/SQLITE_BUSY|database is locked|already exists/i.test(message)) return true;
+  }
+  return false;
 }

@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
+import { chooseEncoding, compressedCache } from './compressed.js';
 
 /** The key under which the profile page keeps its session; the explorer reads it to prefill Authorization. */
 const SESSION_STORAGE_KEY = 'api-token-session';
@@ -50,6 +51,13 @@ const BOOT = `(() => {
 })();
 `;
 
+/** The way back to the profile page, in a bar above GraphiQL (which otherwise fills the window). */
+const BACK_CSS = `body { display: flex; flex-direction: column; height: 100vh; margin: 0; }
+.explorer-back { flex: none; padding: 0.4rem 1rem; font: 14px/1.4 system-ui, sans-serif; border-bottom: 1px solid #ddd; }
+.explorer-back a { color: #0b57d0; }
+#root { flex: 1; min-height: 0; }
+`;
+
 let assets: Promise<ExplorerAssets> | null = null;
 
 /**
@@ -71,6 +79,7 @@ function explorerAssets(): Promise<ExplorerAssets> {
       ['graphiql.js', { type: js, body: graphiql.js }],
       ['graphiql.css', { type: 'text/css; charset=utf-8', body: graphiql.css }],
       ['boot.js', { type: js, body: BOOT }],
+      ['back.css', { type: 'text/css; charset=utf-8', body: BACK_CSS }],
       ...WORKER_LABELS.map((label) => [`worker-${label}.js`, { type: js, body: workers[label] }] as const),
     ]);
     const html = `<!doctype html>
@@ -80,8 +89,10 @@ function explorerAssets(): Promise<ExplorerAssets> {
     <title>${OPTIONS.title}</title>
     <link rel="icon" href="${graphiql.favicon}" />
     <link rel="stylesheet" href="${EXPLORER_ASSETS}/graphiql.css" />
+    <link rel="stylesheet" href="${EXPLORER_ASSETS}/back.css" />
   </head>
   <body id="body" class="no-focus-outline">
+    <nav class="explorer-back" aria-label="Explorer"><a href="/">← Back to your profile</a></nav>
     <noscript>You need to enable JavaScript to run GraphiQL.</noscript>
     <div id="root"></div>
     <script src="${EXPLORER_ASSETS}/graphiql.js"></script>
@@ -96,13 +107,18 @@ function explorerAssets(): Promise<ExplorerAssets> {
 /** The explorer's files under `/explorer/`, when `GRAPHQL_EXPLORER` allows the explorer. */
 export function registerExplorerAssets(app: FastifyInstance, config: Pick<Config, 'graphqlExplorer'>): void {
   if (!config.graphqlExplorer) return;
+  const compressed = compressedCache();
   app.get<{ Params: { file: string } }>(`${EXPLORER_ASSETS}/:file`, async (request, reply) => {
     const file = (await explorerAssets()).files.get(request.params.file);
     if (!file) {
       reply.callNotFound();
       return reply;
     }
-    return reply.type(file.type).header('cache-control', 'no-cache').send(file.body);
+    void reply.type(file.type).header('cache-control', 'no-cache').header('vary', 'accept-encoding');
+    // About 9 MB of script and style as they are; a few hundred KB compressed.
+    const encoding = chooseEncoding(request.headers['accept-encoding']);
+    if (!encoding) return reply.send(file.body);
+    return reply.header('content-encoding', encoding).send(await compressed(request.params.file, file.body, encoding));
   });
 }
 

@@ -156,6 +156,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     parseOptions: operationParseOptions(config.operationLimits),
     validationOptions: { hideSuggestions: config.operationLimits.hideSuggestions },
     introspection: true,
+    // Apollo refuses a request a browser could send cross-site without a
+    // preflight, since such a request would carry the browser's cookies. This
+    // service has no cookies: its only credential is the Authorization header,
+    // which no cross-site page can set without a CORS preflight. So a request
+    // carrying it (urql's default GET query, for one) is not forgery and is
+    // accepted; one without it still needs a JSON content type or one of
+    // Apollo's preflight headers. Mutations over GET stay refused (405).
+    csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
     includeStacktraceInErrorResponses: false,
     // The app owns shutdown (src/main.ts): Apollo's own signal handler would
     // stop it and re-raise the signal while requests are still in flight.

@@ -13,7 +13,7 @@ export interface WebOptions {
   readonly config: Config;
   readonly sessions: SessionVerifier;
   readonly users: UserService;
-  /** Where the Vite build of `web/` is; defaults to `<package root>/dist/web`. */
+  /** Where the Vite build of `web/` is; defaults to the `web/` folder of the build this file runs from (see `defaultWebDir`). */
   readonly webDir?: string;
 }
 
@@ -31,7 +31,16 @@ function packageRoot(): string {
   }
 }
 
-const defaultWebDir = (): string => join(packageRoot(), 'dist', 'web');
+/**
+ * Compiled (`<build>/src/http/web.js`), the page built next to it:
+ * `dist/web` for `npm start`, `dist-test/web` for the tests' own build. Run
+ * from source, `dist/web`.
+ */
+function defaultWebDir(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(dirname(here), '..', '..', 'web');
+  return join(packageRoot(), 'dist', 'web');
+}
 
 /**
  * The profile page at `/` (static files built by Vite), the explorer's files,
@@ -44,9 +53,13 @@ export async function registerWeb(app: FastifyInstance, options: WebOptions): Pr
       root: webDir,
       // Files are listed once at start: unknown paths fall through to the JSON 404.
       wildcard: false,
+      // The build writes each text file brotli- and gzip-compressed too (web/precompress.ts): send the
+      // smallest the browser accepts, with Content-Encoding and Vary: Accept-Encoding.
+      preCompressed: true,
       setHeaders: (reply, path) => {
         // Asset names carry a content hash; the page itself must always be revalidated.
-        void reply.header('cache-control', path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
+        // `path` is the file sent: index.html.br for a browser that takes brotli.
+        void reply.header('cache-control', /\.html(?:\.br|\.gz)?$/.test(path) ? 'no-cache' : 'public, max-age=31536000, immutable');
       },
     });
   } else {

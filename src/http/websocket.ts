@@ -320,7 +320,11 @@ export function createWebSocketServer(options: WebSocketOptions): {
     );
     socket.once('close', (code, reason) => void closed(code, String(reason)));
   });
-  wss.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
+  // The WebSocket server repeats its HTTP server's errors; a failed listen is
+  // already the rejection of app.start(), said once by whoever started it.
+  wss.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.syscall !== 'listen') logger.error({ err: error }, 'websocket server error');
+  });
 
   return {
     stats: () => ({

@@ -5,8 +5,7 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 import { ALLOW_FULFILLED_DOCUMENTS_ON_LOCALHOST, expectAccessible, launchBrowser, newContext, originOf } from './browser.js';
 
 /** Every request a page makes, so a test can show none leaves the service's origin. */
-function recordRequests(page: Page): string[] {
-  const urls: string[] = [];
+function recordRequests(page: Page, urls: string[] = []): string[] {
   page.on('request', (request) => urls.push(request.url()));
   page.on('websocket', (socket) => urls.push(socket.url()));
   return urls;
@@ -46,15 +45,14 @@ async function enforceStrictCsp(context: BrowserContext): Promise<void> {
 }
 
 /** What the browser refused under the CSP, from its console. */
-function cspViolations(page: Page): string[] {
-  const refused: string[] = [];
+function cspViolations(page: Page, refused: string[] = []): string[] {
   page.on('console', (message) => {
     if (message.text().includes('Content Security Policy')) refused.push(message.text());
   });
   return refused;
 }
 
-describe('GraphiQL explorer and the production page', () => {
+describe('GraphiQL explorer and the production page', { timeout: 120_000 }, () => {
   let dev: TestApp;
   let production: TestApp;
   let browser: Browser;
@@ -76,15 +74,22 @@ describe('GraphiQL explorer and the production page', () => {
     const origin = originOf(dev.url);
     const context = await newContext(browser, origin);
     await enforceStrictCsp(context);
-    const page = await context.newPage();
+    let page = await context.newPage();
     const requests = recordRequests(page);
     const refused = cspViolations(page);
 
     await page.goto('/');
     await page.getByRole('button', { name: /\(alice@example\.com,/ }).click();
     await page.getByRole('heading', { name: 'API Token' }).waitFor();
-    await page.getByRole('link', { name: 'GraphQL explorer' }).click();
+    // The explorer opens in a new tab (with this tab's session), and leaves the profile page open.
+    const profile = page;
+    const [explorer] = await Promise.all([context.waitForEvent('page'), profile.getByRole('link', { name: 'GraphQL explorer' }).click()]);
+    if (!explorer) throw new Error('no explorer tab');
+    page = explorer;
+    recordRequests(page, requests);
+    cspViolations(page, refused);
     await page.waitForURL('**/graphql');
+    expect(profile.url()).toBe(`${origin}/`);
     const run = page.getByRole('button', { name: /Execute query/ });
     await run.waitFor();
 
@@ -107,6 +112,11 @@ describe('GraphiQL explorer and the production page', () => {
     // The session stays in this tab: GraphiQL does not persist headers.
     const local = await page.evaluate<string>('JSON.stringify({ ...localStorage })');
     expect(local).not.toContain(await page.evaluate<string>("sessionStorage.getItem('api-token-session') ?? 'none'"));
+
+    // And a way back to the profile page.
+    await page.getByRole('link', { name: 'Back to your profile' }).click();
+    await page.waitForURL(`${origin}/`);
+    await page.getByRole('heading', { name: 'API Token' }).waitFor();
     await context.close();
   });
 

@@ -5,11 +5,13 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 import { latestEventId } from '../support/ws-client.js';
 import { expectAccessible, launchBrowser, newContext, originOf } from './browser.js';
 
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const GENERATE = 'mutation { generateApiToken { secret token { id hint } } }';
 
 /** The page as a user meets it: one server, one browser, one context per user. */
-describe('profile page', () => {
+// Browser tests wait on a real browser and server: on a loaded 2-core machine that is slow, never wrong.
+describe('profile page', { timeout: 120_000 }, () => {
   let t: TestApp;
   let browser: Browser;
   let origin: string;
@@ -213,7 +215,9 @@ describe('profile page', () => {
     const section = tokenSection(page);
     await section.locator('code').waitFor();
 
-    clock.advance(175 * DAY); // 5 days left: only the nearest warning (P7D) is sent
+    clock.advance(175 * DAY - HOUR); // 5 days and an hour left: only the nearest warning (P7D) is sent
+    // The page counts the time left from expiresAt with its own clock: keep it at the server's.
+    await page.clock.setSystemTime(clock.now());
     await t.running.sweeper.sweep();
     await expect.poll(() => section.textContent()).toContain('Your API token expires in 5 days');
     await expectAccessible(page, 'expiry warning');
@@ -285,5 +289,46 @@ describe('profile page', () => {
     await page.getByRole('heading', { name: 'Sign in as' }).waitFor();
     expect(await page.evaluate<string | null>("sessionStorage.getItem('api-token-session')")).toBeNull();
     await expectAccessible(page, 'session expired');
+  });
+
+  it('clears "your API token was revoked" in every tab once Regenerate brings a new token', async () => {
+    const alice = await t.session('alice@example.com');
+    const before = await t.gql<{ myApiToken: { id: string } | null }>('{ myApiToken { id } }', { auth: alice });
+    if (!before.body.data?.myApiToken) await t.gql(GENERATE, { auth: alice });
+    const [here, there] = [await openPage(), await openPage()];
+    await signInAs(here, 'alice@example.com');
+    await signInAs(there, 'alice@example.com');
+    await tokenSection(there).locator('code').waitFor();
+
+    await here.getByRole('button', { name: 'Regenerate' }).click();
+    await here.getByRole('dialog', { name: 'Regenerate your API token?' }).getByRole('button', { name: 'Regenerate' }).click();
+    await here.getByRole('dialog', { name: 'New API Token' }).getByRole('button', { name: 'Close' }).click();
+    await dialogRemoved(here);
+    const now = await t.gql<{ myApiToken: { hint: string } }>('{ myApiToken { hint } }', { auth: alice });
+    const hint = now.body.data?.myApiToken.hint;
+    expect(hint).toMatch(/^own_/);
+
+    // Each tab heard REVOKED then GENERATED: it ends on the new token with no word about a revoked one.
+    for (const page of [here, there]) {
+      const shown = () =>
+        page.evaluate<{ hint: string | null; status: string | null }>(
+          "({ hint: document.querySelector('section code')?.textContent ?? null, status: document.querySelector('[role=status]')?.textContent ?? null })",
+        );
+      await expect.poll(shown, { timeout: 15_000 }).toEqual({ hint, status: '' });
+    }
+  });
+
+  it('says the account was deactivated, not that the session expired', async () => {
+    const page = await openPage();
+    await signInAs(page, 'bob@example.com');
+    const bob = await t.running.services.users.findByEmail('bob@example.com');
+    const deactivated = await t.gql('mutation ($id: ID!) { deactivateUser(id: $id) { id } }', {
+      auth: await t.session('admin@example.com'),
+      variables: { id: bob?.id },
+    });
+    expect(deactivated.body.errors).toBeUndefined();
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 15_000 }).toContain('Your account was deactivated');
+    await page.getByRole('heading', { name: 'Sign in as' }).waitFor();
+    await expectAccessible(page, 'deactivated');
   });
 });

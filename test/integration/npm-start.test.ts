@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.js';
+import { TEST_BUILD_ENV } from '../support/test-build.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -30,7 +31,7 @@ describe('npm start', () => {
   it('serves the page and the GraphQL API, and stops on SIGTERM', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'api-tokens-start-'));
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...TEST_BUILD_ENV, NODE_ENV: 'development', DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' };
     for (const name of ['SESSION_SECRET', 'DATABASE_URL', 'REDIS_URL']) delete env[name];
     // Its own process group: npm does not pass SIGTERM on to the service, so the test signals the whole group.
     const child = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -1,16 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { TEST_BUILD_DIR } from './test-build.js';
 
 /**
- * The service as `npm start` runs it: `dist/`, which the suite's global set-up
- * (test/support/global-setup.ts) built once for this run, for tests that need
+ * The service as `npm start` runs it, from the suite's own build (`dist-test/`,
+ * which test/support/global-setup.ts built once for this run), for tests that need
  * the real `main.ts` in its own process.
  */
 export function builtServer(): { main: string } {
-  return { main: join(ROOT, 'dist', 'src', 'main.js') };
+  return { main: join(TEST_BUILD_DIR, 'src', 'main.js') };
 }
 
 export interface ServerProcess {

@@ -1,23 +1,42 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'vite';
+import type { TestProject } from 'vitest/node';
+import { TEST_BUILD_DIR, TEST_WEB_DIR } from './test-build.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** When this run began (ms since the epoch), before anything was built. */
+    runStartedAt: number;
+  }
+}
+
 /**
- * Builds once per run, before any test file starts, the two at once:
- * - `dist/`, so the tests that run the service or a CLI as a developer does
- *   (`npm start`, `npm run -s session`) find an up-to-date build instead of
- *   each compiling the project;
- * - the profile page into `dist/web`, so the browser tests load exactly the
- *   files the service serves.
+ * Builds once per run, before any test file starts, the two at once, into the
+ * suite's own folder (`dist-test/`, never the `dist/` that `npm start` serves):
+ * - the service, so the tests that run it or a CLI as a developer does
+ *   (`npm start`, `npm run -s session`, with BUILD_DIR pointing here) find an
+ *   up-to-date build instead of each compiling the project;
+ * - the profile page, so the browser tests load exactly the files the service serves.
  */
-export default async function buildOnce(): Promise<void> {
+export default async function buildOnce(project: TestProject): Promise<void> {
+  project.provide('runStartedAt', Date.now());
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   await Promise.all([
-    promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT }),
-    build({ configFile: new URL('../../web/vite.config.ts', import.meta.url).pathname, logLevel: 'error' }),
+    promisify(execFile)(
+      process.execPath,
+      [tsc, '-p', 'tsconfig.build.json', '--outDir', TEST_BUILD_DIR, '--tsBuildInfoFile', join(TEST_BUILD_DIR, '.tsbuildinfo')],
+      { cwd: ROOT },
+    ),
+    build({
+      configFile: new URL('../../web/vite.config.ts', import.meta.url).pathname,
+      logLevel: 'error',
+      build: { outDir: TEST_WEB_DIR, emptyOutDir: true },
+    }),
   ]);
 }

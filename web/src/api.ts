@@ -60,8 +60,8 @@ export interface LiveHandlers {
   /** The socket is up again after a drop: what was missed has been replayed. */
   readonly onReconnected: () => void;
   readonly onDisconnected: () => void;
-  /** The service refused the session (close FORBIDDEN). */
-  readonly onUnauthenticated: () => void;
+  /** The service refused the session (close FORBIDDEN), with the reason it gave (e.g. "user deactivated"). */
+  readonly onUnauthenticated: (reason: string) => void;
 }
 
 /**
@@ -103,7 +103,7 @@ export class LiveEvents {
           if (this.stopped) return;
           if ((event as CloseEvent).code === CLOSE_CODES.FORBIDDEN) {
             this.stop();
-            this.handlers.onUnauthenticated();
+            this.handlers.onUnauthenticated((event as CloseEvent).reason);
             return;
           }
           if (!this.dropped) {

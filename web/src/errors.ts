@@ -16,3 +16,15 @@ export function humanMessage(code: string): string {
   if (code === 'OFFLINE') return OFFLINE;
   return MESSAGES[code] ?? UNKNOWN;
 }
+
+/**
+ * What the page says when the service closes its live connection with 4403,
+ * by the close reason the service gives (src/http/socket-registry.ts names it
+ * after the event: "user deactivated"). Anything else: the session ended.
+ */
+export function sessionEndedMessage(closeReason: string | undefined): string {
+  if (closeReason === 'user deactivated') {
+    return 'Your account was deactivated by an administrator, so you were signed out. Contact your administrator if this is a mistake.';
+  }
+  return humanMessage('UNAUTHENTICATED');
+}

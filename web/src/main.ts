@@ -1,7 +1,7 @@
 import { Api, LiveEvents, OperationError } from './api.js';
 import { openDialog } from './dialog.js';
 import { h, type Child } from './dom.js';
-import { humanMessage } from './errors.js';
+import { humanMessage, sessionEndedMessage } from './errors.js';
 import { listInWords } from './format.js';
 import { showNewToken } from './new-token-dialog.js';
 import { Generate, PageState, Regenerate, Revoke, type ApiTokenEvent, type GeneratedToken, type PageStateData } from './operations.js';
@@ -38,7 +38,11 @@ function render(): void {
     ? h(
         'nav',
         { 'aria-label': 'Account' },
-        users !== null ? h('a', { href: '/graphql', 'data-key': 'explorer' }, 'GraphQL explorer') : null,
+        // A new tab: the explorer is a page of its own, and this one (with its live updates) stays open.
+        // sessionStorage is copied into a tab opened from this one, so the explorer gets the session.
+        users !== null
+          ? h('a', { href: '/graphql', target: '_blank', rel: 'opener', 'data-key': 'explorer' }, 'GraphQL explorer (opens in a new tab)')
+          : null,
         h('span', {}, `Signed in as ${signed.data.me.email}`),
         h('button', { type: 'button', class: 'button link', 'data-key': 'sign-out', onclick: signOut }, 'Sign out'),
       )
@@ -82,10 +86,11 @@ function endSession(): void {
   document.querySelectorAll('dialog').forEach((dialog) => dialog.close());
 }
 
-function sessionExpired(): void {
+/** The service ended the session: say why when it said so (a deactivation), else that it expired. */
+function sessionExpired(reason?: string): void {
   endSession();
   noticeText = null;
-  alertText = humanMessage('UNAUTHENTICATED');
+  alertText = sessionEndedMessage(reason);
   render();
 }
 
@@ -110,7 +115,7 @@ function startProfile(session: string): void {
       setLive('Live updates on.');
       void refresh();
     },
-    onUnauthenticated: sessionExpired,
+    onUnauthenticated: (reason) => sessionExpired(reason),
   });
   signed = { session, api, live, data: null, warning: null, liveText: 'Live updates on.' };
   render();
@@ -163,7 +168,9 @@ function onEvent(event: ApiTokenEvent): void {
       noticeText = `API tokens were turned back on for your account${actorText(event)}.`;
       break;
     case 'GENERATED':
+      // A new, working token: what was said about the previous one (revoked, expired) no longer applies.
       signed.warning = null;
+      noticeText = null;
       break;
   }
   void refresh();

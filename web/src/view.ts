@@ -1,5 +1,5 @@
 import { h, type Child } from './dom.js';
-import { daysLeft, formatDateTime, listInWords, plural } from './format.js';
+import { durationInWords, formatDateTime, isoDurationMs, listInWords, plural, timeLeftInWords } from './format.js';
 import type { PageStateData, Policy, TokenFields } from './operations.js';
 import type { DemoUser } from './session.js';
 
@@ -68,7 +68,7 @@ export function profileView(
       'section',
       { 'aria-labelledby': 'api-token-heading', class: 'card' },
       h('h2', { id: 'api-token-heading', tabindex: '-1', 'data-key': 'token-heading' }, 'API Token'),
-      warning && data.myApiToken ? warningBanner(warning) : null,
+      warning && data.myApiToken ? warningBanner(warning, now) : null,
       ...(data.myApiToken
         ? tokenDetails(data.myApiToken, now, actions)
         : data.apiTokenPolicy.tokensEnabled
@@ -79,11 +79,13 @@ export function profileView(
   ];
 }
 
-function warningBanner(warning: { daysLeft: number; expiresAt: string | null }): HTMLElement {
+function warningBanner(warning: { daysLeft: number; expiresAt: string | null }, now: Date): HTMLElement {
+  // The event's daysLeft is rounded up (10 seconds left is "1 day"): say the time left from expiresAt.
+  const left = warning.expiresAt ? durationInWords(new Date(warning.expiresAt).getTime() - now.getTime()) : plural(warning.daysLeft, 'day', 'days');
   return h(
     'div',
     { class: 'banner', 'data-region': 'expiry-warning' },
-    h('strong', {}, `Your API token expires in ${plural(warning.daysLeft, 'day', 'days')}`),
+    h('strong', {}, `Your API token expires in ${left}`),
     warning.expiresAt ? ` (${formatDateTime(warning.expiresAt)})` : '',
     '. Regenerate it, then update your scripts with the new token.',
   );
@@ -95,13 +97,19 @@ function noToken(policy: Policy, actions: TokenActions): Child[] {
     h(
       'ul',
       { class: 'rules' },
-      h('li', {}, `It expires ${policy.lifetimeDays > 0 ? plural(policy.lifetimeDays, 'day', 'days') : policy.lifetime} after it is created, whether it is used or not.`),
+      h('li', {}, `It expires ${lifetimeInWords(policy)} after it is created, whether it is used or not.`),
       h('li', {}, 'You can have one API token at a time.'),
       h('li', {}, 'It is shown once, when you generate it: store it somewhere safe, like a password.'),
       h('li', {}, `It works in every region: ${listInWords(policy.regions)}.`),
     ),
     h('div', { class: 'actions' }, h('button', { type: 'button', class: 'button primary', 'data-key': 'generate', onclick: actions.generate }, 'Generate')),
   ];
+}
+
+/** The token lifetime in words ("180 days", "20 seconds"), never the raw ISO duration. */
+function lifetimeInWords(policy: Policy): string {
+  const ms = isoDurationMs(policy.lifetime);
+  return ms === null ? plural(policy.lifetimeDays, 'day', 'days') : durationInWords(ms);
 }
 
 function disabled(policy: Policy): Child[] {
@@ -113,7 +121,6 @@ function disabled(policy: Policy): Child[] {
 }
 
 function tokenDetails(token: TokenFields, now: Date, actions: TokenActions): Child[] {
-  const left = daysLeft(token.expiresAt, now);
   return [
     h(
       'dl',
@@ -123,7 +130,7 @@ function tokenDetails(token: TokenFields, now: Date, actions: TokenActions): Chi
       h('dt', {}, 'Created'),
       h('dd', {}, formatDateTime(token.createdAt)),
       h('dt', {}, 'Expires'),
-      h('dd', {}, `${formatDateTime(token.expiresAt)} (${left === 0 ? 'today' : `${plural(left, 'day', 'days')} left`})`),
+      h('dd', {}, `${formatDateTime(token.expiresAt)} (${timeLeftInWords(token.expiresAt, now)})`),
       h('dt', {}, 'Last used'),
       h(
         'dd',
