@@ -251,7 +251,7 @@ const EnvSchema = z.object({
   MAIL_FROM: z.string().default('API Tokens <no-reply@localhost>'),
   MAIL_POLL_INTERVAL: interval('MAIL_POLL_INTERVAL').default({ iso: 'PT5S', ms: 5_000 }),
   EVENT_POLL_INTERVAL: interval('EVENT_POLL_INTERVAL')
-    .refine((parsed) => parsed.ms >= 50 && parsed.ms <= 10_000, { message: 'EVENT_POLL_INTERVAL must be between PT0.05S and PT10S' })
+    .refine((parsed) => parsed.ms >= 50 && parsed.ms <= 10_000, { error: 'EVENT_POLL_INTERVAL must be between PT0.05S and PT10S' })
     .default({ iso: 'PT0.5S', ms: 500 }),
   MAIL_MAX_ATTEMPTS: z.coerce
     .number({ error: 'MAIL_MAX_ATTEMPTS must be a number' })
@@ -276,7 +276,7 @@ const EnvSchema = z.object({
   // GitHub's credential revocation API allows 60 requests an hour.
   RATE_LIMIT_CREDENTIAL_REPORTS: rateLimit('RATE_LIMIT_CREDENTIAL_REPORTS').default(limitDefault(60, 'PT1H', 3_600_000)),
   SECRET_SCANNING_KEYS: optionalText.refine((v) => v === null || !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith('https://'), {
-    message: 'SECRET_SCANNING_KEYS must be an https:// URL or a file path',
+    error: 'SECRET_SCANNING_KEYS must be an https:// URL or a file path',
   }),
   REDIS_KEY_PREFIX: z
     .string()
@@ -307,10 +307,10 @@ const EnvSchema = z.object({
   GRAPHQL_MAX_COST: count('GRAPHQL_MAX_COST', 1, 10_000_000, 20_000),
   GRAPHQL_INTROSPECTION: flag('GRAPHQL_INTROSPECTION'),
   HTTP_REQUEST_TIMEOUT: interval('HTTP_REQUEST_TIMEOUT')
-    .refine((parsed) => parsed.ms >= 1_000, { message: 'HTTP_REQUEST_TIMEOUT must be at least PT1S' })
+    .refine((parsed) => parsed.ms >= 1_000, { error: 'HTTP_REQUEST_TIMEOUT must be at least PT1S' })
     .default({ iso: 'PT30S', ms: 30_000 }),
   HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce
-    .number({ message: 'HTTP_MAX_CONNECTIONS_PER_ADDRESS must be a number' })
+    .number({ error: 'HTTP_MAX_CONNECTIONS_PER_ADDRESS must be a number' })
     .int('HTTP_MAX_CONNECTIONS_PER_ADDRESS must be a whole number')
     .min(0, 'HTTP_MAX_CONNECTIONS_PER_ADDRESS must be between 0 and 1000000')
     .max(1_000_000, 'HTTP_MAX_CONNECTIONS_PER_ADDRESS must be between 0 and 1000000')
