@@ -253,6 +253,7 @@ const EnvSchema = z.object({
     message: 'METRICS_TOKEN must be at least 32 characters without spaces',
   }),
   TRUST_PROXY: optionalText,
+  ALLOW_LOCAL_MAIL: flag('ALLOW_LOCAL_MAIL'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' }).optional(),
   SCIM_RATE_LIMIT: z.coerce
@@ -274,12 +275,22 @@ const EnvSchema = z.object({
   WS_MAX_SUBSCRIPTIONS_PER_USER: count('WS_MAX_SUBSCRIPTIONS_PER_USER', 1, 100_000, 100),
 });
 
+export interface LoadOptions {
+  /**
+   * For the service itself (`main.ts`), not a CLI: production then also needs
+   * to know where its mail goes (`SMTP_URL`) and where its links point
+   * (`PUBLIC_URL`), unless `ALLOW_LOCAL_MAIL=true` says that is meant.
+   * @default false
+   */
+  readonly server?: boolean;
+}
+
 /**
  * Reads the configuration from environment variables. Every bad value is
  * reported at once, by name, so a misconfigured deployment fails at start with
  * one readable message instead of at the first request.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
   // An empty variable means "not set", as deployment tools often leave them.
   const given = Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ''),
@@ -303,6 +314,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const posture = choosePosture(given);
   if (!given['SESSION_SECRET'] && !given['SESSION_JWKS_URL'] && posture.env === 'production') {
     problems.push(`SESSION_SECRET or SESSION_JWKS_URL must be set in production (${posture.reason})`);
+  }
+  if (options.server && posture.env === 'production' && given['ALLOW_LOCAL_MAIL'] !== 'true') {
+    const missing = [given['SMTP_URL'] ? null : 'SMTP_URL', given['PUBLIC_URL'] || given['APP_URL'] ? null : 'PUBLIC_URL'].filter(
+      (name): name is string => name !== null,
+    );
+    if (missing.length) {
+      problems.push(
+        `${missing.join(' and ')} must be set in production (${posture.reason}): without them, emails are only written ` +
+          'under DATA_DIR/mail and link to http://localhost. Set ALLOW_LOCAL_MAIL=true to start without them on purpose.',
+      );
+    }
   }
   const introspectionClients = parseIntrospectionClients(given['INTROSPECTION_CLIENTS'] ?? null, problems);
   const corsOrigins = parseOrigins(given['CORS_ORIGINS'] ?? null, problems);
