@@ -275,7 +275,7 @@ const EnvSchema = z.object({
   WS_MAX_SUBSCRIPTIONS_PER_USER: count('WS_MAX_SUBSCRIPTIONS_PER_USER', 1, 100_000, 100),
 });
 
-export interface LoadOptions {
+interface LoadOptions {
   /**
    * For the service itself (`main.ts`), not a CLI: production then also needs
    * to know where its mail goes (`SMTP_URL`) and where its links point
@@ -400,7 +400,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
  * JWKS) or a PostgreSQL database. Development sign-in is refused whenever one
  * is present, and without `NODE_ENV` any of them means production.
  */
-export function deploymentSignals(given: Readonly<Record<string, string>>): string[] {
+function deploymentSignals(given: Readonly<Record<string, string>>): string[] {
   const signals: string[] = [];
   if (given['SESSION_SECRET']?.trim()) signals.push('SESSION_SECRET is set');
   if (given['SESSION_JWKS_URL']?.trim()) signals.push('SESSION_JWKS_URL is set');
@@ -415,7 +415,7 @@ export function deploymentSignals(given: Readonly<Record<string, string>>): stri
  * deployment about it (a fresh clone's `npm start`). Everything else,
  * `NODE_ENV` unset included, is production.
  */
-export function choosePosture(given: Readonly<Record<string, string>>): { env: Config['env']; reason: string } {
+function choosePosture(given: Readonly<Record<string, string>>): { env: Config['env']; reason: string } {
   const named = given['NODE_ENV'];
   if (named === 'development' || named === 'test' || named === 'production') return { env: named, reason: `NODE_ENV=${named}` };
   const signals = deploymentSignals(given);
