@@ -287,6 +287,7 @@ const EnvSchema = z.object({
     error: 'METRICS_TOKEN must be at least 32 characters without spaces',
   }),
   TRUST_PROXY: optionalText,
+  ALLOW_LOCAL_MAIL: flag('ALLOW_LOCAL_MAIL'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'LOG_FORMAT must be json or pretty' }).optional(),
   SCIM_RATE_LIMIT: z.coerce
@@ -319,12 +320,22 @@ const EnvSchema = z.object({
   WS_MAX_SUBSCRIPTIONS_PER_USER: count('WS_MAX_SUBSCRIPTIONS_PER_USER', 1, 100_000, 100),
 });
 
+interface LoadOptions {
+  /**
+   * For the service itself (`main.ts`), not a CLI: production then also needs
+   * to know where its mail goes (`SMTP_URL`) and where its links point
+   * (`PUBLIC_URL`), unless `ALLOW_LOCAL_MAIL=true` says that is meant.
+   * @default false
+   */
+  readonly server?: boolean;
+}
+
 /**
  * Reads the configuration from environment variables. Every bad value is
  * reported at once, by name, so a misconfigured deployment fails at start with
  * one readable message instead of at the first request.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
   // An empty variable means "not set", as deployment tools often leave them.
   const given = Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ''),
@@ -348,6 +359,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const posture = choosePosture(given);
   if (!given['SESSION_SECRET'] && !given['SESSION_JWKS_URL'] && posture.env === 'production') {
     problems.push(`SESSION_SECRET or SESSION_JWKS_URL must be set in production (${posture.reason})`);
+  }
+  if (options.server && posture.env === 'production' && given['ALLOW_LOCAL_MAIL'] !== 'true') {
+    const missing = [given['SMTP_URL'] ? null : 'SMTP_URL', given['PUBLIC_URL'] || given['APP_URL'] ? null : 'PUBLIC_URL'].filter(
+      (name): name is string => name !== null,
+    );
+    if (missing.length) {
+      problems.push(
+        `${missing.join(' and ')} must be set in production (${posture.reason}): without them, emails are only written ` +
+          'under DATA_DIR/mail and link to http://localhost. Set ALLOW_LOCAL_MAIL=true to start without them on purpose.',
+      );
+    }
   }
   const introspectionClients = parseIntrospectionClients(given['INTROSPECTION_CLIENTS'] ?? null, problems);
   const corsOrigins = parseOrigins(given['CORS_ORIGINS'] ?? null, problems);
@@ -433,7 +455,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * JWKS) or a PostgreSQL database. Development sign-in is refused whenever one
  * is present, and without `NODE_ENV` any of them means production.
  */
-export function deploymentSignals(given: Readonly<Record<string, string>>): string[] {
+function deploymentSignals(given: Readonly<Record<string, string>>): string[] {
   const signals: string[] = [];
   if (given['SESSION_SECRET']?.trim()) signals.push('SESSION_SECRET is set');
   if (given['SESSION_JWKS_URL']?.trim()) signals.push('SESSION_JWKS_URL is set');
@@ -448,7 +470,7 @@ export function deploymentSignals(given: Readonly<Record<string, string>>): stri
  * deployment about it (a fresh clone's `npm start`). Everything else,
  * `NODE_ENV` unset included, is production.
  */
-export function choosePosture(given: Readonly<Record<string, string>>): { env: Config['env']; reason: string } {
+function choosePosture(given: Readonly<Record<string, string>>): { env: Config['env']; reason: string } {
   const named = given['NODE_ENV'];
   if (named === 'development' || named === 'test' || named === 'production') return { env: named, reason: `NODE_ENV=${named}` };
   const signals = deploymentSignals(given);

@@ -6,10 +6,26 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { UserService } from '../users/user.service.js';
 
+const USAGE = `usage: npm run -s session -- <email>
+
+Prints a session JWT for the active user with that email, and nothing else, on
+stdout. It signs with SESSION_SECRET (or, where that is unset outside
+production, the development secret in <DATA_DIR>/session-secret), and cannot
+sign where sessions come from the identity provider (SESSION_JWKS_URL).
+
+Exit codes: 0 printed, 1 no such active user, 2 bad arguments or configuration.
+`;
+
 /** Prints a session JWT for a user, and nothing else, on stdout: `npm run -s session -- alice@example.com`. */
-async function main(email: string | undefined): Promise<number> {
-  if (!email) {
-    process.stderr.write('usage: npm run -s session -- <email>\n');
+async function main(args: readonly string[]): Promise<number> {
+  const [email, ...rest] = args;
+  if (email === '--help' || email === '-h' || rest.some((arg) => arg === '--help' || arg === '-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  // Anything else that looks like an option is a mistake, not an email to look up.
+  if (!email || rest.length > 0 || email.startsWith('-')) {
+    process.stderr.write(USAGE);
     return 2;
   }
   const config = loadConfig();
@@ -32,7 +48,7 @@ async function main(email: string | undefined): Promise<number> {
   }
 }
 
-main(process.argv[2]).then(
+main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`);

@@ -48,20 +48,28 @@ function defaultWebDir(): string {
  */
 export async function registerWeb(app: FastifyInstance, options: WebOptions): Promise<void> {
   const webDir = options.webDir ?? defaultWebDir();
-  if (existsSync(join(webDir, 'index.html'))) {
+  const indexFile = join(webDir, 'index.html');
+  if (existsSync(indexFile)) {
     await app.register(fastifyStatic, {
       root: webDir,
       // Files are listed once at start: unknown paths fall through to the JSON 404.
       wildcard: false,
+      // The page itself is served below, with what it needs to know about this service.
+      index: false,
+      globIgnore: ['index.html', 'index.html.br', 'index.html.gz'],
       // The build writes each text file brotli- and gzip-compressed too (web/precompress.ts): send the
       // smallest the browser accepts, with Content-Encoding and Vary: Accept-Encoding.
       preCompressed: true,
-      setHeaders: (reply, path) => {
-        // Asset names carry a content hash; the page itself must always be revalidated.
-        // `path` is the file sent: index.html.br for a browser that takes brotli.
-        void reply.header('cache-control', /\.html(?:\.br|\.gz)?$/.test(path) ? 'no-cache' : 'public, max-age=31536000, immutable');
+      setHeaders: (reply) => {
+        // Asset names carry a content hash.
+        void reply.header('cache-control', 'public, max-age=31536000, immutable');
       },
     });
+    const page = pageFor(readFileSync(indexFile, 'utf8'), options.config);
+    for (const path of ['/', '/index.html']) {
+      // The page must always be revalidated: a new build or posture changes it.
+      app.get(path, async (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page));
+    }
   } else {
     app.get('/', async (_request, reply) =>
       reply
@@ -75,6 +83,19 @@ export async function registerWeb(app: FastifyInstance, options: WebOptions): Pr
   // machine: never in production, never where the deployment looks real (its
   // own session key or PostgreSQL; see `deploymentSignals`).
   if (options.config.devSignIn) registerDevSession(app, options);
+}
+
+/** The `<meta>` through which the page learns whether development sign-in exists (web/src/session.ts). */
+const DEV_SIGN_IN_META = /<meta name="api-token-dev-sign-in" content="off"\s*\/?>/;
+
+/**
+ * The built page, told whether `/dev/session` exists here, so a page in
+ * production never asks for it (which answered 404 at every load). The
+ * built file says `off`, so a page served any other way fails closed.
+ */
+function pageFor(html: string, config: Config): string {
+  if (!DEV_SIGN_IN_META.test(html)) throw new Error('The built profile page lacks its api-token-dev-sign-in meta tag; rebuild it');
+  return config.devSignIn ? html.replace(DEV_SIGN_IN_META, '<meta name="api-token-dev-sign-in" content="on" />') : html;
 }
 
 /** What arrives: JSON of any shape, `null` included. */

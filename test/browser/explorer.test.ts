@@ -59,7 +59,8 @@ describe('GraphiQL explorer and the production page', { timeout: 120_000 }, () =
 
   beforeAll(async () => {
     [dev, production, browser] = await Promise.all([
-      startTestApp(),
+      // Development sign-in only where nothing looks deployed: no SESSION_SECRET of its own.
+      startTestApp({ SESSION_SECRET: '' }),
       startTestApp({ NODE_ENV: 'production', GRAPHQL_EXPLORER: 'false' }),
       launchBrowser([ALLOW_FULFILLED_DOCUMENTS_ON_LOCALHOST]),
     ]);
@@ -139,10 +140,13 @@ describe('GraphiQL explorer and the production page', { timeout: 120_000 }, () =
     expect(offOrigin(requests, origin)).toEqual([]);
 
     const fresh = await context.newPage();
+    const freshRequests = recordRequests(fresh);
     await fresh.goto('/');
     await fresh.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(await fresh.textContent('main')).toContain('Sign in to the product');
     await expectAccessible(fresh, 'production, signed out');
+    // The page knows from its HTML that production has no development sign-in: it never asks (a 404 in every log).
+    expect([...requests, ...freshRequests].filter((url) => url.includes('/dev/session'))).toEqual([]);
     await context.close();
   });
 });

@@ -43,6 +43,8 @@ describe('SIGTERM under load', () => {
       {
         // As deployed: production is also where Apollo would install its own signal handlers.
         NODE_ENV: 'production',
+        // Mail stays in files here: this test is about shutting down, not delivering.
+        ALLOW_LOCAL_MAIL: 'true',
         HOST: '127.0.0.1',
         PORT: String(port),
         DATA_DIR: dataDir,

@@ -12,10 +12,10 @@ const CLI_TIMEOUT = 180_000;
 const SESSION_RULES = { SESSION_ISSUER: 'https://idp.example.com', SESSION_AUDIENCE: 'api-tokens', SESSION_MAX_AGE: 'PT2H' };
 
 /** `npm run -s session -- <email>` exactly as the README tells a developer to run it. */
-function session(email: string, dataDir: string): Promise<Run> {
+function session(email: string | readonly string[], dataDir: string): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...SESSION_RULES };
   for (const name of ['SESSION_SECRET', 'SESSION_JWKS_URL', 'DATABASE_URL', 'PORT']) delete env[name];
-  return npmRun('session', [email], env);
+  return npmRun('session', typeof email === 'string' ? [email] : email, env);
 }
 
 describe('the session CLI', () => {
@@ -44,6 +44,23 @@ describe('the session CLI', () => {
       const claims = JSON.parse(Buffer.from(run.stdout.split('.')[1] ?? '', 'base64url').toString()) as Record<string, number | string>;
       expect(claims).toMatchObject({ iss: SESSION_RULES.SESSION_ISSUER, aud: SESSION_RULES.SESSION_AUDIENCE });
       expect(Number(claims['exp']) - Number(claims['iat'])).toBe(2 * 3_600);
+    },
+    CLI_TIMEOUT,
+  );
+
+  it(
+    'prints its usage for --help or -h, wherever it is, and never a session',
+    async () => {
+      for (const args of [['alice@example.com', '--help'], ['-h']]) {
+        const run = await session(args, dataDir);
+        expect(run.code, args.join(' ')).toBe(0);
+        expect(run.stdout).toMatch(/^usage: npm run -s session -- <email>\n/);
+        expect(run.stdout).not.toMatch(/[\w-]+\.[\w-]+\.[\w-]+\n/);
+      }
+      const unknownOption = await session(['alice@example.com', '--verbose'], dataDir);
+      expect(unknownOption.code).toBe(2);
+      expect(unknownOption.stdout).toBe('');
+      expect(unknownOption.stderr).toMatch(/^usage:/);
     },
     CLI_TIMEOUT,
   );

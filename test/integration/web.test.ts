@@ -80,6 +80,17 @@ describe('the profile page and development sign-in over HTTP', () => {
     expect(await form.json()).toMatchObject({ errors: [{ extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }] });
   });
 
+  it('tells the page whether development sign-in exists, so a production page never asks for it', async () => {
+    const meta = /<meta name="api-token-dev-sign-in" content="(on|off)" \/>/;
+    for (const [app, expected] of [[dev, 'on'], [production, 'off']] as const) {
+      for (const path of ['/', '/index.html']) {
+        const page = await fetch(`${origin(app)}${path}`);
+        expect(page.headers.get('cache-control'), path).toBe('no-cache');
+        expect(meta.exec(await page.text())?.[1], `${expected} ${path}`).toBe(expected);
+      }
+    }
+  });
+
   it('has no development sign-in in production (404), but still serves the page', async () => {
     for (const method of ['GET', 'POST']) {
       const response = await fetch(`${origin(production)}/dev/session`, {

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAdminCommand } from '../../src/cli/admin-command.js';
 import { systemClock } from '../../src/clock.js';
+import { spawn } from 'node:child_process';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { Organization } from '../../src/users/organization.entity.js';
 import { LogCapture } from '../hardening/log-capture.js';
@@ -157,12 +158,22 @@ describe('development postures', () => {
 });
 
 describe('the server process', () => {
-  it('in production logs its posture and never advises a session for a demo user it does not have', async () => {
+  // A process of its own: a few seconds alone, much longer on 2 busy cores.
+  it('in production logs its posture and never advises a session for a demo user it does not have', { timeout: 120_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'api-tokens-posture-'));
     const port = await deadPort();
     const server = await startServerProcess(
       builtServer().main,
-      { HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, SESSION_SECRET: TEST_SESSION_SECRET, LOG_FORMAT: 'json' },
+      {
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        SESSION_SECRET: TEST_SESSION_SECRET,
+        LOG_FORMAT: 'json',
+        // Production needs both; nothing is mailed in this test.
+        SMTP_URL: `smtp://127.0.0.1:${await deadPort()}`,
+        PUBLIC_URL: `http://127.0.0.1:${port}/`,
+      },
       `http://127.0.0.1:${port}`,
     );
     try {
@@ -174,5 +185,45 @@ describe('the server process', () => {
       await server.exited;
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('production start-up checks', () => {
+  const production = { NODE_ENV: 'production', SESSION_SECRET: TEST_SESSION_SECRET };
+
+  it('refuses to serve without SMTP_URL and PUBLIC_URL unless ALLOW_LOCAL_MAIL=true; CLIs do not need them', () => {
+    let error: unknown;
+    try {
+      loadConfig(production, { server: true });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain('SMTP_URL and PUBLIC_URL must be set in production (NODE_ENV=production)');
+    expect((error as ConfigError).message).toContain('ALLOW_LOCAL_MAIL=true');
+    expect(() => loadConfig({ ...production, SMTP_URL: 'smtp://mail.example.com' }, { server: true })).toThrow(
+      /PUBLIC_URL must be set in production/,
+    );
+    expect(loadConfig({ ...production, SMTP_URL: 'smtp://mail.example.com', PUBLIC_URL: 'https://tokens.example.com/' }, { server: true }).env).toBe(
+      'production',
+    );
+    expect(loadConfig({ ...production, ALLOW_LOCAL_MAIL: 'true' }, { server: true }).smtpUrl).toBeNull();
+    expect(() => loadConfig({ ...production, ALLOW_LOCAL_MAIL: 'yes' }, { server: true })).toThrow(/ALLOW_LOCAL_MAIL must be true or false/);
+    // The admin and session CLIs run with the service's environment but send no mail themselves.
+    expect(loadConfig(production).env).toBe('production');
+    // Development needs neither.
+    expect(loadConfig({}, { server: true }).env).toBe('development');
+  });
+
+  it('the server process exits with code 2 and names the variables', { timeout: 120_000 }, async () => {
+    const child = spawn(process.execPath, [builtServer().main], {
+      env: { PATH: process.env['PATH'] ?? '', ...production, PORT: '0', DATA_DIR: join(tmpdir(), 'api-tokens-never-created') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain('SMTP_URL and PUBLIC_URL must be set in production');
   });
 });

@@ -49,8 +49,13 @@ export interface DemoUser {
   readonly organization: string;
 }
 
-/** The demo users to sign in as; null when the service has no development sign-in (production). */
+/**
+ * The demo users to sign in as; null when the service has no development
+ * sign-in (production). The service says so in the page's
+ * `api-token-dev-sign-in` meta tag, so a production page never asks.
+ */
 export async function demoUsers(): Promise<readonly DemoUser[] | null> {
+  if (document.querySelector('meta[name="api-token-dev-sign-in"]')?.getAttribute('content') !== 'on') return null;
   const response = await fetch('/dev/session', { headers: { accept: 'application/json' } });
   if (response.status === 404) return null;
   if (!response.ok) throw new Error(`GET /dev/session: ${response.status}`);
