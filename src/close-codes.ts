@@ -38,7 +38,5 @@ export const CLOSE_CODES = {
   TOO_MANY_SOCKETS: 4803,
 } as const;
 
-export type CloseCodeName = keyof typeof CLOSE_CODES;
-
 /** The first and last code of the service's own range. */
 export const OWN_CLOSE_CODE_RANGE = { first: 4800, last: 4899 } as const;

@@ -125,6 +125,13 @@ export interface WebSocketLimits {
   readonly maxSubscriptionsPerSocket: number;
   /** The same, over all of one user's sockets on this instance. */
   readonly maxSubscriptionsPerUser: number;
+  /** Messages (pings included) one socket may send per `messageWindow`; past it the socket is closed. */
+  readonly maxMessages: number;
+  readonly messageWindow: Duration;
+  /** Acknowledged sockets one user may hold on this instance. */
+  readonly maxSocketsPerUser: number;
+  /** Open sockets one client address (IPv6 per /64) may hold on this instance. */
+  readonly maxSocketsPerAddress: number;
 }
 
 export interface IntrospectionClientConfig {
@@ -318,6 +325,11 @@ const EnvSchema = z.object({
     .optional(),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: count('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 1, 1_000, 10),
   WS_MAX_SUBSCRIPTIONS_PER_USER: count('WS_MAX_SUBSCRIPTIONS_PER_USER', 1, 100_000, 100),
+  // The page sends a subscribe and a ping every 15 s; a flood sends thousands a second.
+  WS_MAX_MESSAGES: count('WS_MAX_MESSAGES', 10, 1_000_000, 100),
+  WS_MESSAGE_WINDOW: interval('WS_MESSAGE_WINDOW').default({ iso: 'PT10S', ms: 10_000 }),
+  WS_MAX_SOCKETS_PER_USER: count('WS_MAX_SOCKETS_PER_USER', 1, 100_000, 32),
+  WS_MAX_SOCKETS_PER_ADDRESS: count('WS_MAX_SOCKETS_PER_ADDRESS', 1, 1_000_000, 256),
 });
 
 interface LoadOptions {
@@ -439,6 +451,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     websocket: {
       maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
       maxSubscriptionsPerUser: e.WS_MAX_SUBSCRIPTIONS_PER_USER,
+      maxMessages: e.WS_MAX_MESSAGES,
+      messageWindow: e.WS_MESSAGE_WINDOW,
+      maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
+      maxSocketsPerAddress: e.WS_MAX_SOCKETS_PER_ADDRESS,
     },
     connections: {
       requestTimeout: e.HTTP_REQUEST_TIMEOUT,

@@ -4,7 +4,9 @@ import type { Metrics } from '../metrics/metrics.js';
 /**
  * Distinct GraphQL operation names kept as metric labels. Names come from
  * clients, so past this many the rest count as `other`: a client cannot grow
- * the metrics without bound.
+ * the metrics without bound. Only callers whose credential verified name a
+ * label: anyone else's operations count as `graphql`, so an anonymous caller
+ * cannot fill the slots with made-up names and push real ones into `other`.
  */
 const MAX_OPERATION_NAMES = 100;
 const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
@@ -21,6 +23,7 @@ export function requestSignals(app: FastifyInstance, metrics: Pick<Metrics, 'req
   const operationOf = (request: FastifyRequest): string => {
     const route = request.routeOptions.url;
     if (route !== '/graphql') return route ?? 'not_found';
+    if (request.principal === null) return 'graphql';
     const name = graphqlOperationName(request);
     if (name === null) return 'graphql';
     if (names.has(name) || names.size < MAX_OPERATION_NAMES) {

@@ -19,6 +19,8 @@ import type { RateLimits } from './rate-limits.js';
 import { sharedExecution, sourceEventOf } from './shared-execution.js';
 import { SocketRegistry, type SocketAuthority } from './socket-registry.js';
 import { SubscriptionLimits } from './socket-limits.js';
+import { MessageBudget, SocketCounts } from './socket-guards.js';
+import { addressKey } from './address-key.js';
 import { credentialInUrl } from './url-secrets.js';
 import { isClientMessage } from './ws-messages.js';
 
@@ -73,6 +75,8 @@ interface SocketExtra {
   readonly ip: string;
   authority?: SocketAuthority;
   untrack?: () => void;
+  /** Frees this socket's place among its user's (WS_MAX_SOCKETS_PER_USER). */
+  releaseUser?: () => void;
   [key: PropertyKey]: unknown;
 }
 
@@ -128,13 +132,20 @@ export function createWebSocketServer(options: WebSocketOptions): {
   } = options;
   // The same operation limits as over HTTP, and a cap on what runs at once.
   const operationLimits = services.config.operationLimits;
-  const subscriptionLimits = new SubscriptionLimits(services.config.websocket);
+  const socketLimits = services.config.websocket;
+  const subscriptionLimits = new SubscriptionLimits(socketLimits);
+  const userSockets = new SocketCounts(socketLimits.maxSocketsPerUser);
+  const addressSockets = new SocketCounts(socketLimits.maxSocketsPerAddress);
   const formatError = formatGraphQLError(logger, operationLimits);
   const wss = new WebSocketServer({
     server,
     path: '/graphql',
     maxPayload,
     handleProtocols,
+    // One message per turn of the event loop, however many frames one read
+    // brought: a socket sending thousands at once cannot hold the loop, and
+    // other clients (and /healthz) are served between its messages.
+    allowSynchronousEvents: false,
     // Credentials go in connection_init; one in the URL is refused before the socket opens.
     verifyClient: ({ req }, done) =>
       credentialInUrl(req.url ?? '') === null ? done(true) : done(false, 400, 'Send the credential in connection_init, not in the URL'),
@@ -182,9 +193,15 @@ export function createWebSocketServer(options: WebSocketOptions): {
         const verdict = await limits.authFailed(ip);
         return blocked || !verdict.allowed ? closeRateLimited(ctx.extra.socket) : false;
       }
+      const { socket } = ctx.extra;
+      const releaseUser = userSockets.acquire(resolved.principal.userId);
+      if (!releaseUser) {
+        if (socket.readyState === socket.OPEN) socket.close(CLOSE_CODES.TOO_MANY_SOCKETS, 'Too many sockets for this user');
+        return false;
+      }
+      ctx.extra.releaseUser = releaseUser;
       // Events must be able to reach this socket before it counts as open (INTERNAL_SERVER_ERROR otherwise).
       await hub.ready();
-      const { socket } = ctx.extra;
       const authority: SocketAuthority = {
         credential: resolved.credential,
         principal: resolved.principal,
@@ -251,6 +268,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
     onClose: (ctx) => {
       if (ctx.extra.authority) registry.remove(ctx.extra.authority);
       ctx.extra.untrack?.();
+      ctx.extra.releaseUser?.();
       acknowledged.delete(ctx);
     },
   });
@@ -282,6 +300,21 @@ export function createWebSocketServer(options: WebSocketOptions): {
   // The upgrade request is not kept: nothing needs it after the handshake, and
   // holding it cost every socket its headers and parser state.
   wss.on('connection', (socket, request) => {
+    const ip = clientIp(request);
+    const releaseAddress = addressSockets.acquire(addressKey(ip));
+    if (!releaseAddress) {
+      socket.close(CLOSE_CODES.TOO_MANY_SOCKETS, 'Too many sockets from this address');
+      return;
+    }
+    socket.once('close', releaseAddress);
+    // Every message counts, graphql-ws's and WebSocket's own pings alike; past the budget the socket is closed.
+    const budget = new MessageBudget(socketLimits.maxMessages, socketLimits.messageWindow.ms);
+    const overBudget = (): boolean => {
+      if (budget.take()) return false;
+      if (socket.readyState === socket.OPEN) socket.close(CLOSE_CODES.TOO_MANY_MESSAGES, 'Too many messages');
+      return true;
+    };
+    socket.on('ping', overBudget);
     socket.once('error', (error) => {
       logger.debug({ err: error }, 'websocket client error');
       if (socket.readyState === socket.OPEN) socket.close(CLOSE_CODES.INTERNAL_SERVER_ERROR, 'Internal server error');
@@ -301,6 +334,8 @@ export function createWebSocketServer(options: WebSocketOptions): {
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', (data) => {
+            // A socket closing (over its budget, or refused) is not answered any more.
+            if (socket.readyState !== socket.OPEN || overBudget()) return;
             // ws hands text frames over as Buffers (or Buffer lists); their text is the message.
             // eslint-disable-next-line @typescript-eslint/no-base-to-string
             const text = String(data);
@@ -316,7 +351,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
             });
           }),
       },
-      { socket, ip: clientIp(request) },
+      { socket, ip },
     );
     socket.once('close', (code, reason) => void closed(code, String(reason)));
   });

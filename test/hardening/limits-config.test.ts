@@ -14,7 +14,14 @@ function problems(env: NodeJS.ProcessEnv): readonly string[] {
 describe('hardening settings', () => {
   it('has safe defaults', () => {
     const config = loadConfig({});
-    expect(config.websocket).toEqual({ maxSubscriptionsPerSocket: 10, maxSubscriptionsPerUser: 100 });
+    expect(config.websocket).toEqual({
+      maxSubscriptionsPerSocket: 10,
+      maxSubscriptionsPerUser: 100,
+      maxMessages: 100,
+      messageWindow: { iso: 'PT10S', ms: 10_000 },
+      maxSocketsPerUser: 32,
+      maxSocketsPerAddress: 256,
+    });
     expect(config.session.maxAge).toEqual({ iso: 'PT12H', ms: 12 * 3_600_000 });
     expect(config.operationLimits).toMatchObject({ maxDepth: 15, maxAliases: 15, maxDirectives: 50, maxTokens: 1_000, maxFields: 200, maxCost: 20_000 });
   });
@@ -30,6 +37,10 @@ describe('hardening settings', () => {
       GRAPHQL_INTROSPECTION: 'false',
       WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '2',
       WS_MAX_SUBSCRIPTIONS_PER_USER: '7',
+      WS_MAX_MESSAGES: '500',
+      WS_MESSAGE_WINDOW: 'PT1M',
+      WS_MAX_SOCKETS_PER_USER: '3',
+      WS_MAX_SOCKETS_PER_ADDRESS: '9',
       SESSION_MAX_AGE: 'PT1H',
     });
     expect(config.operationLimits).toEqual({
@@ -42,7 +53,14 @@ describe('hardening settings', () => {
       introspection: false,
       hideSuggestions: false,
     });
-    expect(config.websocket).toEqual({ maxSubscriptionsPerSocket: 2, maxSubscriptionsPerUser: 7 });
+    expect(config.websocket).toEqual({
+      maxSubscriptionsPerSocket: 2,
+      maxSubscriptionsPerUser: 7,
+      maxMessages: 500,
+      messageWindow: { iso: 'PT1M', ms: 60_000 },
+      maxSocketsPerUser: 3,
+      maxSocketsPerAddress: 9,
+    });
     expect(config.session.maxAge.ms).toBe(3_600_000);
   });
 
@@ -57,6 +75,8 @@ describe('hardening settings', () => {
     ['GRAPHQL_INTROSPECTION', 'yes', 'GRAPHQL_INTROSPECTION must be true or false'],
     ['WS_MAX_SUBSCRIPTIONS_PER_SOCKET', '0', 'WS_MAX_SUBSCRIPTIONS_PER_SOCKET must be between 1 and 1000'],
     ['WS_MAX_SUBSCRIPTIONS_PER_USER', 'many', 'WS_MAX_SUBSCRIPTIONS_PER_USER must be a number'],
+    ['WS_MAX_MESSAGES', '5', 'WS_MAX_MESSAGES must be between 10 and 1000000'],
+    ['WS_MAX_SOCKETS_PER_ADDRESS', '0', 'WS_MAX_SOCKETS_PER_ADDRESS must be between 1 and 1000000'],
     ['SESSION_MAX_AGE', 'P999999999D', 'SESSION_MAX_AGE must be a positive ISO-8601 duration'],
     // Past 2^31-1 ms, Node fires a timer after 1 ms: the sweeper would run in a busy loop.
     ['SWEEP_INTERVAL', 'P25D', 'SWEEP_INTERVAL must be at most P24D'],

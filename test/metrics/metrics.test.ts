@@ -78,6 +78,21 @@ describe('GET /metrics', () => {
     expect(delta('api_tokens_authentications_total', { kind: 'session', result: 'rejected' })).toBe(1);
   });
 
+  it('labels only the operations of callers whose credential verified: made-up anonymous names cannot crowd out real ones', async () => {
+    const before = (await scrape(t)).samples;
+    for (let i = 0; i < 120; i++) await t.gql(`query Made${i} { __typename }`);
+    await t.gql('query Forged { me { email } }', { auth: 'own_not-a-real-token' });
+    const session = await t.session('bob@example.com');
+    await t.gql('query RealAfterFlood { me { email } }', { auth: session });
+    const after = (await scrape(t)).samples;
+    const delta = (labels: Record<string, string>) =>
+      valueOf(after, 'api_tokens_http_requests_total', labels) - valueOf(before, 'api_tokens_http_requests_total', labels);
+    expect(delta({ operation: 'RealAfterFlood', outcome: 'ok' })).toBe(1);
+    expect(delta({ operation: 'graphql', outcome: 'ok' })).toBe(120);
+    expect(delta({ operation: 'other', outcome: 'ok' })).toBe(0);
+    expect(after.some((sample) => /Made\d|Forged/.test(JSON.stringify(sample)))).toBe(false);
+  });
+
   it('shows open sockets and live subscriptions, and counts published events', async () => {
     const before = (await scrape(t)).samples;
     const session = await t.session('bob@example.com');

@@ -1,0 +1,52 @@
+/**
+ * Per-socket and per-key bounds for graphql-ws (see websocket.ts): what one
+ * client may send, and how many sockets a user or an address may hold.
+ */
+
+/**
+ * Messages one socket sends in a fixed window. A flood (ping after ping, or
+ * subscribe/complete pairs) is cheap to send and not free to answer; past
+ * the budget the socket is closed instead of being answered.
+ */
+export class MessageBudget {
+  private count = 0;
+  private windowEndsAt = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Counts one message; false once the socket has sent more than its budget in this window. */
+  take(): boolean {
+    const now = this.now();
+    if (now >= this.windowEndsAt) {
+      this.count = 0;
+      this.windowEndsAt = now + this.windowMs;
+    }
+    return ++this.count <= this.max;
+  }
+}
+
+/** Open sockets per key (a user, an address), each key at most `max`. */
+export class SocketCounts {
+  private readonly open = new Map<string, number>();
+
+  constructor(private readonly max: number) {}
+
+  /** Counts one more socket for `key`; returns what releases it, or null when `key` already holds `max`. */
+  acquire(key: string): (() => void) | null {
+    const count = this.open.get(key) ?? 0;
+    if (count >= this.max) return null;
+    this.open.set(key, count + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(key) ?? 1) - 1;
+      if (left <= 0) this.open.delete(key);
+      else this.open.set(key, left);
+    };
+  }
+}
