@@ -48,6 +48,8 @@ export interface SocketRegistryOptions {
 export class SocketRegistry {
   private readonly byUser = new Map<string, Set<SocketAuthority>>();
   private readonly closeGraceMs: number;
+  /** Expiries being recorded, by token: a token's many sockets record it once. */
+  private readonly expiring = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: SocketRegistryOptions) {
     this.closeGraceMs = options.closeGraceMs ?? 500;
@@ -136,7 +138,14 @@ export class SocketRegistry {
     const { expireToken } = this.options;
     if (via !== 'token' || tokenId === null || !expireToken) return (await this.current(socket)) !== null;
     // This instance hears its own event before the change returns: the socket is then dead, closing after the grace.
-    await expireToken(tokenId).catch(this.options.onError);
+    let recording = this.expiring.get(tokenId);
+    if (!recording) {
+      recording = expireToken(tokenId)
+        .catch(this.options.onError)
+        .finally(() => this.expiring.delete(tokenId));
+      this.expiring.set(tokenId, recording);
+    }
+    await recording;
     if (socket.dead) return false;
     // Alive: a service clock behind the timer. Dead with no event yet: it may still be on its way.
     if (await this.options.principals.recheck(socket.credential)) return true;

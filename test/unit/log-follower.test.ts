@@ -1,0 +1,73 @@
+import type { MikroORM } from '@mikro-orm/core';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { LogFollower } from '../../src/events/log-follower.js';
+import type { HubMessage } from '../../src/events/token-event.js';
+
+const USER = '00000000-0000-4000-8000-000000000003';
+
+interface Where {
+  id?: { $gt: number };
+  $or?: [{ id: { $gt: number } }, { id: { $in: number[] } }];
+}
+
+/** The audit table as the follower queries it: rows committed so far, any id order. */
+function auditTable() {
+  const committed: { id: number; action: string }[] = [];
+  const orm = {
+    em: {
+      fork: () => ({
+        find: async (_entity: unknown, where: Where, options: { orderBy: { id: string } }) => {
+          const after = where.id?.$gt ?? where.$or?.[0].id.$gt ?? 0;
+          const gaps = where.$or?.[1].id.$in ?? [];
+          const found = committed
+            .filter((row) => row.id > after || gaps.includes(row.id))
+            .sort((x, y) => x.id - y.id)
+            .map((row) => ({ ...row, subjectUserId: USER, tokenId: 't', occurredAt: new Date(0), tokenExpiresAt: null, daysLeft: null, threshold: null, actorLabel: 'system' }));
+          return options.orderBy.id === 'desc' ? found.reverse().slice(0, 1) : found;
+        },
+      }),
+    },
+  } as unknown as MikroORM;
+  return { orm, commit: (id: number, action = 'REVOKED') => committed.push({ id, action }) };
+}
+
+function follower(orm: MikroORM) {
+  const received: string[] = [];
+  const hub = { receive: (message: HubMessage) => received.push(message.id), memberSince: () => -Infinity };
+  // A long interval: the test reads by hand.
+  const following = new LogFollower({ orm, hub, logger: pino({ level: 'silent' }), intervalMs: 60_000 });
+  return { following, received };
+}
+
+describe('LogFollower', () => {
+  it('starts after what is stored, then delivers each new event once, in id order', async () => {
+    const table = auditTable();
+    table.commit(1);
+    const { following, received } = follower(table.orm);
+    await following.start();
+    table.commit(2);
+    table.commit(3, 'USER_CREATED'); // not published: no instance needs to hear of it
+    table.commit(4);
+    await following.read();
+    await following.read();
+    expect(received).toEqual(['2', '4']);
+    expect(following.trusted()).toBe(true);
+    await following.stop();
+  });
+
+  it('delivers an event whose transaction committed after a later id was read (PostgreSQL commits out of id order)', async () => {
+    const table = auditTable();
+    const { following, received } = follower(table.orm);
+    await following.start();
+    table.commit(2); // id 1 is taken by a transaction still open
+    await following.read();
+    expect(received).toEqual(['2']);
+    table.commit(1);
+    table.commit(3);
+    await following.read();
+    await following.read();
+    expect(received).toEqual(['2', '1', '3']);
+    await following.stop();
+  });
+});
