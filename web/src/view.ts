@@ -140,7 +140,7 @@ function tokenDetails(token: TokenFields, now: Date, actions: TokenActions): Chi
           : 'Never',
       ),
       // An address the user does not recognise is how a leaked token shows itself.
-      ...(token.lastUsedAddress ? [h('dt', {}, 'Last used from'), h('dd', {}, h('code', {}, token.lastUsedAddress))] : []),
+      ...(token.lastUsedAddress ? [h('dt', {}, 'Last used from'), h('dd', {}, token.lastUsedAddress)] : []),
     ),
     h('p', {}, 'The secret was shown once, when the token was generated. To get a new one, regenerate the token.'),
     h(
