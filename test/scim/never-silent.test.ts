@@ -188,8 +188,14 @@ describe('SCIM never answers 200 for a change it did not make', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     const after = (await acme('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'Changed' }] })).body?.['meta'] as Json;
     expect(Date.parse(String(after['lastModified']))).toBeGreaterThan(Date.parse(String(before['lastModified'])));
-    const group = (await acme('POST', '/Groups', { schemas: [GROUP], displayName: 'Dated' })).body?.['meta'] as Json;
-    expect(group['lastModified']).toBe(group['created']);
+    const group = (await acme('POST', '/Groups', { schemas: [GROUP], displayName: 'Dated' })).body as Json;
+    const created = group['meta'] as Json;
+    expect(created['lastModified']).toBe(created['created']);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const joined = (await acme('PATCH', `/Groups/${String(group['id'])}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }] })).body?.['meta'] as Json;
+    expect(Date.parse(String(joined['lastModified']))).toBeGreaterThan(Date.parse(String(created['lastModified'])));
+    const member = (await acme('GET', `/Users/${id}`)).body?.['meta'] as Json;
+    expect(member['lastModified']).toBe(joined['lastModified']);
   });
 
   it('answers attributes and excludedAttributes on Users, and POST /Users/.search', async () => {
