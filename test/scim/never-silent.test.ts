@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { userId } from '../admin/admin-helpers.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { PATCH_OP, ROLE_EXTENSION, expectScimError, scimClient, scimToken } from './scim-client.js';
@@ -157,6 +157,28 @@ describe('SCIM never answers 200 for a change it did not make', () => {
     expectScimError(await acme('PATCH', `/Groups/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'externalId', value: 'x' }] }), 400, 'invalidPath');
     const qualified = await acme('PATCH', `/Groups/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${GROUP}:displayName`, value: 'Qualified' }] });
     expect(qualified.body).toMatchObject({ displayName: 'Qualified' });
+  });
+
+  it('a user PATCH or PUT that changes attributes and active together commits both or neither', async () => {
+    const id = await newUser('together@acme.example');
+    const users = t.running.services.admin.users;
+    // The deactivation fails after the rename was made: the rename must not stay.
+    const failing = vi.spyOn(users, 'deactivateUser').mockRejectedValue(new Error('the database went away'));
+    try {
+      const patch = await acme('PATCH', `/Users/${id}`, {
+        schemas: [PATCH_OP],
+        Operations: [
+          { op: 'replace', path: 'displayName', value: 'Half Done' },
+          { op: 'replace', path: 'active', value: false },
+        ],
+      });
+      expect(patch.status).toBe(500);
+      const put = await acme('PUT', `/Users/${id}`, { userName: 'together.moved@acme.example', displayName: 'Half Done', active: false });
+      expect(put.status).toBe(500);
+    } finally {
+      failing.mockRestore();
+    }
+    expect((await acme('GET', `/Users/${id}`)).body).toMatchObject({ userName: 'together@acme.example', displayName: 'Some One', active: true });
   });
 
   it('builds Location, meta.location and $ref from the listen address, never from the Host header', async () => {
