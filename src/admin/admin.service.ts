@@ -126,6 +126,11 @@ export class AdminService {
         const after = unitNames(units);
         if (before !== after) {
           changed.push(`business units [${before}] -> [${after}]`);
+          // A unit a user joined or left shows other members now (SCIM `meta.lastModified`).
+          const now = this.clock.now();
+          const kept = (unit: BusinessUnit, others: readonly BusinessUnit[]) => others.some((other) => other.id === unit.id);
+          const previous = user.businessUnits.getItems();
+          for (const unit of [...previous.filter((each) => !kept(each, units)), ...units.filter((each) => !kept(each, previous))]) unit.updatedAt = now;
           user.businessUnits.set(units);
         }
       }

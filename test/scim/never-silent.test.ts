@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { userId } from '../admin/admin-helpers.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { PATCH_OP, ROLE_EXTENSION, expectScimError, scimClient, scimToken } from './scim-client.js';
@@ -159,6 +159,28 @@ describe('SCIM never answers 200 for a change it did not make', () => {
     expect(qualified.body).toMatchObject({ displayName: 'Qualified' });
   });
 
+  it('a user PATCH or PUT that changes attributes and active together commits both or neither', async () => {
+    const id = await newUser('together@acme.example');
+    const users = t.running.services.admin.users;
+    // The deactivation fails after the rename was made: the rename must not stay.
+    const failing = vi.spyOn(users, 'deactivateUser').mockRejectedValue(new Error('the database went away'));
+    try {
+      const patch = await acme('PATCH', `/Users/${id}`, {
+        schemas: [PATCH_OP],
+        Operations: [
+          { op: 'replace', path: 'displayName', value: 'Half Done' },
+          { op: 'replace', path: 'active', value: false },
+        ],
+      });
+      expect(patch.status).toBe(500);
+      const put = await acme('PUT', `/Users/${id}`, { userName: 'together.moved@acme.example', displayName: 'Half Done', active: false });
+      expect(put.status).toBe(500);
+    } finally {
+      failing.mockRestore();
+    }
+    expect((await acme('GET', `/Users/${id}`)).body).toMatchObject({ userName: 'together@acme.example', displayName: 'Some One', active: true });
+  });
+
   it('builds Location, meta.location and $ref from the listen address, never from the Host header', async () => {
     const res = await withHost(t.url, token, 'POST', '/Users', 'evil.example', { userName: 'host.header@acme.example' });
     expect(res.status).toBe(201);
@@ -188,8 +210,14 @@ describe('SCIM never answers 200 for a change it did not make', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     const after = (await acme('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'Changed' }] })).body?.['meta'] as Json;
     expect(Date.parse(String(after['lastModified']))).toBeGreaterThan(Date.parse(String(before['lastModified'])));
-    const group = (await acme('POST', '/Groups', { schemas: [GROUP], displayName: 'Dated' })).body?.['meta'] as Json;
-    expect(group['lastModified']).toBe(group['created']);
+    const group = (await acme('POST', '/Groups', { schemas: [GROUP], displayName: 'Dated' })).body as Json;
+    const created = group['meta'] as Json;
+    expect(created['lastModified']).toBe(created['created']);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const joined = (await acme('PATCH', `/Groups/${String(group['id'])}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }] })).body?.['meta'] as Json;
+    expect(Date.parse(String(joined['lastModified']))).toBeGreaterThan(Date.parse(String(created['lastModified'])));
+    const member = (await acme('GET', `/Users/${id}`)).body?.['meta'] as Json;
+    expect(member['lastModified']).toBe(joined['lastModified']);
   });
 
   it('answers attributes and excludedAttributes on Users, and POST /Users/.search', async () => {
