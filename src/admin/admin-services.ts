@@ -20,7 +20,7 @@ export function createAdminServices(orm: MikroORM, changes: Changes, clock: Cloc
   const controls = new TokenControls(orm, changes, clock, tokens);
   return {
     users: new AdminService(changes, clock, tokens),
-    units: new BusinessUnitService(changes, clock),
+    units: new BusinessUnitService(orm, changes, clock),
     tokens: controls,
     queries: new AdminQueries(orm, clock),
   };

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes, Tx } from '../audit/changes.js';
 import { actorOf, type Principal } from '../auth/principal.js';
@@ -27,6 +27,7 @@ export interface MembershipChange {
  */
 export class BusinessUnitService {
   constructor(
+    private readonly orm: MikroORM,
     private readonly changes: Changes,
     private readonly clock: Clock,
   ) {}
@@ -86,25 +87,52 @@ export class BusinessUnitService {
     });
   }
 
-  /** Members join and leave in one transaction; an id of a user the caller cannot manage fails it all. */
+  /**
+   * Members join and leave. Every id is checked first: one of a user the
+   * caller cannot manage fails the whole change before anything is written.
+   * The changes are then applied `MEMBERSHIP_CHUNK` users per transaction,
+   * each with its users' audit events written in one batch and published at
+   * its commit, so a 1,000-member change neither holds one long transaction
+   * nor makes anyone wait for the rest: a member whose access it ends is
+   * refused from the commit of their own chunk on. A failure part-way leaves
+   * the chunks before it applied; the change is idempotent, so a directory's
+   * retry completes it.
+   */
   async changeMembers(principal: Principal, id: string, change: MembershipChange): Promise<BusinessUnit> {
     requireAdmin(principal);
     const add = validUnitMembers(change.add);
     const remove = validUnitMembers(change.remove);
     const set = change.set === undefined ? null : validUnitMembers(change.set);
-    const work = () => this.changes.run(async (tx) => {
-      const unit = await ownUnit(tx.em, principal, id);
-      const current = await tx.em.find(User, { businessUnits: unit.id }, { populate: ['businessUnits'] });
-      const target = new Set(set ?? current.map((user) => user.id));
-      for (const userId of add) target.add(userId);
-      for (const userId of remove) target.delete(userId);
-      const joining = [...target].filter((userId) => !current.some((user) => user.id === userId));
-      const joiners = await this.managed(tx.em, principal, joining);
-      await this.recordMembership(tx, principal, unit, [...current, ...joiners], [...target]);
-      return unit;
-    });
-    // Two requests adding the same member at once: the loser's insert hits the pivot's key; its retry finds the member.
-    return retryOnUniqueViolation(work);
+    const em = this.orm.em.fork();
+    const unit = await ownUnit(em, principal, id);
+    const current = new Set((await em.find(User, { businessUnits: unit.id }, { fields: ['id'] })).map((user) => user.id));
+    const target = new Set(set ?? current);
+    for (const userId of add) target.add(userId);
+    for (const userId of remove) target.delete(userId);
+    const joining = [...target].filter((userId) => !current.has(userId));
+    const leaving = [...current].filter((userId) => !target.has(userId));
+    await this.requireManaged(em, principal, joining);
+    const changed = [...joining, ...leaving];
+    for (let start = 0; start < changed.length; start += MEMBERSHIP_CHUNK) {
+      const chunk = changed.slice(start, start + MEMBERSHIP_CHUNK);
+      // Two requests adding the same member at once: the loser's insert hits the pivot's key; its retry finds the member.
+      await retryOnUniqueViolation(() =>
+        this.changes.run(async (tx) => {
+          const users = await this.managed(tx.em, principal, chunk.filter((userId) => target.has(userId)));
+          const others = chunk.filter((userId) => !target.has(userId));
+          const leavers = others.length ? await tx.em.find(User, { id: { $in: others }, businessUnits: unit.id }, { populate: ['businessUnits'] }) : [];
+          await this.recordMembership(tx, principal, await ownUnit(tx.em, principal, id), [...users, ...leavers], [...target]);
+        }),
+      );
+    }
+    return unit;
+  }
+
+  /** That the caller manages every one of `ids`, or a NoSuchRecordError on `members`; reads ids only. */
+  private async requireManaged(em: EntityManager, principal: Principal, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const found = await em.count(User, { $and: [{ id: { $in: [...ids] } }, managedUsers(principal)] });
+    if (found !== ids.length) throw new NoSuchRecordError('user', 'members');
   }
 
   /** Users the caller manages, all of `ids` or a NoSuchRecordError on `members`. */
@@ -115,26 +143,39 @@ export class BusinessUnitService {
     return users;
   }
 
-  /** Puts exactly `memberIds` of `users` in the unit and the rest out, recording each user that changed. */
+  /**
+   * Puts exactly `memberIds` of `users` in the unit and the rest out: one
+   * flush for all of them, then one audit event per user that changed, which
+   * the transaction's commit writes in one batch.
+   */
   private async recordMembership(tx: Tx, principal: Principal, unit: BusinessUnit, users: readonly User[], memberIds: readonly string[]) {
     const now = this.clock.now();
+    const members = new Set(memberIds);
+    const changed: { user: User; joined: boolean }[] = [];
     for (const user of users) {
       const isMember = user.businessUnits.getItems().some((each) => each.id === unit.id);
-      const shouldBe = memberIds.includes(user.id);
+      const shouldBe = members.has(user.id);
       if (isMember === shouldBe) continue;
       if (shouldBe) user.businessUnits.add(unit);
       else user.businessUnits.remove((each) => each.id === unit.id);
-      await tx.em.flush();
+      changed.push({ user, joined: shouldBe });
+    }
+    if (changed.length === 0) return;
+    await tx.em.flush();
+    for (const { user, joined } of changed) {
       await tx.record({
         action: 'USER_UPDATED',
         actor: actorOf(principal),
         occurredAt: now,
         subject: subjectOf(user),
-        reason: `${shouldBe ? 'added to' : 'removed from'} business unit "${unit.name}"`,
+        reason: `${joined ? 'added to' : 'removed from'} business unit "${unit.name}"`,
       });
     }
   }
 }
+
+/** Users whose membership one transaction changes at most: bounds its locks, its length and its batch of events. */
+const MEMBERSHIP_CHUNK = 250;
 
 /** A unit of the caller's organisation; one of another organisation is answered like one that does not exist. */
 export async function ownUnit(em: EntityManager, principal: Principal, id: string): Promise<BusinessUnit> {
