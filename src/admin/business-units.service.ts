@@ -75,7 +75,7 @@ export class BusinessUnitService {
     await this.changes.run(async (tx) => {
       const unit = await ownUnit(tx.em, principal, id);
       const members = await tx.em.find(User, { businessUnits: unit.id }, { populate: ['businessUnits'] });
-      await this.recordMembership(tx, principal, unit, members, []);
+      await this.recordMembership(tx, principal, unit, members, new Set());
       await tx.em.nativeDelete(BusinessUnit, { id: unit.id });
       await tx.record({
         action: 'BUSINESS_UNIT_DELETED',
@@ -87,59 +87,87 @@ export class BusinessUnitService {
     });
   }
 
-  /** Members join and leave in one transaction; an id of a user the caller cannot manage fails it all. */
+  /**
+   * Members join and leave, in one transaction (the SCIM request's own, when
+   * it runs inside one): a change that fails part-way leaves nothing applied.
+   * Every id is checked first: one of a user the caller cannot manage fails
+   * the whole change before anything is written. The users are then loaded and
+   * flushed `MEMBERSHIP_CHUNK` at a time, and their audit events are written in
+   * one batch at the commit, so a 1,000-member change costs a handful of
+   * statements rather than one round trip per member. A member whose access
+   * it ends is refused from that commit on, on every instance.
+   */
   async changeMembers(principal: Principal, id: string, change: MembershipChange): Promise<BusinessUnit> {
     requireAdmin(principal);
     const add = validUnitMembers(change.add);
     const remove = validUnitMembers(change.remove);
     const set = change.set === undefined ? null : validUnitMembers(change.set);
-    const work = () => this.changes.run(async (tx) => {
-      const unit = await ownUnit(tx.em, principal, id);
-      const current = await tx.em.find(User, { businessUnits: unit.id }, { populate: ['businessUnits'] });
-      const target = new Set(set ?? current.map((user) => user.id));
-      for (const userId of add) target.add(userId);
-      for (const userId of remove) target.delete(userId);
-      const joining = [...target].filter((userId) => !current.some((user) => user.id === userId));
-      const joiners = await this.managed(tx.em, principal, joining);
-      await this.recordMembership(tx, principal, unit, [...current, ...joiners], [...target]);
-      return unit;
-    });
+    const work = () =>
+      this.changes.run(async (tx) => {
+        const unit = await ownUnit(tx.em, principal, id);
+        const current = new Set((await tx.em.find(User, { businessUnits: unit.id }, { fields: ['id'] })).map((user) => user.id));
+        const target = new Set(set ?? current);
+        for (const userId of add) target.add(userId);
+        for (const userId of remove) target.delete(userId);
+        const joining = [...target].filter((userId) => !current.has(userId));
+        const leaving = [...current].filter((userId) => !target.has(userId));
+        // Every id is checked before anything is written: one the caller cannot manage fails the whole change.
+        await this.requireManaged(tx.em, principal, joining);
+        const changed = [...joining, ...leaving];
+        for (let start = 0; start < changed.length; start += MEMBERSHIP_CHUNK) {
+          const chunk = changed.slice(start, start + MEMBERSHIP_CHUNK);
+          const users = await tx.em.find(User, { id: { $in: chunk } }, { populate: ['businessUnits'] });
+          await this.recordMembership(tx, principal, unit, users, target);
+        }
+        return unit;
+      });
     // Two requests adding the same member at once: the loser's insert hits the pivot's key; its retry finds the member.
     // Inside a larger change the failed insert spoiled its transaction: the outer change retries, whole.
     return this.changes.joined ? work() : retryOnUniqueViolation(work);
   }
 
-  /** Users the caller manages, all of `ids` or a NoSuchRecordError on `members`. */
-  private async managed(em: EntityManager, principal: Principal, ids: readonly string[]): Promise<User[]> {
-    if (ids.length === 0) return [];
-    const users = await em.find(User, { $and: [{ id: { $in: [...ids] } }, managedUsers(principal)] }, { populate: ['businessUnits'] });
-    if (users.length !== ids.length) throw new NoSuchRecordError('user', 'members');
-    return users;
+  /** That the caller manages every one of `ids`, or a NoSuchRecordError on `members`; reads ids only. */
+  private async requireManaged(em: EntityManager, principal: Principal, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const found = await em.count(User, { $and: [{ id: { $in: [...ids] } }, managedUsers(principal)] });
+    if (found !== ids.length) throw new NoSuchRecordError('user', 'members');
   }
 
-  /** Puts exactly `memberIds` of `users` in the unit and the rest out, recording each user that changed. */
-  private async recordMembership(tx: Tx, principal: Principal, unit: BusinessUnit, users: readonly User[], memberIds: readonly string[]) {
+  /**
+   * Puts exactly the `members` among `users` in the unit and the rest out: one
+   * flush for all of them, then one audit event per user that changed, which
+   * the transaction's commit writes in one batch.
+   */
+  private async recordMembership(tx: Tx, principal: Principal, unit: BusinessUnit, users: readonly User[], members: ReadonlySet<string>) {
     const now = this.clock.now();
+    const changed: { user: User; joined: boolean }[] = [];
     for (const user of users) {
       const isMember = user.businessUnits.getItems().some((each) => each.id === unit.id);
-      const shouldBe = memberIds.includes(user.id);
+      const shouldBe = members.has(user.id);
       if (isMember === shouldBe) continue;
       if (shouldBe) user.businessUnits.add(unit);
       else user.businessUnits.remove((each) => each.id === unit.id);
-      // Both resources show the membership: the group's members and the user's groups.
-      unit.updatedAt = now;
-      user.updatedAt = now;
-      await tx.em.flush();
+      changed.push({ user, joined: shouldBe });
+    }
+    if (changed.length === 0) return;
+    // Both resources show the membership: the group's members and the user's groups.
+    unit.updatedAt = now;
+    for (const { user } of changed) user.updatedAt = now;
+    await tx.em.flush();
+    for (const { user, joined } of changed) {
       await tx.record({
         action: 'USER_UPDATED',
         actor: actorOf(principal),
         occurredAt: now,
         subject: subjectOf(user),
-        reason: `${shouldBe ? 'added to' : 'removed from'} business unit "${unit.name}"`,
+        reason: `${joined ? 'added to' : 'removed from'} business unit "${unit.name}"`,
       });
     }
   }
 }
+
+/** Users loaded and flushed at once in a membership change: bounds the statements' size and the memory one change holds. */
+const MEMBERSHIP_CHUNK = 250;
 
 /** A unit of the caller's organisation; one of another organisation is answered like one that does not exist. */
 export async function ownUnit(em: EntityManager, principal: Principal, id: string): Promise<BusinessUnit> {
