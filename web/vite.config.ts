@@ -14,6 +14,8 @@ export default defineConfig({
     emptyOutDir: true,
     // One small script: no module preload polyfill, which would be an extra inline script.
     modulePreload: false,
+    // Files, never data: URLs: the page's CSP allows images from this origin only.
+    assetsInlineLimit: 0,
     target: 'es2022',
   },
 });

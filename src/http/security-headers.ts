@@ -19,10 +19,11 @@ function sameHostSockets(request: IncomingMessage): string {
 /**
  * Security headers on every response, and CORS for the listed origins only.
  *
- * The CSP allows a same-origin page and a self-hosted GraphiQL: scripts,
- * styles, fonts and images from this origin (GraphiQL sets inline styles and
- * uses data: images), fetches to this origin and its WebSocket, and nothing
- * may frame the service. HSTS tells browsers to use HTTPS from then on (they
+ * The CSP allows scripts, styles, fonts and images from this origin only,
+ * fetches to this origin and its WebSocket, and nothing may frame the
+ * service. The self-hosted GraphiQL (its page at `/graphql`, its files under
+ * `/explorer/`) alone also gets inline styles and data: images and fonts,
+ * which its editor needs; the profile page and everything else do not. HSTS tells browsers to use HTTPS from then on (they
  * ignore it over plain HTTP, so local development is unaffected).
  *
  * CORS: only `CORS_ORIGINS` may call the API from a browser; by default no
@@ -34,25 +35,29 @@ function sameHostSockets(request: IncomingMessage): string {
  * about a tenth of a small request's server time.
  */
 export async function registerSecurityHeaders(app: FastifyInstance, corsOrigins: readonly string[]): Promise<void> {
-  const securityHeaders = helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'", sameHostSockets],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
+  const headers = (relaxed: boolean) =>
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: relaxed ? ["'self'", "'unsafe-inline'"] : ["'self'"],
+          imgSrc: relaxed ? ["'self'", 'data:'] : ["'self'"],
+          fontSrc: relaxed ? ["'self'", 'data:'] : ["'self'"],
+          connectSrc: ["'self'", sameHostSockets],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
       },
-    },
-    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
-  });
+      strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    });
+  const strict = headers(false);
+  const explorer = headers(true);
   app.addHook('onRequest', (request, reply, done) => {
+    const securityHeaders = isExplorer(request.url) ? explorer : strict;
     securityHeaders(request.raw, reply.raw, (error?: unknown) => {
       done(error instanceof Error ? error : undefined);
     });
@@ -66,4 +71,10 @@ export async function registerSecurityHeaders(app: FastifyInstance, corsOrigins:
     exposedHeaders: ['retry-after', 'www-authenticate'],
     maxAge: 600,
   });
+}
+
+/** The explorer's page (`/graphql`, which Apollo answers with GraphiQL for a browser) and its files. */
+function isExplorer(url: string): boolean {
+  const path = url.split('?', 1)[0] ?? '';
+  return path === '/graphql' || path.startsWith('/explorer/');
 }

@@ -32,7 +32,8 @@ describe('HTTP hygiene', () => {
       const csp = response.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("default-src 'self'");
       expect(csp).toContain("script-src 'self'");
-      expect(csp).toContain("img-src 'self' data:");
+      // data: images for the explorer's editor only (test/integration/csp.test.ts).
+      expect(csp).toContain(path === '/graphql' ? "img-src 'self' data:" : "img-src 'self';");
       expect(csp).toContain("frame-ancestors 'none'");
       const host = new URL(t.url).host;
       expect(csp).toContain(`connect-src 'self' ws://${host} wss://${host}`);

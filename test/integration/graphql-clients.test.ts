@@ -1,9 +1,10 @@
-import { ApolloClient, HttpLink, InMemoryCache, gql as apolloGql } from '@apollo/client';
+import { ApolloClient, HttpLink, InMemoryCache, gql as apolloGql, type TypedDocumentNode } from '@apollo/client';
 import { createClient, fetchExchange, gql as urqlGql } from '@urql/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const ME = '{ me { email } }';
+const ME_DOCUMENT: TypedDocumentNode<{ me: { email: string } }> = apolloGql(ME);
 
 /**
  * The GraphQL clients front-end developers reach for, each with its defaults:
@@ -55,7 +56,7 @@ describe('GraphQL clients with their defaults', () => {
       link: new HttpLink({ uri: t.url, headers: { authorization: `Bearer ${session}` } }),
       cache: new InMemoryCache(),
     });
-    const result = await client.query<{ me: { email: string } }>({ query: apolloGql(ME) });
+    const result = await client.query({ query: ME_DOCUMENT });
     expect(result.data?.me.email).toBe('alice@example.com');
     client.stop();
   });
@@ -65,7 +66,7 @@ describe('GraphQL clients with their defaults', () => {
       link: new HttpLink({ uri: t.url, headers: { authorization: `Bearer ${session}` }, useGETForQueries: true }),
       cache: new InMemoryCache(),
     });
-    const result = await client.query<{ me: { email: string } }>({ query: apolloGql(ME) });
+    const result = await client.query({ query: ME_DOCUMENT });
     expect(result.data?.me.email).toBe('alice@example.com');
     client.stop();
   });

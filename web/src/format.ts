@@ -43,6 +43,6 @@ const ISO_DURATION = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(
 export function isoDurationMs(iso: string): number | null {
   const match = ISO_DURATION.exec(iso);
   if (!match || iso === 'P' || iso.endsWith('T')) return null;
-  const [, weeks, days, hours, minutes, seconds] = match.map((part) => Number(part ?? 0));
+  const [, weeks, days, hours, minutes, seconds] = match.map((part: string | undefined) => Number(part ?? 0));
   return (weeks ?? 0) * WEEK_MS + (days ?? 0) * DAY_MS + (hours ?? 0) * HOUR_MS + (minutes ?? 0) * MINUTE_MS + (seconds ?? 0) * SECOND_MS;
 }

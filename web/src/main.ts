@@ -263,16 +263,51 @@ function revoke(): void {
   });
 }
 
-async function boot(): Promise<void> {
+/**
+ * A session from a `#session=` link is taken only by a tab that is signed
+ * out. A tab already signed in keeps its account: otherwise any page could
+ * link here with its own session and have you act, unawares, in another
+ * account (login CSRF). The link is dropped from the address bar either way.
+ */
+const SWITCH_REFUSED =
+  'A sign-in link was not used: this tab is already signed in. Sign out first, then open the link again.';
+
+/** Whether to sign in with `fromFragment`; when not, says why. */
+function acceptLinkedSession(fromFragment: string, current: string | null): boolean {
+  if (current === null || current === fromFragment) return true;
+  alertText = SWITCH_REFUSED;
+  noticeText = null;
+  return false;
+}
+
+/** A `#session=` that arrives without a reload (a link followed within this page). */
+function onHashChange(): void {
   const fromFragment = takeSessionFromFragment();
-  if (fromFragment) saveSession(fromFragment);
+  if (!fromFragment) return;
+  if (!acceptLinkedSession(fromFragment, signed?.session ?? null)) {
+    render();
+    return;
+  }
+  if (signed?.session === fromFragment) return;
+  saveSession(fromFragment);
+  alertText = null;
+  noticeText = null;
+  startProfile(fromFragment);
+}
+
+async function boot(): Promise<void> {
+  window.addEventListener('hashchange', onHashChange);
+  const fromFragment = takeSessionFromFragment();
+  const stored = storedSession();
+  const linked = fromFragment && acceptLinkedSession(fromFragment, stored) ? fromFragment : null;
+  if (linked) saveSession(linked);
   try {
     users = await demoUsers();
   } catch {
     users = null;
     alertText = humanMessage('OFFLINE');
   }
-  const session = fromFragment ?? storedSession();
+  const session = linked ?? stored;
   if (session) startProfile(session);
   else render();
 }
