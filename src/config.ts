@@ -2,152 +2,30 @@ import { z } from 'zod';
 import { DAY_MS, parseDuration, type Duration } from './duration.js';
 import type { OperationLimits } from './http/operation-limits.js';
 
-/** The service's whole configuration, validated once at start. */
-export interface Config {
-  /** The posture (see `posture`): `production` unless development was asked for or nothing looks deployed. */
-  readonly env: 'development' | 'test' | 'production';
-  /** How `env` was chosen, in words, for the start-up line (`NODE_ENV=production`, `NODE_ENV is not set and …`). */
-  readonly posture: string;
-  /**
-   * Whether `POST /dev/session` signs sessions for the demo users: only
-   * outside production, and never when the deployment looks real
-   * (`deploymentSignals`), whatever `NODE_ENV` says.
-   */
-  readonly devSignIn: boolean;
-  /** Why development sign-in is off although the posture is development; null otherwise. */
-  readonly devSignInOff: string | null;
-  readonly host: string;
-  readonly port: number;
-  /** Where the embedded default keeps its database, session secret and mail. */
-  readonly dataDir: string;
-  /** `sqlite:<file>` or `postgres://…`; defaults to `<dataDir>/api-tokens.sqlite`. */
-  readonly databaseUrl: string;
-  /** Null: events stay in this process. */
-  readonly redisUrl: string | null;
-  readonly session: SessionConfig;
-  /** Null: emails are written as `.eml` files under `<dataDir>/mail/`. */
-  readonly smtpUrl: string | null;
-  readonly mailFrom: string;
-  /** How often the mail worker looks for due outbox rows when no commit nudged it. */
-  readonly mailPollInterval: Duration;
-  /**
-   * How often every instance reads the stored audit log for changes Redis did
-   * not bring (lost, delayed, or never published). Three of them bound how
-   * stale a cache may be, and how long a change waits for an instance that
-   * does not acknowledge it.
-   */
-  readonly eventPollInterval: Duration;
-  /** Delivery attempts per email before it is marked FAILED. */
-  readonly mailMaxAttempts: number;
-  /** The profile page; links in emails point here. From `PUBLIC_URL` (or the older `APP_URL`). */
-  readonly appUrl: string;
-  /** `PUBLIC_URL` (or `APP_URL`) as given; null when unset. SCIM builds its URLs from it, never from the Host header. */
-  readonly publicUrl: string | null;
-  /** Whether a browser GET of `/graphql` gets the offline GraphiQL explorer (default: outside production). */
-  readonly graphqlExplorer: boolean;
-  /** This instance's region, recorded as a token's last-used region. */
-  readonly region: string;
-  /** Every region a token works in. */
-  readonly regions: readonly string[];
-  readonly tokenLifetime: Duration;
-  /** Largest first. */
-  readonly expiryWarnings: readonly Duration[];
-  readonly sweepInterval: Duration;
-  /** Largest accepted request body, in bytes. */
-  readonly bodyLimit: number;
-  readonly logLevel: string;
-  /**
-   * Who may call `POST /oauth/introspect` (HTTP Basic). Empty: none configured;
-   * outside production a development client is then generated.
-   */
-  readonly introspectionClients: readonly IntrospectionClientConfig[];
-  /** Per-user, per-IP and per-client budgets; see `src/http/rate-limits.ts`. */
-  readonly rateLimits: RateLimitsConfig;
-  /** Prefix of every key this service keeps in Redis (rate-limit counters). */
-  readonly redisKeyPrefix: string;
-  /** Origins a browser may call the API from (CORS). Empty: none but the service's own. */
-  readonly corsOrigins: readonly string[];
-  /**
-   * Bearer token a Prometheus scraper sends to `GET /metrics`, which also
-   * unlocks operational details on `/readyz`. Null: `/metrics` is not served
-   * and `/readyz` details go only to the logs.
-   */
-  readonly metricsToken: string | null;
-  /**
-   * Which proxies to believe about the client's address (`X-Forwarded-For`),
-   * as Fastify's `trustProxy`: false, true, or a list of proxy addresses.
-   * Per-IP limits are only as good as this.
-   */
-  readonly trustProxy: boolean | readonly string[];
-  /** `pretty` (pino-pretty) or `json`; null: pretty on a terminal outside production, JSON otherwise. */
-  readonly logFormat: 'json' | 'pretty' | null;
-  /** What one GraphQL operation may ask for, over HTTP and graphql-ws. */
-  readonly operationLimits: OperationLimits;
-  readonly websocket: WebSocketLimits;
-  readonly connections: ConnectionLimits;
-  /**
-   * Where the secret scanner's public keys are (`https://` URL or file path).
-   * Null: `POST /secret-scanning/github` is not served.
-   */
-  readonly secretScanningKeys: string | null;
-}
-
-export interface ConnectionLimits {
-  /** How long a client may take to send a whole request, headers and body; then 408 and the connection is closed. */
-  readonly requestTimeout: Duration;
-  /** Open TCP connections (sockets included) per client address (IPv6 per /64); 0: no cap. */
-  readonly maxPerAddress: number;
-}
-
-/** At most `points` in any `duration` window. */
+/** At most `points` in any `duration` window: what a `RATE_LIMIT_*` variable parses to. */
 export interface RateLimit {
   readonly points: number;
   readonly duration: Duration;
 }
 
-export interface RateLimitsConfig {
-  /** generate/regenerate/revoke per user: also bounds the emails they send. */
-  readonly tokenChanges: RateLimit;
-  /** Failed bearer or Basic credentials per client IP (HTTP and graphql-ws). */
-  readonly authFailures: RateLimit;
-  /** `POST /oauth/introspect` calls per authenticated client id. */
-  readonly introspection: RateLimit;
-  /** `POST /oauth/revoke` calls per client IP (it needs no client authentication). */
-  readonly revoke: RateLimit;
-  /** SCIM requests per organisation (`SCIM_RATE_LIMIT` a minute). */
-  readonly scim: RateLimit;
-  /** `POST /credentials/revoke` calls per client IP (anyone may report exposed tokens). */
-  readonly credentialReports: RateLimit;
-}
+/**
+ * The service's whole configuration, validated once at start. Its type is
+ * derived from the environment schema (`EnvSchema`, each variable written
+ * once, with its check and default) and the one mapping that shapes it
+ * (`toConfig`, where each field says what it is for): there is no separate
+ * interface to keep in step.
+ */
+export type Config = DeepReadonly<ReturnType<typeof toConfig>>;
+export type RateLimitsConfig = Config['rateLimits'];
+export type WebSocketLimits = Config['websocket'];
+export type ConnectionLimits = Config['connections'];
+export type IntrospectionClientConfig = Config['introspectionClients'][number];
 
-export interface WebSocketLimits {
-  /** Operations (subscriptions, and queries still running) one socket may have at once. */
-  readonly maxSubscriptionsPerSocket: number;
-  /** The same, over all of one user's sockets on this instance. */
-  readonly maxSubscriptionsPerUser: number;
-  /** Messages (pings included) one socket may send per `messageWindow`; past it the socket is closed. */
-  readonly maxMessages: number;
-  readonly messageWindow: Duration;
-  /** Acknowledged sockets one user may hold on this instance. */
-  readonly maxSocketsPerUser: number;
-  /** Open sockets one client address (IPv6 per /64) may hold on this instance. */
-  readonly maxSocketsPerAddress: number;
-}
-
-export interface IntrospectionClientConfig {
-  readonly id: string;
-  readonly secret: string;
-}
-
-interface SessionConfig {
-  /** HS256 secret shared with the identity provider. Null when `jwksUrl` is used. */
-  readonly secret: string | null;
-  readonly jwksUrl: string | null;
-  readonly issuer: string | null;
-  readonly audience: string | null;
-  /** Longest lifetime (`exp - iat`) a session JWT may have. */
-  readonly maxAge: Duration;
-}
+type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends Date | Duration | string | number | boolean | null
+    ? T
+    : { readonly [K in keyof T]: DeepReadonly<T[K]> };
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -387,56 +265,133 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   const corsOrigins = parseOrigins(given['CORS_ORIGINS'] ?? null, problems);
   const trustProxy = parseTrustProxy(given['TRUST_PROXY'] ?? null, problems);
   if (!parsed.success || problems.length) throw new ConfigError(problems);
-  const e = parsed.data;
-  const mode = posture.env;
-  const signals = deploymentSignals(given);
+  return toConfig(parsed.data, {
+    posture,
+    signals: deploymentSignals(given),
+    regions,
+    expiryWarnings,
+    introspectionClients,
+    corsOrigins,
+    trustProxy,
+  });
+}
 
+/** What `loadConfig` works out across variables, before the configuration is shaped. */
+interface Derived {
+  readonly posture: { readonly env: 'development' | 'test' | 'production'; readonly reason: string };
+  /** `deploymentSignals`: why the deployment looks real; empty for a developer's embedded default. */
+  readonly signals: readonly string[];
+  readonly regions: string[];
+  readonly expiryWarnings: Duration[];
+  readonly introspectionClients: { readonly id: string; readonly secret: string }[];
+  readonly corsOrigins: string[];
+  readonly trustProxy: boolean | string[];
+}
+
+/** The configuration's shape, and so its type (`Config`): every field is documented here. */
+function toConfig(e: z.output<typeof EnvSchema>, derived: Derived) {
+  const mode = derived.posture.env;
+  const { signals, trustProxy } = derived;
   return {
+    /** The posture (see `choosePosture`): `production` unless development was asked for or nothing looks deployed. */
     env: mode,
-    posture: posture.reason,
+    /** How `env` was chosen, in words, for the start-up line (`NODE_ENV=production`, `NODE_ENV is not set and …`). */
+    posture: derived.posture.reason,
+    /**
+     * Whether `POST /dev/session` signs sessions for the demo users: only
+     * outside production, and never when the deployment looks real
+     * (`deploymentSignals`), whatever `NODE_ENV` says.
+     */
     devSignIn: mode !== 'production' && signals.length === 0,
+    /** Why development sign-in is off although the posture is development; null otherwise. */
     devSignInOff: mode !== 'production' && signals.length > 0 ? signals.join(', ') : null,
     host: e.HOST,
     port: e.PORT,
+    /** Where the embedded default keeps its database, session secret and mail. */
     dataDir: e.DATA_DIR,
+    /** `sqlite:<file>` or `postgres://…`; defaults to `<dataDir>/api-tokens.sqlite`. */
     databaseUrl: e.DATABASE_URL ?? `sqlite:${e.DATA_DIR.replace(/\/$/, '')}/api-tokens.sqlite`,
+    /** Null: events stay in this process. */
     redisUrl: e.REDIS_URL,
     session: {
+      /** HS256 secret shared with the identity provider. Null when `jwksUrl` is used. */
       secret: e.SESSION_SECRET,
       jwksUrl: e.SESSION_JWKS_URL,
       issuer: e.SESSION_ISSUER,
       audience: e.SESSION_AUDIENCE,
+      /** Longest lifetime (`exp - iat`) a session JWT may have. */
       maxAge: e.SESSION_MAX_AGE,
     },
+    /** Null: emails are written as `.eml` files under `<dataDir>/mail/`. */
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
+    /** How often the mail worker looks for due outbox rows when no commit nudged it. */
     mailPollInterval: e.MAIL_POLL_INTERVAL,
+    /** Delivery attempts per email before it is marked FAILED. */
     mailMaxAttempts: e.MAIL_MAX_ATTEMPTS,
+    /**
+     * How often every instance reads the stored audit log for changes Redis did
+     * not bring (lost, delayed, or never published). Three of them bound how
+     * stale a cache may be, and how long a change waits for an instance that
+     * does not acknowledge it.
+     */
     eventPollInterval: e.EVENT_POLL_INTERVAL,
+    /** The profile page; links in emails point here. From `PUBLIC_URL` (or the older `APP_URL`). */
     appUrl: e.PUBLIC_URL ?? e.APP_URL ?? `http://localhost:${e.PORT}/`,
+    /** `PUBLIC_URL` (or `APP_URL`) as given; null when unset. SCIM builds its URLs from it, never from the Host header. */
     publicUrl: e.PUBLIC_URL ?? e.APP_URL ?? null,
+    /** Whether a browser GET of `/graphql` gets the offline GraphiQL explorer (default: outside production). */
     graphqlExplorer: e.GRAPHQL_EXPLORER ? e.GRAPHQL_EXPLORER === 'true' : mode !== 'production',
+    /** This instance's region, recorded as a token's last-used region. */
     region: e.REGION,
-    regions,
+    /** Every region a token works in. */
+    regions: derived.regions,
     tokenLifetime: e.TOKEN_LIFETIME,
-    expiryWarnings,
+    /** Largest first. */
+    expiryWarnings: derived.expiryWarnings,
     sweepInterval: e.SWEEP_INTERVAL,
+    /** Largest accepted request body, in bytes. */
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
-    introspectionClients,
+    /**
+     * Who may call `POST /oauth/introspect` (HTTP Basic). Empty: none configured;
+     * outside production a development client is then generated.
+     */
+    introspectionClients: derived.introspectionClients,
+    /** Per-user, per-IP and per-client budgets; see `src/http/rate-limits.ts`. */
     rateLimits: {
+      /** generate/regenerate per user (a revoke is never refused): also bounds the emails they send. */
       tokenChanges: e.RATE_LIMIT_TOKEN_CHANGES,
+      /** Failed credentials per client IP (HTTP and graphql-ws, SCIM, metrics). */
       authFailures: e.RATE_LIMIT_AUTH_FAILURES,
+      /** `POST /oauth/introspect` calls per authenticated client id. */
       introspection: e.RATE_LIMIT_INTROSPECTION,
+      /** `POST /oauth/revoke` calls per client IP (it needs no client authentication). */
       revoke: e.RATE_LIMIT_REVOKE,
-      scim: { points: e.SCIM_RATE_LIMIT, duration: { iso: 'PT1M', ms: 60_000 } },
+      /** SCIM requests per organisation (`SCIM_RATE_LIMIT` a minute). */
+      scim: { points: e.SCIM_RATE_LIMIT, duration: { iso: 'PT1M', ms: 60_000 } } satisfies RateLimit,
+      /** `POST /credentials/revoke` calls per client IP (anyone may report exposed tokens). */
       credentialReports: e.RATE_LIMIT_CREDENTIAL_REPORTS,
     },
+    /** Prefix of every key and channel this service uses in Redis. */
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
-    corsOrigins,
+    /** Origins a browser may call the API from (CORS). Empty: none but the service's own. */
+    corsOrigins: derived.corsOrigins,
+    /**
+     * Bearer token a Prometheus scraper sends to `GET /metrics`, which also
+     * unlocks operational details on `/readyz`. Null: `/metrics` is not served
+     * and `/readyz` details go only to the logs.
+     */
     metricsToken: e.METRICS_TOKEN,
+    /**
+     * Which proxies to believe about the client's address (`X-Forwarded-For`),
+     * as Fastify's `trustProxy`: false, true, or a list of proxy addresses.
+     * Per-IP limits are only as good as this.
+     */
     trustProxy,
+    /** `pretty` (pino-pretty) or `json`; null: pretty on a terminal outside production, JSON otherwise. */
     logFormat: e.LOG_FORMAT ?? null,
+    /** What one GraphQL operation may ask for, over HTTP and graphql-ws. */
     operationLimits: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,
@@ -447,20 +402,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       introspection: e.GRAPHQL_INTROSPECTION === undefined ? mode !== 'production' : e.GRAPHQL_INTROSPECTION === 'true',
       // Suggestions spell out field names that introspection would otherwise hide.
       hideSuggestions: mode === 'production',
-    },
+    } satisfies OperationLimits,
     websocket: {
+      /** Operations (subscriptions, and queries still running) one socket may have at once. */
       maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      /** The same, over all of one user's sockets on this instance. */
       maxSubscriptionsPerUser: e.WS_MAX_SUBSCRIPTIONS_PER_USER,
+      /** Messages (pings included) one socket may send per `messageWindow`; past it the socket is closed. */
       maxMessages: e.WS_MAX_MESSAGES,
       messageWindow: e.WS_MESSAGE_WINDOW,
+      /** Acknowledged sockets one user may hold on this instance. */
       maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
+      /** Open sockets one client address (IPv6 per /64) may hold on this instance. */
       maxSocketsPerAddress: e.WS_MAX_SOCKETS_PER_ADDRESS,
     },
     connections: {
+      /** How long a client may take to send a whole request, headers and body; then 408 and the connection is closed. */
       requestTimeout: e.HTTP_REQUEST_TIMEOUT,
+      /** Open TCP connections (sockets included) per client address (IPv6 per /64); 0: no cap. */
       // Behind a proxy every connection comes from the proxy: the cap is then the proxy's job, unless asked for.
       maxPerAddress: e.HTTP_MAX_CONNECTIONS_PER_ADDRESS ?? (trustProxy === false ? DEFAULT_CONNECTIONS_PER_ADDRESS : 0),
     },
+    /**
+     * Where the secret scanner's public keys are (`https://` URL or file path).
+     * Null: `POST /secret-scanning/github` is not served.
+     */
     secretScanningKeys: e.SECRET_SCANNING_KEYS,
   };
 }
