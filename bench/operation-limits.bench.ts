@@ -2,7 +2,7 @@ import { test } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { checkOperation } from '../src/http/operation-limits.js';
 import { buildAppSchema } from '../src/schema.js';
-import { doublingFragments } from '../test/hardening/doubling.js';
+import { doublingFragments } from '../test/limits/doubling.js';
 
 /**
  * Parse and validate, with every operation limit, a document whose fragments

@@ -1,6 +1,6 @@
 // Types the page's operations from schema.graphql: `npm run web:types` writes
 // web/src/operations.generated.ts. Plain JavaScript so it runs on Node 20
-// without a build; test/unit/web-operations.test.ts checks the output is fresh.
+// without a build; test/web/web-operations.unit.test.ts checks the output is fresh.
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
   buildSchema,

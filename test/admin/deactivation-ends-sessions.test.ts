@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/auth/principal.js';
 import { UserInactiveError } from '../../src/errors.js';
 import { User } from '../../src/users/user.entity.js';
-import { openSocket, outcome } from '../authority/socket-client.js';
+import { openSocket, outcome } from '../auth/socket-client.js';
 import { PATCH_OP, scimClient, scimToken } from '../scim/scim-client.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { expectError, userId } from './admin-helpers.js';

@@ -166,7 +166,7 @@ describe('cross-organisation isolation of every admin operation', () => {
     erin.businessUnits.add(supportUnit);
     await em.flush();
     await generateToken(t, 'erin@example.com');
-    // Units stay Globex's: an Acme unit outside the admin's own is covered in test/hardening/admin-scope.test.ts.
+    // Units stay Globex's: an Acme unit outside the admin's own is covered in test/admin/admin-scope.test.ts.
     outOfScope = { userId: erin.id, businessUnitId: operations.id };
     outOfScopeIds = [erin.id, erin.email];
   });

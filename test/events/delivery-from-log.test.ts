@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../admin/admin-helpers.js';
-import { openSocket } from '../authority/socket-client.js';
+import { openSocket } from '../auth/socket-client.js';
 import { builtServer, startServerProcess, type ServerProcess } from '../support/built-server.js';
 import { freePort, startOwnRedis, type OwnRedis } from '../support/own-redis.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';

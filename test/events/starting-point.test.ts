@@ -4,7 +4,7 @@ import type { TokenEventHub } from '../../src/events/event-hub.js';
 import { toHubMessage, type HubMessage, type TokenEventMessage } from '../../src/events/token-event.js';
 import { TokenEventService } from '../../src/events/token-event.service.js';
 import { generateToken, userId } from '../admin/admin-helpers.js';
-import { REGENERATE } from '../hardening/rate-limit-helpers.js';
+import { REGENERATE } from '../limits/rate-limit-helpers.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /** A hub the test drives: it delivers what the test hands it, and is healthy when the test says so. */

@@ -158,7 +158,7 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
   it('is reachable only by POST', async () => {
     const res = await fetch(new URL('/oauth/introspect', t.url), { headers: { authorization: CLIENT } });
     expect(res.status).toBe(404);
-    // With the token in the URL, the request is refused before routing (test/hardening/url-secrets.test.ts).
+    // With the token in the URL, the request is refused before routing (test/auth/url-secrets.test.ts).
     const inUrl = await fetch(new URL('/oauth/introspect?token=x', t.url), { headers: { authorization: CLIENT } });
     expect(inUrl.status).toBe(400);
   });

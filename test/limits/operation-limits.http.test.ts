@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../src/users/seed.js';
 import { errorCode, startTestApp, TEST_SESSION_SECRET, type TestApp } from '../support/test-app.js';
 import { doublingFragments } from './doubling.js';
-import { codes, firstAnswer, rawSocket } from './raw-socket.js';
+import { codes, firstAnswer, rawSocket } from '../http/raw-socket.js';
 
 const FULL_INTROSPECTION = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true });
 const messages = (payload: unknown) => JSON.stringify(payload);

@@ -1,8 +1,8 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, TEST_SESSION_SECRET, type TestApp } from '../support/test-app.js';
-import { LogCapture } from './log-capture.js';
-import { rawSocket } from './raw-socket.js';
+import { LogCapture } from '../http/log-capture.js';
+import { rawSocket } from '../http/raw-socket.js';
 
 const KEY = new TextEncoder().encode(TEST_SESSION_SECRET);
 const ISSUER = 'https://idp.example.com';

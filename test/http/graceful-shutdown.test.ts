@@ -7,7 +7,7 @@ import { ApiToken } from '../../src/tokens/api-token.entity.js';
 import { builtServer, startServerProcess } from '../support/built-server.js';
 import { startTestApp, TEST_SESSION_SECRET } from '../support/test-app.js';
 import { subscribe } from '../support/ws-client.js';
-import { deadPort } from './rate-limit-helpers.js';
+import { deadPort } from '../limits/rate-limit-helpers.js';
 
 const WRITERS = ['alice@example.com', 'bob@example.com', 'carol@globex.example.com'];
 const READERS = ['admin@example.com', 'support@example.com', 'admin@globex.example.com'];

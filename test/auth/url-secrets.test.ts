@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loggableUrl } from '../../src/http/url-secrets.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { LogCapture } from './log-capture.js';
+import { LogCapture } from '../http/log-capture.js';
 
 describe('credentials in URLs', () => {
   const logs = new LogCapture();

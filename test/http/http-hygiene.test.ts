@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, TEST_METRICS_TOKEN, type TestApp } from '../support/test-app.js';
-import { REDIS_URL, uniquePrefix } from './rate-limit-helpers.js';
+import { REDIS_URL, uniquePrefix } from '../limits/rate-limit-helpers.js';
 
 const ALLOWED = 'https://app.example.com';
 
@@ -32,7 +32,7 @@ describe('HTTP hygiene', () => {
       const csp = response.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("default-src 'self'");
       expect(csp).toContain("script-src 'self'");
-      // data: images for the explorer's editor only (test/integration/csp.test.ts).
+      // data: images for the explorer's editor only (test/http/csp.test.ts).
       expect(csp).toContain(path === '/graphql' ? "img-src 'self' data:" : "img-src 'self';");
       expect(csp).toContain("frame-ancestors 'none'");
       const host = new URL(t.url).host;

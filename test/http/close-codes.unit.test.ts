@@ -4,7 +4,7 @@ import { CloseCode } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import { CLOSE_CODES, OWN_CLOSE_CODE_RANGE } from '../../src/close-codes.js';
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = new URL('../..', import.meta.url).pathname;
 
 /** Every .ts file under `dir`. */
 function sources(dir: string): string[] {

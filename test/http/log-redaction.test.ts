@@ -5,6 +5,7 @@ import { createLogger } from '../../src/logger.js';
 import { createScimSecret } from '../../src/scim/scim-token-format.js';
 import { createTokenSecret } from '../../src/tokens/token-format.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { eventually } from '../support/eventually.js';
 
 /** The service's own logger (src/logger.ts), writing its JSON lines here. */
 function capturedLogger() {
@@ -61,7 +62,7 @@ describe('the request log', () => {
     captured.lines.length = 0;
     await fetch(new URL(`/anything/${apiToken}`, t.url));
     await fetch(new URL(`/scim/v2/Users/${scimToken}`, t.url));
-    for (let i = 0; i < 50 && captured.lines.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually('both request lines', () => captured.lines.length >= 2);
     expect(captured.lines.length).toBeGreaterThanOrEqual(2);
     expect(captured.lines.some((line) => line.includes('"url":"/anything/[redacted]"'))).toBe(true);
     for (const secret of [apiToken, scimToken]) expect(captured.lines.filter((line) => line.includes(secret))).toEqual([]);

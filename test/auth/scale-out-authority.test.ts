@@ -6,6 +6,7 @@ import { EVENT_FIELDS, latestEventId, subscribe } from '../support/ws-client.js'
 import { generateToken, userId } from '../admin/admin-helpers.js';
 import { PATCH_OP, scimClient, scimToken } from '../scim/scim-client.js';
 import { openSocket, outcome } from './socket-client.js';
+import { eventually } from '../support/eventually.js';
 
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
@@ -16,13 +17,12 @@ async function readyz(t: TestApp): Promise<number> {
   return (await fetch(new URL('/readyz', t.url))).status;
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Whether `check` holds within `timeoutMs`. */
+function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  return eventually('the check', check, timeoutMs).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Two instances, A and B, on one PostgreSQL database and a Redis server of this file's own. */

@@ -3,7 +3,7 @@ import { CLOSE_CODES } from '../../src/close-codes.js';
 import { loadConfig } from '../../src/config.js';
 import { MessageBudget } from '../../src/http/socket-guards.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { firstAnswer, rawSocket } from './raw-socket.js';
+import { firstAnswer, rawSocket } from '../http/raw-socket.js';
 
 const ME = '{ me { email } }';
 

@@ -8,7 +8,7 @@ import { runAdminCommand } from '../../src/cli/admin-command.js';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { BadUserInputError } from '../../src/errors.js';
-import { expectError, userId } from '../admin/admin-helpers.js';
+import { expectError, userId } from './admin-helpers.js';
 import { expectScimError, scimClient, scimToken } from '../scim/scim-client.js';
 import { TEST_SESSION_SECRET, startTestApp, type TestApp } from '../support/test-app.js';
 

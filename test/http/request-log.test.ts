@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { prettyLogs } from '../../src/logger.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { eventually } from '../support/eventually.js';
 
 describe('request logging', () => {
   const lines: Record<string, unknown>[] = [];
@@ -27,7 +28,7 @@ describe('request logging', () => {
     await t.gql('query MyToken { myApiToken { id } }', { auth: session });
     await fetch(new URL('/nowhere?x=1', t.url));
     // The line is written once the response is done, which may be just after the client has it.
-    for (let i = 0; i < 50 && lines.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually('both request lines', () => lines.length >= 2);
     expect(lines).toHaveLength(2);
     const [graphql, missing] = lines;
     expect(graphql).toMatchObject({

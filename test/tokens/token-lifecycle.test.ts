@@ -34,7 +34,7 @@ describe('API token lifecycle over GraphQL (session)', () => {
 
   beforeAll(async () => {
     // One user walks through every step of a token's life here, more than RATE_LIMIT_TOKEN_CHANGES
-    // allows in an hour; the limit has its own tests in test/hardening/rate-limits.test.ts.
+    // allows in an hour; the limit has its own tests in test/limits/rate-limits.test.ts.
     t = await startTestApp({ RATE_LIMIT_TOKEN_CHANGES: '1000/PT1H' }, { clock });
     alice = await t.session('alice@example.com');
   });

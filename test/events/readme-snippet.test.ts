@@ -6,7 +6,7 @@ import { startTestApp, TEST_METRICS_TOKEN, type TestApp } from '../support/test-
 import { generate } from '../support/tokens.js';
 import { latestEventId } from '../support/ws-client.js';
 
-const ROOT = new URL('../../', import.meta.url);
+const ROOT = new URL('../..', import.meta.url);
 
 /** The first ```js block after the `readme-snippet: events.mjs` marker in README.md, byte for byte. */
 async function readmeSnippet(): Promise<string> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { codes, firstAnswer, rawSocket, type RawSocket } from './raw-socket.js';
+import { codes, firstAnswer, rawSocket, type RawSocket } from '../http/raw-socket.js';
 
 const EVENTS = 'subscription { apiTokenEvents { id kind } }';
 
