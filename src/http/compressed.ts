@@ -23,6 +23,11 @@ const compressors: Record<Encoding, (body: string) => Promise<Buffer>> = {
   gzip: (body) => promisify(gzip)(body, { level: 6 }),
 };
 
+/** `body` compressed with `encoding`, off the event loop. */
+export function compress(body: string, encoding: Encoding): Promise<Buffer> {
+  return compressors[encoding](body);
+}
+
 /** Compresses each (name, encoding) once, off the event loop, and keeps the result. */
 export function compressedCache(): (name: string, body: string, encoding: Encoding) => Promise<Buffer> {
   const cache = new Map<string, Promise<Buffer>>();

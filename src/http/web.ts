@@ -5,6 +5,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { SessionVerifier } from '../auth/session.js';
 import type { Config } from '../config.js';
+import { chooseEncoding, compress, type Encoding } from './compressed.js';
 import { registerExplorerAssets } from './graphiql.js';
 import { DEMO_ORGANIZATIONS } from '../users/seed.js';
 import type { UserService } from '../users/user.service.js';
@@ -66,9 +67,16 @@ export async function registerWeb(app: FastifyInstance, options: WebOptions): Pr
       },
     });
     const page = pageFor(readFileSync(indexFile, 'utf8'), options.config);
+    // Rewritten per posture, so not the build's precompressed files: compressed here, once.
+    const encoded: Record<Encoding, Buffer> = { br: await compress(page, 'br'), gzip: await compress(page, 'gzip') };
     for (const path of ['/', '/index.html']) {
-      // The page must always be revalidated: a new build or posture changes it.
-      app.get(path, async (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page));
+      app.get(path, async (request, reply) => {
+        // The page must always be revalidated: a new build or posture changes it.
+        void reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').header('vary', 'accept-encoding');
+        const encoding = chooseEncoding(request.headers['accept-encoding']);
+        if (!encoding) return reply.send(page);
+        return reply.header('content-encoding', encoding).send(encoded[encoding]);
+      });
     }
   } else {
     app.get('/', async (_request, reply) =>

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
+import { User } from '../../src/users/user.entity.js';
 import { errorCode, type GqlResponse, type TestApp } from '../support/test-app.js';
 import { generate } from '../support/tokens.js';
 
@@ -20,6 +21,18 @@ export async function userId(t: TestApp, email: string): Promise<string> {
 }
 
 /** Generates an API token for a user (through their session) and returns its secret and id. */
+/**
+ * Waits until a session signed now would be issued (`iat`, whole seconds) at or
+ * after the user's credentials-valid-after bound, which a deactivation sets:
+ * a session signed in the same second as the deactivation is refused for good.
+ */
+export async function untilSessionsCount(t: TestApp, id: string): Promise<void> {
+  const user = await t.running.orm.em.fork().findOneOrFail(User, id);
+  const bound = user.credentialsValidAfter?.getTime() ?? 0;
+  expect(bound).toBeGreaterThan(0);
+  while (Date.now() < bound) await new Promise((resolve) => setTimeout(resolve, bound - Date.now()));
+}
+
 export async function generateToken(t: TestApp, email: string): Promise<{ secret: string; id: string }> {
   const { secret, token } = await generate(t, email);
   return { secret, id: token.id };

@@ -1,22 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/auth/principal.js';
 import { UserInactiveError } from '../../src/errors.js';
-import { User } from '../../src/users/user.entity.js';
 import { openSocket, outcome } from '../auth/socket-client.js';
 import { PATCH_OP, scimClient, scimToken } from '../scim/scim-client.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { expectError, userId } from './admin-helpers.js';
+import { expectError, untilSessionsCount, userId } from './admin-helpers.js';
 
 const DEACTIVATE = 'mutation ($id: ID!) { deactivateUser(id: $id) { id active } }';
 const ME = '{ me { email } }';
-
-/** Waits until a session signed now would be issued (`iat`, whole seconds) at or after the user's bound. */
-async function untilSessionsCount(t: TestApp, id: string): Promise<void> {
-  const user = await t.running.orm.em.fork().findOneOrFail(User, id);
-  const bound = user.credentialsValidAfter?.getTime() ?? 0;
-  expect(bound).toBeGreaterThan(0);
-  while (Date.now() < bound) await new Promise((resolve) => setTimeout(resolve, bound - Date.now()));
-}
 
 describe('a deactivation ends the sessions issued before it, for good', () => {
   let t: TestApp;

@@ -64,6 +64,27 @@ describe('static files are sent compressed', () => {
     }
   });
 
+  it('compresses the page as this posture rewrote it: with development sign-in on, the decoded page says so', async () => {
+    const dev = await startTestApp({ SESSION_SECRET: '' });
+    try {
+      const devOrigin = new URL(dev.url).origin;
+      const plain = await get(`${devOrigin}/`, {});
+      expect(plain.body.toString()).toContain('<meta name="api-token-dev-sign-in" content="on" />');
+      for (const path of ['/', '/index.html']) {
+        const br = await get(`${devOrigin}${path}`, { 'accept-encoding': 'br' });
+        expect(br.headers['content-encoding'], path).toBe('br');
+        expect(brotliDecompressSync(br.body).equals(plain.body), path).toBe(true);
+        const gz = await get(`${devOrigin}${path}`, { 'accept-encoding': 'gzip, br;q=0' });
+        expect(gz.headers['content-encoding'], path).toBe('gzip');
+        expect(gunzipSync(gz.body).equals(plain.body), path).toBe(true);
+        expect(gz.headers['cache-control'], path).toBe('no-cache');
+        expect(String(gz.headers['vary']).toLowerCase()).toContain('accept-encoding');
+      }
+    } finally {
+      await dev.stop();
+    }
+  });
+
   it("sends the explorer's 9 MB of script compressed, and as it is to a client that accepts no encoding", async () => {
     const plain = await get(`${origin}/explorer/graphiql.js`, {});
     expect(plain.status).toBe(200);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
-import { auditRows, generateToken, userId } from '../admin/admin-helpers.js';
+import { auditRows, generateToken, untilSessionsCount, userId } from '../admin/admin-helpers.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { EVENT_FIELDS, latestEventId, subscribe } from '../support/ws-client.js';
 import { PATCH_OP, ROLE_EXTENSION, expectScimError, scimClient, scimToken } from './scim-client.js';
@@ -157,6 +157,8 @@ describe('SCIM /Users', () => {
     });
     expect(on.body).toMatchObject({ active: true });
     expect((await t.gql('{ me { email } }', { auth: token.secret })).status).toBe(401);
+    // Sessions issued before the deactivation stay refused (README, deactivation): sign a new one past the bound.
+    await untilSessionsCount(t, alice);
     const session = await t.session('alice@example.com');
     const mine = await t.gql('{ myApiToken { id } }', { auth: session });
     expect(mine.body.data).toEqual({ myApiToken: null });

@@ -10,8 +10,8 @@ describe('profile page: last used from', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    // Behind a proxy on loopback: the script's address is the one it forwards.
-    [t, browser] = await Promise.all([startTestApp({ TRUST_PROXY: 'loopback' }), launchBrowser()]);
+    // Behind a proxy on loopback: the script's address is the one it forwards. No SESSION_SECRET: development sign-in.
+    [t, browser] = await Promise.all([startTestApp({ TRUST_PROXY: 'loopback', SESSION_SECRET: '' }), launchBrowser()]);
   });
   afterAll(async () => {
     await browser?.close();

@@ -21,7 +21,8 @@ describe('a #session= link', { timeout: 120_000 }, () => {
   let browser: Browser;
   let origin = '';
   beforeAll(async () => {
-    [t, browser] = await Promise.all([startTestApp(), launchBrowser()]);
+    // No SESSION_SECRET: development sign-in is on only where the deployment does not look real.
+    [t, browser] = await Promise.all([startTestApp({ SESSION_SECRET: '' }), launchBrowser()]);
     origin = originOf(t.url);
   });
   afterAll(async () => {

@@ -18,7 +18,7 @@ export function humanMessage(code: string): string {
 }
 
 /**
- * What the page says when the service closes its live connection with 4403,
+ * What the page says when the service closes its live connection with the FORBIDDEN close code,
  * by the close reason the service gives (src/http/socket-registry.ts names it
  * after the event: "user deactivated"). Anything else: the session ended.
  */
