@@ -226,7 +226,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         metrics,
         readiness: {
           checks: {
-            database: () => orm.em.getConnection().execute('select 1'),
+            // Not a query: since MikroORM 7 a query reopens a closed connection (lazy connect), so
+            // `select 1` answered even with the database gone. This asks the open connection only.
+            database: async () => {
+              const check = await orm.checkConnection();
+              if (!check.ok) throw check.error ?? new Error(check.reason);
+            },
             ...(redis ? { redis: () => redis.ping() } : {}),
             // Without the hub, revocations from other instances cannot reach this one's sockets.
             events: () => (events.healthy() ? Promise.resolve() : Promise.reject(new Error('token events cannot flow'))),

@@ -50,3 +50,39 @@ export class SocketCounts {
     };
   }
 }
+
+/**
+ * One socket's messages, at most one handled per turn of the event loop: a
+ * read that brought thousands cannot hold the loop, and other clients (and
+ * /healthz) are served between them. The first message of a turn is handled
+ * at once, as it arrived: deferring every message (ws's
+ * `allowSynchronousEvents: false`) let a request that arrived in the same read
+ * of the loop overtake it, so a subscribe sent before a revoke was refused
+ * after it and its client never saw the REVOKED that closed it. The queue is
+ * bounded by the socket's `MessageBudget`, which is taken before a message is
+ * queued.
+ */
+export class MessageTurns {
+  private readonly queued: (() => void)[] = [];
+  private busy = false;
+
+  run(handle: () => void): void {
+    if (this.busy) {
+      this.queued.push(handle);
+      return;
+    }
+    this.busy = true;
+    handle();
+    setImmediate(this.next);
+  }
+
+  private readonly next = (): void => {
+    const handle = this.queued.shift();
+    if (!handle) {
+      this.busy = false;
+      return;
+    }
+    handle();
+    setImmediate(this.next);
+  };
+}

@@ -19,7 +19,7 @@ import type { RateLimits } from './rate-limits.js';
 import { sharedExecution, sourceEventOf } from './shared-execution.js';
 import { SocketRegistry, type SocketAuthority } from './socket-registry.js';
 import { SubscriptionLimits } from './socket-limits.js';
-import { MessageBudget, SocketCounts } from './socket-guards.js';
+import { MessageBudget, MessageTurns, SocketCounts } from './socket-guards.js';
 import { addressKey } from './address-key.js';
 import { credentialInUrl } from './url-secrets.js';
 import { isClientMessage } from './ws-messages.js';
@@ -142,10 +142,9 @@ export function createWebSocketServer(options: WebSocketOptions): {
     path: '/graphql',
     maxPayload,
     handleProtocols,
-    // One message per turn of the event loop, however many frames one read
-    // brought: a socket sending thousands at once cannot hold the loop, and
-    // other clients (and /healthz) are served between its messages.
-    allowSynchronousEvents: false,
+    // ws hands messages over as they are read; `MessageTurns` below handles at
+    // most one per socket and turn (ws's `allowSynchronousEvents: false`
+    // would defer even the first, letting later requests overtake it).
     // Credentials go in connection_init; one in the URL is refused before the socket opens.
     verifyClient: ({ req }, done) =>
       credentialInUrl(req.url ?? '') === null ? done(true) : done(false, 400, 'Send the credential in connection_init, not in the URL'),
@@ -315,6 +314,7 @@ export function createWebSocketServer(options: WebSocketOptions): {
       return true;
     };
     socket.on('ping', overBudget);
+    const turns = new MessageTurns();
     socket.once('error', (error) => {
       logger.debug({ err: error }, 'websocket client error');
       if (socket.readyState === socket.OPEN) socket.close(CLOSE_CODES.INTERNAL_SERVER_ERROR, 'Internal server error');
@@ -336,18 +336,21 @@ export function createWebSocketServer(options: WebSocketOptions): {
           socket.on('message', (data) => {
             // A socket closing (over its budget, or refused) is not answered any more.
             if (socket.readyState !== socket.OPEN || overBudget()) return;
-            // ws hands text frames over as Buffers (or Buffer lists); their text is the message.
-            // eslint-disable-next-line @typescript-eslint/no-base-to-string
-            const text = String(data);
-            // graphql-ws throws on a message only a server may send (`next`, `error`, ...), which would
-            // read as our failure (INTERNAL_SERVER_ERROR); it is the client's, as graphql-ws's own check of a frame is.
-            if (!isClientMessage(text)) {
-              socket.close(CLOSE_CODES.BAD_REQUEST, 'Invalid message received');
-              return;
-            }
-            handle(text).catch((error: unknown) => {
-              logger.error({ err: error }, 'graphql-ws message handling failed');
-              socket.close(CLOSE_CODES.INTERNAL_SERVER_ERROR, 'Internal server error');
+            turns.run(() => {
+              if (socket.readyState !== socket.OPEN) return;
+              // ws hands text frames over as Buffers (or Buffer lists); their text is the message.
+              // eslint-disable-next-line @typescript-eslint/no-base-to-string
+              const text = String(data);
+              // graphql-ws throws on a message only a server may send (`next`, `error`, ...), which would
+              // read as our failure (INTERNAL_SERVER_ERROR); it is the client's, as graphql-ws's own check of a frame is.
+              if (!isClientMessage(text)) {
+                socket.close(CLOSE_CODES.BAD_REQUEST, 'Invalid message received');
+                return;
+              }
+              handle(text).catch((error: unknown) => {
+                logger.error({ err: error }, 'graphql-ws message handling failed');
+                socket.close(CLOSE_CODES.INTERNAL_SERVER_ERROR, 'Internal server error');
+              });
             });
           }),
       },

@@ -63,17 +63,41 @@ export function createMetrics(): Metrics {
       this.set(sources.sockets?.().subscriptions ?? 0);
     },
   });
-  const outboxPending = new Gauge({ name: 'api_tokens_outbox_pending', help: 'Emails waiting in the outbox (all instances).', registers });
-  const outboxFailed = new Gauge({ name: 'api_tokens_outbox_failed', help: 'Emails given up on (status FAILED).', registers });
+  // The three outbox gauges come from one read per scrape. Each collects for
+  // itself: prom-client reads a gauge without `collect` before later gauges'
+  // collects have run, so one set from a neighbour's `collect` showed the
+  // previous scrape's value (0 on the first).
+  let outboxRead: ReturnType<NonNullable<ObservedSources['outbox']>> | null = null;
+  const readOutbox = () => {
+    if (!sources.outbox) return Promise.resolve(null);
+    outboxRead ??= sources.outbox().finally(() => (outboxRead = null));
+    return outboxRead;
+  };
+  new Gauge({
+    name: 'api_tokens_outbox_pending',
+    help: 'Emails waiting in the outbox (all instances).',
+    registers,
+    async collect() {
+      const outbox = await readOutbox();
+      if (outbox) this.set(outbox.pending);
+    },
+  });
+  new Gauge({
+    name: 'api_tokens_outbox_failed',
+    help: 'Emails given up on (status FAILED).',
+    registers,
+    async collect() {
+      const outbox = await readOutbox();
+      if (outbox) this.set(outbox.failed);
+    },
+  });
   new Gauge({
     name: 'api_tokens_outbox_oldest_pending_age_seconds',
     help: 'Age of the oldest pending email; 0 when none is pending.',
     registers,
     async collect() {
-      const outbox = await sources.outbox?.();
+      const outbox = await readOutbox();
       if (!outbox) return;
-      outboxPending.set(outbox.pending);
-      outboxFailed.set(outbox.failed);
       const now = (sources.now?.() ?? new Date()).getTime();
       this.set(outbox.oldestPendingAt ? Math.max(0, (now - Date.parse(outbox.oldestPendingAt)) / 1000) : 0);
     },

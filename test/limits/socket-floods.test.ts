@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_CODES } from '../../src/close-codes.js';
 import { loadConfig } from '../../src/config.js';
-import { MessageBudget } from '../../src/http/socket-guards.js';
+import { MessageBudget, MessageTurns } from '../../src/http/socket-guards.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { firstAnswer, rawSocket } from '../http/raw-socket.js';
 
@@ -51,6 +51,21 @@ describe('a graphql-ws socket flooding the service', () => {
     expect([budget.take(), budget.take(), budget.take()]).toEqual([true, true, false]);
     now = 1_000;
     expect(budget.take()).toBe(true);
+  });
+
+  it('handles a lone message at once and the rest of a burst one per turn of the event loop', async () => {
+    const turns = new MessageTurns();
+    const handled: number[] = [];
+    // A lone message is not deferred: a request read after it must not overtake it.
+    turns.run(() => handled.push(1));
+    expect(handled).toEqual([1]);
+    turns.run(() => handled.push(2));
+    turns.run(() => handled.push(3));
+    expect(handled).toEqual([1]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handled).toEqual([1, 2]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handled).toEqual([1, 2, 3]);
   });
 });
 
