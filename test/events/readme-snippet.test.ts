@@ -54,6 +54,13 @@ describe('the README subscription script', () => {
     });
     let stdout = '';
     let stderr = '';
+    // One reader of each stream: every `events()` call waits on the same text (a listener
+    // per call would append each chunk once per caller).
+    const waiting = new Set<() => void>();
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      for (const check of waiting) check();
+    });
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const events = (count: number) =>
@@ -64,12 +71,11 @@ describe('the README subscription script', () => {
             .split('\n')
             .filter((line) => line.trim() !== '')
             .map((line) => (JSON.parse(line) as { kind: string }).kind);
-          if (kinds.length >= count) resolve(kinds);
+          if (kinds.length < count) return;
+          waiting.delete(check);
+          resolve(kinds);
         };
-        child.stdout?.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          check();
-        });
+        waiting.add(check);
         check();
       });
     return { child, events, exited, stderr: () => stderr };
