@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { AuditEvent } from './audit/audit-event.entity.js';
 import { AuditLog } from './audit/audit-log.js';
 import { Changes } from './audit/changes.js';
-import { PrincipalResolver } from './auth/principal-resolver.js';
+import { credentialKindOf, PrincipalResolver } from './auth/principal-resolver.js';
 import { SessionVerifier, sessionConfigWarnings, sessionSecret } from './auth/session.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -266,7 +266,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         connectionInitWaitTimeout: deps.timeouts?.connectionInitMs,
         limits,
         clientIp: clientIpOf(config.trustProxy),
-        onAuthentication: (authorization, ok) => countAuthentication(metrics, authorization, ok ? 'ok' : 'refused'),
+        // No credential at all: the socket is refused, counted as a malformed `none`.
+        onAuthentication: (authorization, outcome) =>
+          countAuthentication(metrics, outcome === null ? 'none' : credentialKindOf(authorization), outcome ?? 'MALFORMED'),
         expireToken: (tokenId) => sweeper.expireToken(tokenId),
       });
       closers.unshift(() => websockets.close());

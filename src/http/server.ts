@@ -8,6 +8,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import { InvalidTokenError } from '../errors.js';
+import { invalidTokenChallenge } from './challenge.js';
 import { andThen, type MaybePromise } from '../maybe-promise.js';
 import type { GraphQLContext, Services } from '../auth/context.js';
 import { oauthRoutes } from '../oauth/oauth.routes.js';
@@ -117,10 +118,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
         done(error instanceof Error ? error : new Error(String(error)));
         return;
       }
-      // RFC 6750 §3.1: a credential that was sent and does not work.
+      // RFC 6750 §3.1: a credential that was sent and does not work; the
+      // description is the verifier's outcome, the body the same for all.
       void reply
         .status(401)
-        .header('www-authenticate', 'Bearer error="invalid_token"')
+        .header('www-authenticate', invalidTokenChallenge(error.outcome))
         .type(graphQLResponseType(request.headers.accept))
         .send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
     };
