@@ -244,6 +244,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         publicUrl: config.publicUrl,
         limits,
         logger,
+        onAuthentication: (outcome) => countAuthentication(metrics, 'scim_token', outcome),
         onOperation: (resource, method, status) => metrics.scimOperations.inc({ resource, method, status: String(status) }),
       });
       await http.register(leakRoutes, {

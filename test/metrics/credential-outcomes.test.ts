@@ -5,6 +5,7 @@ import { User } from '../../src/users/user.entity.js';
 import { createTokenSecret } from '../../src/tokens/token-format.js';
 import { startTestApp, TEST_SESSION_SECRET, type TestApp } from '../support/test-app.js';
 import { generate } from '../support/tokens.js';
+import { scimClient, scimToken } from '../scim/scim-client.js';
 import { parsePrometheusText, valueOf, type Sample } from './prometheus-text.js';
 
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
@@ -100,5 +101,22 @@ describe('credential outcomes', () => {
     expect((await t.gql(DEACTIVATE, { auth: admin, variables: { id: bobId } })).body.errors).toBeUndefined();
     await setUser('bob@example.com', { active: true });
     await expectOutcome(beforeDeactivation, 'session', 'revoked', 'The credential was revoked.');
+  });
+
+  it('tells each outcome of a SCIM token apart, a rotated one included', async () => {
+    const count = async (token: string, result: string, challenge: string | null) => {
+      const before = await scrape(t);
+      const res = await scimClient(t, token)('GET', '/Users');
+      const after = await scrape(t);
+      const labels = { kind: 'scim_token', result };
+      expect(valueOf(after, 'api_tokens_authentications_total', labels) - valueOf(before, 'api_tokens_authentications_total', labels), result).toBe(1);
+      expect(res.status).toBe(challenge === null ? 200 : 401);
+      if (challenge !== null) expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="scim", error="invalid_token", error_description="${challenge}"`);
+    };
+    const first = await scimToken(t, 'Acme');
+    await count(first, 'ok', null);
+    await count('scim_too-short', 'malformed', 'The credential is malformed.');
+    await scimToken(t, 'Acme');
+    await count(first, 'unknown', 'The credential is unknown or was revoked.');
   });
 });
