@@ -18,6 +18,8 @@ import type { RateLimits } from './rate-limits.js';
 import { registerReadiness, type ReadinessCheck } from './readiness.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { countAuthentication } from '../metrics/instrumented.js';
+import type { CredentialOutcome } from '../credential-outcome.js';
 import { requestSignals } from './request-signals.js';
 import { operationLimitRules, operationParseOptions } from './operation-limits.js';
 import { precheckOperations } from './operation-precheck.js';
@@ -177,7 +179,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     context: async (request) => ({ principal: request.principal, services }),
   });
 
-  await app.register(oauthRoutes, { services, logger, limits });
+  const { metrics } = options;
+  await app.register(oauthRoutes, {
+    services,
+    logger,
+    limits,
+    ...(metrics ? { onAuthentication: (outcome: CredentialOutcome) => countAuthentication(metrics, 'introspection_client', outcome) } : {}),
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerReadiness(app, {
     ...options.readiness,

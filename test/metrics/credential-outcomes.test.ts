@@ -6,6 +6,7 @@ import { createTokenSecret } from '../../src/tokens/token-format.js';
 import { startTestApp, TEST_SESSION_SECRET, type TestApp } from '../support/test-app.js';
 import { generate } from '../support/tokens.js';
 import { scimClient, scimToken } from '../scim/scim-client.js';
+import { basic, INTROSPECTION_CLIENT, INTROSPECTION_ENV, oauthPost } from '../admin/admin-helpers.js';
 import { parsePrometheusText, valueOf, type Sample } from './prometheus-text.js';
 
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
@@ -26,7 +27,7 @@ describe('credential outcomes', () => {
   const clock = new ManualClock(new Date());
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ METRICS_TOKEN }, { clock, autoSweep: false });
+    t = await startTestApp({ METRICS_TOKEN, ...INTROSPECTION_ENV }, { clock, autoSweep: false });
   });
   afterAll(async () => {
     await t.stop();
@@ -118,5 +119,27 @@ describe('credential outcomes', () => {
     await count('scim_too-short', 'malformed', 'The credential is malformed.');
     await scimToken(t, 'Acme');
     await count(first, 'unknown', 'The credential is unknown or was revoked.');
+  });
+
+  it('counts the checks of introspection clients and of METRICS_TOKEN by the same outcomes', async () => {
+    const labels = (kind: string, result: string) => ({ kind, result });
+    const before = await scrape(t);
+    const introspect = (authorization: string) => oauthPost(t, '/oauth/introspect', { token: 'x' }, { authorization });
+    expect((await introspect(basic(INTROSPECTION_CLIENT.id, INTROSPECTION_CLIENT.secret))).status).toBe(200);
+    expect((await introspect(basic(INTROSPECTION_CLIENT.id, 'wrong-secret'))).status).toBe(401);
+    expect((await introspect('Bearer nope')).status).toBe(401);
+    for (const authorization of ['Bearer wrong-metrics-token-0123456789', 'Basic nope']) {
+      expect((await fetch(new URL('/metrics', t.url), { headers: { authorization } })).status).toBe(401);
+    }
+    const after = await scrape(t);
+    const delta = (kind: string, result: string) =>
+      valueOf(after, 'api_tokens_authentications_total', labels(kind, result)) - valueOf(before, 'api_tokens_authentications_total', labels(kind, result));
+    expect(delta('introspection_client', 'ok')).toBe(1);
+    expect(delta('introspection_client', 'unknown')).toBe(1);
+    expect(delta('introspection_client', 'malformed')).toBe(1);
+    expect(delta('metrics_token', 'unknown')).toBe(1);
+    expect(delta('metrics_token', 'malformed')).toBe(1);
+    // The scrape before and the one after are counted as they are made.
+    expect(delta('metrics_token', 'ok')).toBe(1);
   });
 });
