@@ -16,7 +16,7 @@ import { LogFollower } from './events/log-follower.js';
 import { publishTokenEvents } from './events/publish.js';
 import { TokenEventService } from './events/token-event.service.js';
 import { Sweeper } from './expiry/sweeper.js';
-import type { Services } from './auth/context.js';
+import type { Services } from './context.js';
 import { buildAppSchema } from './schema.js';
 import { Redis } from 'ioredis';
 import { clientIpOf } from './http/client-ip.js';
@@ -38,6 +38,7 @@ import { TokenUsage } from './tokens/token-usage.js';
 import { createAdminServices } from './admin/admin-services.js';
 import { ScimCredentials } from './scim/scim-credentials.js';
 import { scimRoutes } from './scim/scim.routes.js';
+import { oauthRoutes } from './oauth/oauth.routes.js';
 import { postureWarning } from './posture.js';
 import { seedDemo } from './users/seed.js';
 import { UserService } from './users/user.service.js';
@@ -235,6 +236,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         },
       });
       closers.unshift(closeHttp);
+      await http.register(oauthRoutes, {
+        services,
+        logger,
+        limits,
+        onAuthentication: (outcome) => countAuthentication(metrics, 'introspection_client', outcome),
+      });
       const scim = new ScimCredentials(orm, changes, clock);
       await http.register(scimRoutes, {
         prefix: '/scim/v2',

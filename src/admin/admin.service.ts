@@ -1,7 +1,8 @@
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes } from '../audit/changes.js';
 import { credentialsValidAfter } from '../auth/credentials-valid-after.js';
-import { actorOf, type Principal } from '../auth/principal.js';
+import type { Principal } from '../auth/principal.js';
+import { actorOf } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import { onUniqueViolation } from '../db/unique.js';
 import { BadUserInputError, DuplicateError } from '../errors.js';

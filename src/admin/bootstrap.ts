@@ -1,6 +1,6 @@
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes } from '../audit/changes.js';
-import type { Actor } from '../auth/principal.js';
+import type { Actor } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import { retryOnUniqueViolation } from '../db/unique.js';
 import { Organization } from '../users/organization.entity.js';

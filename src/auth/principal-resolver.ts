@@ -6,7 +6,7 @@ import { andThen, type MaybePromise } from '../maybe-promise.js';
 import { sha256 } from '../sha256.js';
 import { InvalidTokenError } from '../errors.js';
 import { refused, verified, type CredentialKind, type CredentialRefusal, type Verified } from '../credential-outcome.js';
-import { isExpired } from '../expiry/rules.js';
+import { isExpired } from '../tokens/expiry-rules.js';
 import { isUuid } from '../ids.js';
 import { findTokenByDigest } from '../tokens/token-lookup.js';
 import { digestToken, hasTokenShape, isWellFormedToken, looksLikeApiToken } from '../tokens/token-format.js';

@@ -10,16 +10,13 @@ import type { Config } from '../config.js';
 import { InvalidTokenError } from '../errors.js';
 import { invalidTokenChallenge } from './challenge.js';
 import { andThen, type MaybePromise } from '../maybe-promise.js';
-import type { GraphQLContext, Services } from '../auth/context.js';
-import { oauthRoutes } from '../oauth/oauth.routes.js';
+import type { GraphQLContext, Services } from '../context.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
 import { limitFailedAuthentications } from './rate-limit-hooks.js';
 import type { RateLimits } from './rate-limits.js';
 import { registerReadiness, type ReadinessCheck } from './readiness.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { countAuthentication } from '../metrics/instrumented.js';
-import type { CredentialOutcome } from '../credential-outcome.js';
 import { requestSignals } from './request-signals.js';
 import { operationLimitRules, operationParseOptions } from './operation-limits.js';
 import { precheckOperations } from './operation-precheck.js';
@@ -179,13 +176,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     context: async (request) => ({ principal: request.principal, services }),
   });
 
-  const { metrics } = options;
-  await app.register(oauthRoutes, {
-    services,
-    logger,
-    limits,
-    ...(metrics ? { onAuthentication: (outcome: CredentialOutcome) => countAuthentication(metrics, 'introspection_client', outcome) } : {}),
-  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerReadiness(app, {
     ...options.readiness,

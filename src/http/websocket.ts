@@ -12,7 +12,7 @@ import { andThen } from '../maybe-promise.js';
 import type { TokenEventHub } from '../events/event-hub.js';
 import { endsCredential } from '../events/event-rules.js';
 import { UnauthenticatedError } from '../errors.js';
-import type { GraphQLContext, Services } from '../auth/context.js';
+import type { GraphQLContext, Services } from '../context.js';
 import { formatGraphQLError } from './errors.js';
 import { checkOperation } from './operation-limits.js';
 import type { RateLimits } from './rate-limits.js';

@@ -1,7 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Services } from '../auth/context.js';
+import type { Services } from '../context.js';
 import { tooManyRequests } from '../http/rate-limit-hooks.js';
 import { andThen } from '../maybe-promise.js';
 import type { CredentialOutcome } from '../credential-outcome.js';

@@ -1,7 +1,8 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { LRUCache } from 'lru-cache';
 import type { Changes } from '../audit/changes.js';
-import { SYSTEM_ACTOR, type Principal } from '../auth/principal.js';
+import type { Principal } from '../auth/principal.js';
+import { SYSTEM_ACTOR } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import { refused, verified, type Verified } from '../credential-outcome.js';
 import { Organization } from '../users/organization.entity.js';

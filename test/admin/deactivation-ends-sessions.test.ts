@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR } from '../../src/auth/principal.js';
+import { SYSTEM_ACTOR } from '../../src/audit/actor.js';
 import { UserInactiveError } from '../../src/errors.js';
 import { User } from '../../src/users/user.entity.js';
 import { openSocket, outcome } from '../authority/socket-client.js';
