@@ -10,7 +10,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { databaseKind } from './db/mikro-orm.config.js';
 import { locksRows, openDatabase } from './db/orm.js';
-import { ruleOf } from './events/event-rules.js';
+import { ruleOf } from './audit/event-rules.js';
 import { inProcessHub, redisHub, type TokenEventHub } from './events/event-hub.js';
 import { LogFollower } from './events/log-follower.js';
 import { publishTokenEvents } from './events/publish.js';

@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import { CLOSE_CODES } from '../close-codes.js';
 import { andThen } from '../maybe-promise.js';
 import type { TokenEventHub } from '../events/event-hub.js';
-import { endsCredential } from '../events/event-rules.js';
+import { endsCredential } from '../audit/event-rules.js';
 import { UnauthenticatedError } from '../errors.js';
 import type { GraphQLContext, Services } from '../context.js';
 import { formatGraphQLError } from './errors.js';
