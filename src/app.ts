@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { AuditEvent } from './audit/audit-event.entity.js';
 import { AuditLog } from './audit/audit-log.js';
 import { Changes } from './audit/changes.js';
-import { credentialKindOf, PrincipalResolver } from './auth/principal-resolver.js';
+import { credentialKindOf, PrincipalResolver } from './credentials/principal-resolver.js';
 import { SessionVerifier, sessionConfigWarnings, sessionSecret } from './auth/session.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';

@@ -1,5 +1,5 @@
 import type { Principal } from './auth/principal.js';
-import type { PrincipalResolver } from './auth/principal-resolver.js';
+import type { PrincipalResolver } from './credentials/principal-resolver.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { TokenEventService } from './events/token-event.service.js';

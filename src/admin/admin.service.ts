@@ -13,7 +13,7 @@ import { assignableUnits, findManagedUser, requireAdmin } from './scope.js';
 import type { NewUserData, UserChangesData } from './user-data.js';
 import { BusinessUnit } from '../users/business-unit.entity.js';
 import { Organization } from '../users/organization.entity.js';
-import { Role } from '../users/role.js';
+import { Role } from '../auth/role.js';
 import { User } from '../users/user.entity.js';
 
 /**

@@ -4,7 +4,7 @@ import type { Actor } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import { retryOnUniqueViolation } from '../db/unique.js';
 import { Organization } from '../users/organization.entity.js';
-import { Role } from '../users/role.js';
+import { Role } from '../auth/role.js';
 import { User } from '../users/user.entity.js';
 import { requireOwnDomain } from './domains.js';
 import { validEmail, validName } from './validate.js';

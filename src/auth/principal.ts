@@ -1,4 +1,4 @@
-import type { Role } from '../users/role.js';
+import type { Role } from './role.js';
 
 /**
  * Who is calling, with the user's *current* role, business units and status

@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.js';
-import type { PrincipalResolver, Resolved, VerifiedCredential } from '../auth/principal-resolver.js';
+import type { PrincipalResolver, Resolved, VerifiedCredential } from '../credentials/principal-resolver.js';
 import type { Clock } from '../clock.js';
 import { andThen, type MaybePromise } from '../maybe-promise.js';
 import { endsCredential, isTokenEventKind, ruleOf } from '../audit/event-rules.js';

@@ -5,7 +5,7 @@ import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { PrincipalResolver } from '../auth/principal-resolver.js';
+import type { PrincipalResolver } from '../credentials/principal-resolver.js';
 import type { Clock } from '../clock.js';
 import { CLOSE_CODES } from '../close-codes.js';
 import { andThen } from '../maybe-promise.js';

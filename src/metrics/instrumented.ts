@@ -1,6 +1,6 @@
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
-import { credentialKindOf } from '../auth/principal-resolver.js';
+import { credentialKindOf } from '../credentials/principal-resolver.js';
 import type { CredentialKind, CredentialOutcome } from '../credential-outcome.js';
 import { InvalidTokenError } from '../errors.js';
 import type { TokenEventHub } from '../events/event-hub.js';

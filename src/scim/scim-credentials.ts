@@ -6,7 +6,7 @@ import { SYSTEM_ACTOR } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import { refused, verified, type Verified } from '../credential-outcome.js';
 import { Organization } from '../users/organization.entity.js';
-import { Role } from '../users/role.js';
+import { Role } from '../auth/role.js';
 import { ScimToken } from './scim-token.entity.js';
 import { createScimSecret, digestScimToken, isWellFormedScimToken } from './scim-token-format.js';
 

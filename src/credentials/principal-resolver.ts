@@ -12,12 +12,12 @@ import { findTokenByDigest } from '../tokens/token-lookup.js';
 import { digestToken, hasTokenShape, isWellFormedToken, looksLikeApiToken } from '../tokens/token-format.js';
 import type { TokenUsage } from '../tokens/token-usage.js';
 import { findUserFacts, type UserFacts } from '../users/user-lookup.js';
-import type { AuthenticateOptions, Authenticator } from './authenticator.js';
-import { bearerCredential } from './bearer.js';
-import { issuedAfterDeactivation } from './credentials-valid-after.js';
-import { principalOf } from './principal-of.js';
-import type { Principal } from './principal.js';
-import type { SessionVerifier } from './session.js';
+import type { AuthenticateOptions, Authenticator } from '../auth/authenticator.js';
+import { bearerCredential } from '../auth/bearer.js';
+import { issuedAfterDeactivation } from '../auth/credentials-valid-after.js';
+import { principalOf } from '../auth/principal-of.js';
+import type { Principal } from '../auth/principal.js';
+import type { SessionVerifier } from '../auth/session.js';
 
 /**
  * A credential once verified, as a socket keeps it to re-check later: a
