@@ -17,8 +17,6 @@
 export type CredentialRefusal = 'MALFORMED' | 'UNKNOWN' | 'EXPIRED' | 'REVOKED' | 'DISABLED' | 'USER_INACTIVE';
 export type CredentialOutcome = 'OK' | CredentialRefusal;
 
-export const CREDENTIAL_OUTCOMES: readonly CredentialOutcome[] = ['OK', 'MALFORMED', 'UNKNOWN', 'EXPIRED', 'REVOKED', 'DISABLED', 'USER_INACTIVE'];
-
 /** Which verifier answered: the `kind` label of `api_tokens_authentications_total`. */
 export type CredentialKind = 'api_token' | 'session' | 'scim_token' | 'introspection_client' | 'metrics_token';
 
