@@ -8,7 +8,7 @@ import { AdminQueries } from '../src/admin/admin-queries.service.js';
 import type { Principal } from '../src/auth/principal.js';
 import { systemClock } from '../src/clock.js';
 import { openDatabase } from '../src/db/orm.js';
-import { Role } from '../src/users/role.js';
+import { Role } from '../src/auth/role.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
 import { median, percentile } from './load/harness.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, test } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { ApiToken } from '../src/tokens/api-token.entity.js';
-import { Role } from '../src/users/role.js';
+import { Role } from '../src/auth/role.js';
 import { User } from '../src/users/user.entity.js';
 import { startTestApp } from '../test/support/test-app.js';
 

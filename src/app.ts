@@ -4,40 +4,36 @@ import type { Logger } from 'pino';
 import type { AuditEvent } from './audit/audit-event.entity.js';
 import { AuditLog } from './audit/audit-log.js';
 import { Changes } from './audit/changes.js';
-import { PrincipalResolver } from './auth/principal-resolver.js';
+import { credentialKindOf, PrincipalResolver } from './credentials/principal-resolver.js';
 import { SessionVerifier, sessionConfigWarnings, sessionSecret } from './auth/session.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { databaseKind } from './db/mikro-orm.config.js';
 import { locksRows, openDatabase } from './db/orm.js';
-import { ruleOf } from './events/event-rules.js';
+import { ruleOf } from './audit/event-rules.js';
 import { inProcessHub, redisHub, type TokenEventHub } from './events/event-hub.js';
 import { LogFollower } from './events/log-follower.js';
 import { publishTokenEvents } from './events/publish.js';
 import { TokenEventService } from './events/token-event.service.js';
 import { Sweeper } from './expiry/sweeper.js';
-import type { Services } from './auth/context.js';
+import type { Services } from './context.js';
+import { registerRoutes } from './routes.js';
+import type { ScimCredentials } from './scim/scim-credentials.js';
 import { buildAppSchema } from './schema.js';
 import { Redis } from 'ioredis';
 import { clientIpOf } from './http/client-ip.js';
 import { RateLimits } from './http/rate-limits.js';
 import { createHttpServer } from './http/server.js';
-import { registerWeb } from './http/web.js';
 import { createWebSocketServer } from './http/websocket.js';
 import { listenError } from './http/listen-error.js';
 import { createLogger, prettyLogs } from './logger.js';
 import { countAuthentication, countingHub, measuredAuthenticator } from './metrics/instrumented.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
-import { metricsRoute } from './metrics/metrics.routes.js';
 import { createMail, type Mail } from './mail/mail.js';
-import { LeakResponder } from './leaks/leak-responder.js';
-import { leakRoutes } from './leaks/leak.routes.js';
 import { queueMailFor } from './mail/outbox.js';
 import { TokenService } from './tokens/token.service.js';
 import { TokenUsage } from './tokens/token-usage.js';
 import { createAdminServices } from './admin/admin-services.js';
-import { ScimCredentials } from './scim/scim-credentials.js';
-import { scimRoutes } from './scim/scim.routes.js';
 import { postureWarning } from './posture.js';
 import { seedDemo } from './users/seed.js';
 import { UserService } from './users/user.service.js';
@@ -240,25 +236,17 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         },
       });
       closers.unshift(closeHttp);
-      const scim = new ScimCredentials(orm, changes, clock);
-      await http.register(scimRoutes, {
-        prefix: '/scim/v2',
+      const { scim } = await registerRoutes(http, {
+        config,
         orm,
-        admin: services.admin,
-        credentials: scim,
-        publicUrl: config.publicUrl,
-        limits,
+        changes,
+        clock,
         logger,
-        onOperation: (resource, method, status) => metrics.scimOperations.inc({ resource, method, status: String(status) }),
+        metrics,
+        services,
+        sessions,
+        ...(deps.webDir ? { webDir: deps.webDir } : {}),
       });
-      await http.register(leakRoutes, {
-        responder: new LeakResponder(orm, changes, clock, tokens),
-        limits,
-        logger,
-        secretScanningKeys: config.secretScanningKeys,
-      });
-      await registerWeb(http, { config, sessions, users, ...(deps.webDir ? { webDir: deps.webDir } : {}) });
-      if (config.metricsToken) await http.register(metricsRoute, { metrics, token: config.metricsToken });
       const sweeper = new Sweeper({ changes, tokens, clock, config, logger, metrics, lockRows: locksRows(config.databaseUrl) });
       const websockets = createWebSocketServer({
         server: http.server,
@@ -271,7 +259,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         connectionInitWaitTimeout: deps.timeouts?.connectionInitMs,
         limits,
         clientIp: clientIpOf(config.trustProxy),
-        onAuthentication: (authorization, ok) => countAuthentication(metrics, authorization, ok ? 'ok' : 'refused'),
+        // No credential at all: the socket is refused, counted as a malformed `none`.
+        onAuthentication: (authorization, outcome) =>
+          countAuthentication(metrics, outcome === null ? 'none' : credentialKindOf(authorization), outcome ?? 'MALFORMED'),
         expireToken: (tokenId) => sweeper.expireToken(tokenId),
       });
       closers.unshift(() => websockets.close());

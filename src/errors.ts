@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { CredentialKind, CredentialRefusal } from './credential-outcome.js';
 
 /** The closed set of error codes a client can act on (`extensions.code`). */
 export type ErrorCode =
@@ -35,7 +36,14 @@ export class UnauthenticatedError extends AppError {
  * HTTP layer (src/http/server.ts) answers; over graphql-ws the socket is refused.
  */
 export class InvalidTokenError extends AppError {
-  constructor() {
+  /**
+   * Why it was refused and by which verifier: read by metrics, logs and the
+   * `WWW-Authenticate` `error_description`, never shown in the body.
+   */
+  constructor(
+    readonly outcome: CredentialRefusal = 'MALFORMED',
+    readonly credentialKind: CredentialKind | null = null,
+  ) {
     super('UNAUTHENTICATED', 'The bearer credential is invalid, expired or revoked.');
   }
 }

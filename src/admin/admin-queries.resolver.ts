@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../auth/context.js';
+import { type GraphQLContext } from '../context.js';
+import { requirePrincipal } from '../auth/guards.js';
 import { ApiTokenFilter } from './admin.inputs.js';
 import { ApiTokenConnection, AuditEntry, AuditEventConnection, ManagedApiToken } from './admin.types.js';
 

@@ -11,7 +11,7 @@ import type { ApiTokenFilter } from './admin.inputs.js';
 import { BusinessUnit } from '../users/business-unit.entity.js';
 import { decodeCursor, keyedPage, pageSize } from './pagination.js';
 import { adminAuditPage, tokenOwnerPage } from './keyset.js';
-import { Role } from '../users/role.js';
+import { Role } from '../auth/role.js';
 
 export interface PageArgs {
   readonly first?: number | null;

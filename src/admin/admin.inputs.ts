@@ -1,5 +1,5 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { Role } from '../users/role.js';
+import { Role } from '../auth/role.js';
 
 @InputType({ description: 'A user to add to your organisation.' })
 export class CreateUserInput {

@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../auth/context.js';
+import { type GraphQLContext } from '../context.js';
+import { requirePrincipal } from '../auth/guards.js';
 import { RevokedApiToken } from '../tokens/api-token.types.js';
 import { CreateUserInput, UpdateUserInput } from './admin.inputs.js';
 import { onInputArgument } from './graphql-fields.js';

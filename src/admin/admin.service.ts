@@ -1,7 +1,8 @@
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes } from '../audit/changes.js';
 import { credentialsValidAfter } from '../auth/credentials-valid-after.js';
-import { actorOf, type Principal } from '../auth/principal.js';
+import type { Principal } from '../auth/principal.js';
+import { actorOf } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import { onUniqueViolation } from '../db/unique.js';
 import { BadUserInputError, DuplicateError } from '../errors.js';
@@ -12,7 +13,7 @@ import { assignableUnits, findManagedUser, requireAdmin } from './scope.js';
 import type { NewUserData, UserChangesData } from './user-data.js';
 import { BusinessUnit } from '../users/business-unit.entity.js';
 import { Organization } from '../users/organization.entity.js';
-import { Role } from '../users/role.js';
+import { Role } from '../auth/role.js';
 import { User } from '../users/user.entity.js';
 
 /**

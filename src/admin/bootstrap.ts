@@ -1,10 +1,10 @@
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes } from '../audit/changes.js';
-import type { Actor } from '../auth/principal.js';
+import type { Actor } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import { retryOnUniqueViolation } from '../db/unique.js';
 import { Organization } from '../users/organization.entity.js';
-import { Role } from '../users/role.js';
+import { Role } from '../auth/role.js';
 import { User } from '../users/user.entity.js';
 import { requireOwnDomain } from './domains.js';
 import { validEmail, validName } from './validate.js';

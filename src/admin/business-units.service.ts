@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes, Tx } from '../audit/changes.js';
-import { actorOf, type Principal } from '../auth/principal.js';
+import type { Principal } from '../auth/principal.js';
+import { actorOf } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import { onUniqueViolation, retryOnUniqueViolation } from '../db/unique.js';
 import { BadUserInputError, DuplicateError, NoSuchRecordError } from '../errors.js';

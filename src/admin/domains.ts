@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Changes } from '../audit/changes.js';
-import type { Actor } from '../auth/principal.js';
+import type { Actor } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import { onUniqueViolation } from '../db/unique.js';
 import { BadUserInputError } from '../errors.js';

@@ -3,7 +3,7 @@ import { AuditEvent } from '../audit/audit-event.entity.js';
 import type { Principal } from '../auth/principal.js';
 import { sqlNames } from '../db/columns.js';
 import { ApiToken } from '../tokens/api-token.entity.js';
-import { Role } from '../users/role.js';
+import { Role } from '../auth/role.js';
 import { User } from '../users/user.entity.js';
 
 /**

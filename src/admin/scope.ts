@@ -3,7 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import { BadUserInputError, ForbiddenError, NoSuchRecordError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { BusinessUnit } from '../users/business-unit.entity.js';
-import { Role } from '../users/role.js';
+import { Role } from '../auth/role.js';
 import { User } from '../users/user.entity.js';
 
 /**

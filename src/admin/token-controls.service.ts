@@ -1,7 +1,8 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes } from '../audit/changes.js';
-import { actorOf, type Principal } from '../auth/principal.js';
+import type { Principal } from '../auth/principal.js';
+import { actorOf } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import { ApiTokenNotFoundError, ForbiddenError } from '../errors.js';
 import type { RevokedToken, TokenService } from '../tokens/token.service.js';

@@ -1,4 +1,4 @@
-import type { Role } from '../users/role.js';
+import type { Role } from '../auth/role.js';
 
 /**
  * A new user, as plain data: what GraphQL's `CreateUserInput` and a SCIM

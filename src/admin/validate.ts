@@ -1,6 +1,6 @@
 import { BadUserInputError, NoSuchRecordError } from '../errors.js';
 import { isUuid } from '../ids.js';
-import { Role } from '../users/role.js';
+import { Role } from '../auth/role.js';
 
 /**
  * One RFC 5321 mailbox and nothing else: a dot-atom local part (RFC 6531

@@ -1,9 +1,9 @@
 import { BigIntType } from '@mikro-orm/core';
 import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
-import type { AuditAction } from '../events/event-rules.js';
+import type { AuditAction } from './event-rules.js';
 
-// The kinds and what they mean live in one module (events/event-rules.ts).
-export type { AuditAction } from '../events/event-rules.js';
+// The kinds and what they mean live in one module (./event-rules.ts).
+export type { AuditAction } from './event-rules.js';
 
 /**
  * Who caused an event: a signed-in person, a request made with the token

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import type { Actor } from '../auth/principal.js';
+import type { Actor } from './actor.js';
 import { AuditEvent, type AuditAction } from './audit-event.entity.js';
 
 export interface AuditRecord {

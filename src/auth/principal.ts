@@ -1,5 +1,4 @@
-import type { Role } from '../users/role.js';
-import type { ActorKind } from '../audit/audit-event.entity.js';
+import type { Role } from './role.js';
 
 /**
  * Who is calling, with the user's *current* role, business units and status
@@ -26,19 +25,4 @@ export interface Principal {
   readonly tokenId: string | null;
   /** Set when `via` is `token`: when that token expires (the `Api-Token-Expiration` header). */
   readonly tokenExpiresAt: Date | null;
-}
-
-/** Who caused an audited change. */
-export interface Actor {
-  readonly kind: ActorKind;
-  readonly userId: string | null;
-  /** The actor's email, or `system`. */
-  readonly label: string;
-}
-
-export const SYSTEM_ACTOR: Actor = { kind: 'system', userId: null, label: 'system' };
-
-export function actorOf(principal: Principal): Actor {
-  if (principal.via === 'scim') return { kind: 'scim', userId: null, label: principal.email };
-  return { kind: principal.via, userId: principal.userId, label: principal.email };
 }

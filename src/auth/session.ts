@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
+import { refused, verified, type Verified } from '../credential-outcome.js';
 import { devSecret } from '../dev-secret.js';
 
 /** Seconds of clock difference tolerated between the identity provider and this service. */
@@ -31,6 +32,12 @@ export class SessionVerifier {
    * `SESSION_AUDIENCE` when they are set.
    */
   async verify(jwt: string): Promise<string | null> {
+    const answer = await this.check(jwt);
+    return answer.outcome === 'OK' ? answer.value : null;
+  }
+
+  /** As `verify`, saying why a JWT is refused: `EXPIRED` past its `exp` or `SESSION_MAX_AGE`, `MALFORMED` otherwise. */
+  async check(jwt: string): Promise<Verified<string>> {
     const maxAgeS = Math.floor(this.config.maxAge.ms / 1000);
     try {
       const options = {
@@ -45,10 +52,11 @@ export class SessionVerifier {
           ? await jwtVerify(jwt, this.key, { ...options, algorithms: ['HS256'] })
           : await jwtVerify(jwt, this.key, options);
       const { exp, iat, sub } = payload;
-      if (exp === undefined || iat === undefined || exp - iat > maxAgeS) return null;
-      return typeof sub === 'string' ? sub : null;
-    } catch {
-      return null;
+      if (exp === undefined || iat === undefined || exp - iat > maxAgeS || typeof sub !== 'string') return refused('MALFORMED');
+      return verified(sub);
+    } catch (error) {
+      // jose says JWTExpired for a passed `exp` and for an `iat` older than `maxTokenAge`.
+      return refused(error instanceof errors.JWTExpired ? 'EXPIRED' : 'MALFORMED');
     }
   }
 

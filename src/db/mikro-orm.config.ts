@@ -6,7 +6,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig as definePostgres } from '@mikro-orm/postgresql';
 import { defineConfig as defineSqlite } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
-import { entities } from './entities.js';
+import { entities } from '../entities.js';
 import { postgresMigrations, sqliteMigrations } from './migrations.js';
 
 export type DatabaseKind = 'sqlite' | 'postgresql';

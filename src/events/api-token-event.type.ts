@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { TOKEN_EVENT_KINDS, type TokenEventKind } from './event-rules.js';
+import { TOKEN_EVENT_KINDS, type TokenEventKind } from '../audit/event-rules.js';
 import type { TokenEventMessage } from './token-event.js';
 
 /** The GraphQL enum, derived from the one list of token event kinds; each value described. */

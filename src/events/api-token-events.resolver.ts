@@ -1,5 +1,6 @@
 import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../auth/context.js';
+import { type GraphQLContext } from '../context.js';
+import { requirePrincipal } from '../auth/guards.js';
 import { ApiTokenEvent } from './api-token-event.type.js';
 import type { TokenEventMessage } from './token-event.js';
 

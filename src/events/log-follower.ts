@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import type { TokenEventHub } from './event-hub.js';
-import { isPublished } from './event-rules.js';
+import { isPublished } from '../audit/event-rules.js';
 import { toHubMessage } from './token-event.js';
 
 /** Rows read per query; a longer backlog is read page after page at once. */

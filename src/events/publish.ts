@@ -1,6 +1,6 @@
 import type { AuditEvent } from '../audit/audit-event.entity.js';
 import type { TokenEventHub } from './event-hub.js';
-import { isPublished } from './event-rules.js';
+import { isPublished } from '../audit/event-rules.js';
 import { toHubMessage } from './token-event.js';
 
 /**

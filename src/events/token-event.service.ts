@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { AuditEvent } from '../audit/audit-event.entity.js';
-import { TOKEN_EVENT_KINDS } from './event-rules.js';
+import { TOKEN_EVENT_KINDS } from '../audit/event-rules.js';
 import { BadUserInputError } from '../errors.js';
 import type { TokenEventHub } from './event-hub.js';
 import { ReplayStream } from './replay-stream.js';

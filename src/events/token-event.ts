@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../audit/audit-event.entity.js';
-import { isTokenEventKind, type AdminAction, type TokenEventKind } from './event-rules.js';
+import { isTokenEventKind, type AdminAction, type TokenEventKind } from '../audit/event-rules.js';
 
 /**
  * A token event as it travels between instances and to subscribers. Plain

@@ -3,13 +3,13 @@ import { LockMode, type FilterQuery } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes, Tx } from '../audit/changes.js';
-import { SYSTEM_ACTOR } from '../auth/principal.js';
+import { SYSTEM_ACTOR } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { ApiToken } from '../tokens/api-token.entity.js';
 import type { TokenService } from '../tokens/token.service.js';
-import { dueWarning } from './rules.js';
+import { dueWarning } from '../tokens/expiry-rules.js';
 
 export interface SweeperOptions {
   readonly changes: Changes;

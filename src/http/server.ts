@@ -8,9 +8,9 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import { InvalidTokenError } from '../errors.js';
+import { invalidTokenChallenge } from './challenge.js';
 import { andThen, type MaybePromise } from '../maybe-promise.js';
-import type { GraphQLContext, Services } from '../auth/context.js';
-import { oauthRoutes } from '../oauth/oauth.routes.js';
+import type { GraphQLContext, Services } from '../context.js';
 import { formatGraphQLError, httpErrorHandler, notFoundHandler } from './errors.js';
 import { limitFailedAuthentications } from './rate-limit-hooks.js';
 import type { RateLimits } from './rate-limits.js';
@@ -117,10 +117,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
         done(error instanceof Error ? error : new Error(String(error)));
         return;
       }
-      // RFC 6750 §3.1: a credential that was sent and does not work.
+      // RFC 6750 §3.1: a credential that was sent and does not work; the
+      // description is the verifier's outcome, the body the same for all.
       void reply
         .status(401)
-        .header('www-authenticate', 'Bearer error="invalid_token"')
+        .header('www-authenticate', invalidTokenChallenge(error.outcome))
         .type(graphQLResponseType(request.headers.accept))
         .send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
     };
@@ -175,7 +176,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{
     context: async (request) => ({ principal: request.principal, services }),
   });
 
-  await app.register(oauthRoutes, { services, logger, limits });
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerReadiness(app, {
     ...options.readiness,

@@ -1,8 +1,8 @@
 import type { Principal } from '../auth/principal.js';
-import type { PrincipalResolver, Resolved, VerifiedCredential } from '../auth/principal-resolver.js';
+import type { PrincipalResolver, Resolved, VerifiedCredential } from '../credentials/principal-resolver.js';
 import type { Clock } from '../clock.js';
 import { andThen, type MaybePromise } from '../maybe-promise.js';
-import { endsCredential, isTokenEventKind, ruleOf } from '../events/event-rules.js';
+import { endsCredential, isTokenEventKind, ruleOf } from '../audit/event-rules.js';
 import type { HubMessage } from '../events/token-event.js';
 
 /** setTimeout takes at most 2^31-1 ms (~24.8 days); longer waits are re-armed. */

@@ -5,14 +5,14 @@ import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { PrincipalResolver } from '../auth/principal-resolver.js';
+import type { PrincipalResolver } from '../credentials/principal-resolver.js';
 import type { Clock } from '../clock.js';
 import { CLOSE_CODES } from '../close-codes.js';
 import { andThen } from '../maybe-promise.js';
 import type { TokenEventHub } from '../events/event-hub.js';
-import { endsCredential } from '../events/event-rules.js';
+import { endsCredential } from '../audit/event-rules.js';
 import { UnauthenticatedError } from '../errors.js';
-import type { GraphQLContext, Services } from '../auth/context.js';
+import type { GraphQLContext, Services } from '../context.js';
 import { formatGraphQLError } from './errors.js';
 import { checkOperation } from './operation-limits.js';
 import type { RateLimits } from './rate-limits.js';
@@ -23,6 +23,7 @@ import { MessageBudget, MessageTurns, SocketCounts } from './socket-guards.js';
 import { addressKey } from './address-key.js';
 import { credentialInUrl } from './url-secrets.js';
 import { isClientMessage } from './ws-messages.js';
+import type { CredentialOutcome } from '../credential-outcome.js';
 
 export interface WebSocketOptions {
   readonly server: Server;
@@ -37,7 +38,7 @@ export interface WebSocketOptions {
   /** The client address of the upgrade request, by the same proxy rule as HTTP. */
   readonly clientIp: (request: IncomingMessage) => string;
   /** Told of each `connection_init` credential check (for the `authentications` metric). */
-  readonly onAuthentication?: (authorization: string, ok: boolean) => void;
+  readonly onAuthentication?: (authorization: string, outcome: CredentialOutcome | null) => void;
   /**
    * A client that has not sent `connection_init` by then is closed.
    * @default 3_000
@@ -185,8 +186,9 @@ export function createWebSocketServer(options: WebSocketOptions): {
       // An address over its failed-authentication budget still gets in with a credential
       // that verifies; a made-up token from it is refused without a database read.
       const blocked = limits.authBlocked(ip) !== null;
-      const resolved = credential.trim() === '' ? null : await principals.resolve(credential, { lookupUnknown: !blocked, address: ip });
-      options.onAuthentication?.(credential, resolved !== null);
+      const answer = credential.trim() === '' ? null : await principals.verify(credential, { lookupUnknown: !blocked, address: ip });
+      options.onAuthentication?.(credential, answer?.outcome ?? null);
+      const resolved = answer?.outcome === 'OK' ? answer.value : null;
       if (!resolved) {
         if (credential.trim() === '') return false;
         const verdict = await limits.authFailed(ip);

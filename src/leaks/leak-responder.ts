@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Changes } from '../audit/changes.js';
-import type { Actor } from '../auth/principal.js';
+import type { Actor } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
-import { isExpired } from '../expiry/rules.js';
+import { isExpired } from '../tokens/expiry-rules.js';
 import { ApiToken } from '../tokens/api-token.entity.js';
 import { digestToken, isWellFormedToken } from '../tokens/token-format.js';
 import type { TokenService } from '../tokens/token.service.js';

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Actor } from '../auth/principal.js';
+import type { Actor } from '../audit/actor.js';
 import type { RateLimits } from '../http/rate-limits.js';
 import { sha256 } from '../sha256.js';
 import type { LeakResponder } from './leak-responder.js';

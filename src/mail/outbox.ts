@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { AuditEvent } from '../audit/audit-event.entity.js';
 import type { AuditHook } from '../audit/audit-log.js';
 import type { Config } from '../config.js';
-import { ruleOf } from '../events/event-rules.js';
+import { ruleOf } from '../audit/event-rules.js';
 import { User } from '../users/user.entity.js';
 import { OutboxMessage } from './outbox-message.entity.js';
 import { renderMail } from './templates.js';

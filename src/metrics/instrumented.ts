@@ -1,29 +1,30 @@
 import type { Authenticator } from '../auth/authenticator.js';
-import { bearerCredential } from '../auth/bearer.js';
 import type { Principal } from '../auth/principal.js';
-import { AppError } from '../errors.js';
+import { credentialKindOf } from '../credentials/principal-resolver.js';
+import type { CredentialKind, CredentialOutcome } from '../credential-outcome.js';
+import { InvalidTokenError } from '../errors.js';
 import type { TokenEventHub } from '../events/event-hub.js';
 import { andThen, type MaybePromise } from '../maybe-promise.js';
-import { isWellFormedToken, looksLikeApiToken } from '../tokens/token-format.js';
 import type { Metrics } from './metrics.js';
 
 /**
- * The authenticator, counting each check by credential kind and result,
- * without a line of metrics inside the authentication code itself. Results:
- * `ok`; `malformed` (an API token whose checksum fails: never reached the
- * database); `rejected` (unknown, revoked, expired, or its user inactive);
- * `error` (the check itself failed, e.g. the database was down).
+ * The authenticator, counting each check by credential kind and outcome,
+ * without a line of metrics inside the authentication code itself. The kind
+ * and outcome are the verifier's own (see credential-outcome.ts): a refusal
+ * carries them on its `InvalidTokenError`; `error` is a check that itself
+ * failed (e.g. the database was down).
  */
 export function measuredAuthenticator(metrics: Pick<Metrics, 'authentications'>, inner: Authenticator): Authenticator {
   return {
     // As synchronous as the inner check: a cached credential costs no promise here either.
     authenticate(authorization, options) {
       const ok = (principal: Principal | null) => {
-        countAuthentication(metrics, authorization, 'ok');
+        metrics.authentications.inc({ kind: principal ? kindOfPrincipal(principal) : 'none', result: 'ok' });
         return principal;
       };
       const failed = (error: unknown): never => {
-        countAuthentication(metrics, authorization, error instanceof AppError ? 'refused' : 'error');
+        if (error instanceof InvalidTokenError) countAuthentication(metrics, error.credentialKind ?? 'session', error.outcome);
+        else metrics.authentications.inc({ kind: credentialKindOf(authorization ?? ''), result: 'error' });
         throw error;
       };
       let principal: MaybePromise<Principal | null>;
@@ -37,22 +38,21 @@ export function measuredAuthenticator(metrics: Pick<Metrics, 'authentications'>,
   };
 }
 
+function kindOfPrincipal(principal: Principal): CredentialKind {
+  return principal.via === 'token' ? 'api_token' : principal.via === 'scim' ? 'scim_token' : 'session';
+}
+
 /**
- * Counts one credential check, over HTTP or in a socket's `connection_init`.
- * A refused API token whose checksum fails counts as `malformed` (it never
- * reached the database), any other refusal as `rejected`.
+ * Counts one credential check (HTTP, a socket's `connection_init`, SCIM,
+ * introspection, `/metrics`) by the verifier's kind and outcome: the result
+ * label is the outcome in lower case (`ok`, `malformed`, `unknown`, ...).
  */
 export function countAuthentication(
   metrics: Pick<Metrics, 'authentications'>,
-  authorization: string | undefined,
-  outcome: 'ok' | 'refused' | 'error',
+  kind: CredentialKind | 'none',
+  outcome: CredentialOutcome,
 ): void {
-  const credential = bearerCredential(authorization);
-  const kind =
-    authorization === undefined || authorization.trim() === '' ? 'none' : credential && looksLikeApiToken(credential) ? 'api_token' : 'session';
-  const malformed = kind === 'api_token' && credential !== null && !isWellFormedToken(credential);
-  const result = outcome === 'refused' ? (malformed ? 'malformed' : 'rejected') : outcome;
-  metrics.authentications.inc({ kind, result });
+  metrics.authentications.inc({ kind, result: outcome.toLowerCase() });
 }
 
 /** The event hub, counting what is published on it. */

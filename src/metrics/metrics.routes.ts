@@ -2,6 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { bearerCredential } from '../auth/bearer.js';
 import type { Metrics } from './metrics.js';
+import { countAuthentication } from './instrumented.js';
+import type { CredentialOutcome } from '../credential-outcome.js';
 import { sha256 } from '../sha256.js';
 
 export interface MetricsRouteOptions {
@@ -18,8 +20,11 @@ export interface MetricsRouteOptions {
 export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOptions): Promise<void> {
   const expected = sha256(options.token);
   app.get('/metrics', async (request, reply) => {
-    const given = bearerCredential(request.headers.authorization);
-    if (given === null || !timingSafeEqual(sha256(given), expected)) {
+    const { authorization } = request.headers;
+    const given = bearerCredential(authorization);
+    const outcome: CredentialOutcome = given === null ? 'MALFORMED' : timingSafeEqual(sha256(given), expected) ? 'OK' : 'UNKNOWN';
+    if (authorization !== undefined) countAuthentication(options.metrics, 'metrics_token', outcome);
+    if (outcome !== 'OK') {
       return reply
         .status(401)
         .header('www-authenticate', 'Bearer realm="metrics"')

@@ -11,7 +11,11 @@ export interface Metrics {
   /** HTTP requests by operation (GraphQL operation name or route) and outcome. */
   readonly requests: Counter<'operation' | 'outcome'>;
   readonly requestDuration: Histogram<'operation' | 'outcome'>;
-  /** Credential checks by kind (`session`, `api_token`, `none`) and result (`ok`, `malformed`, `rejected`, `error`). */
+  /**
+   * Credential checks by kind (`api_token`, `session`, `scim_token`, `introspection_client`, `metrics_token`, `none`)
+   * and result: the verifier's outcome in lower case (`ok`, `malformed`, `unknown`, `expired`, `revoked`, `disabled`,
+   * `user_inactive`), or `error` when the check itself failed.
+   */
   readonly authentications: Counter<'kind' | 'result'>;
   readonly eventsPublished: Counter<'kind'>;
   readonly eventPublishFailures: Counter;
@@ -129,7 +133,7 @@ export function createMetrics(): Metrics {
     }),
     authentications: new Counter({
       name: 'api_tokens_authentications_total',
-      help: 'Credential checks by credential kind (session, api_token, none) and result (ok, malformed, rejected, error).',
+      help: 'Credential checks by credential kind (api_token, session, scim_token, introspection_client, metrics_token, none) and result (the outcome: ok, malformed, unknown, expired, revoked, disabled, user_inactive; or error).',
       labelNames: ['kind', 'result'] as const,
       registers,
     }),

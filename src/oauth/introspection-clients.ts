@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config, IntrospectionClientConfig } from '../config.js';
 import { devSecret } from '../dev-secret.js';
 import { sha256 } from '../sha256.js';
+import { refused, verified, type Verified } from '../credential-outcome.js';
 
 const DEV_CLIENT_ID = 'dev-introspector';
 /** Compared against when the client id is unknown, so a wrong id costs the same time as a wrong secret. */
@@ -37,21 +38,30 @@ export class IntrospectionClients {
    * are compared as SHA-256 digests in constant time.
    */
   authenticate(authorization: string | undefined): string | null {
-    if (authorization === undefined) return null;
+    const answer = this.verify(authorization);
+    return answer.outcome === 'OK' ? answer.value : null;
+  }
+
+  /**
+   * As `authenticate`, saying why not: `MALFORMED` (not `Basic id:secret`),
+   * `UNKNOWN` (no such client, or the wrong secret: not told apart).
+   */
+  verify(authorization: string | undefined): Verified<string> {
+    if (authorization === undefined) return refused('MALFORMED');
     const known = this.headers.get(sha256(authorization, 'base64'));
-    if (known !== undefined) return known;
+    if (known !== undefined) return verified(known);
     const match = /^Basic +([A-Za-z0-9+/]+={0,2})\s*$/i.exec(authorization);
-    if (!match?.[1]) return null;
+    if (!match?.[1]) return refused('MALFORMED');
     const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-    if (decoded.indexOf(':') <= 0) return null;
+    if (decoded.indexOf(':') <= 0) return refused('MALFORMED');
     const raw = splitOnce(decoded);
     const candidates = [raw, raw.map(formDecode) as [string, string]];
     for (const [id, secret] of candidates) {
       const expected = this.digests.get(id);
       const matches = timingSafeEqual(sha256(secret), expected ?? DUMMY_DIGEST);
-      if (expected && matches) return id;
+      if (expected && matches) return verified(id);
     }
-    return null;
+    return refused('UNKNOWN');
   }
 }
 

@@ -1,4 +1,4 @@
-import type { PrincipalResolver, Resolved } from '../auth/principal-resolver.js';
+import type { PrincipalResolver, Resolved } from '../credentials/principal-resolver.js';
 import { andThen, type MaybePromise } from '../maybe-promise.js';
 
 /** RFC 7662 §2.2. Anything but a live token is exactly `{ active: false }`: no hint why. */

@@ -1,9 +1,10 @@
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Services } from '../auth/context.js';
+import type { Services } from '../context.js';
 import { tooManyRequests } from '../http/rate-limit-hooks.js';
 import { andThen } from '../maybe-promise.js';
+import type { CredentialOutcome } from '../credential-outcome.js';
 import type { RateLimits, Verdict } from '../http/rate-limits.js';
 import { Introspector } from './introspection.js';
 import { loadIntrospectionClients } from './introspection-clients.js';
@@ -12,6 +13,8 @@ export interface OAuthRoutesOptions {
   readonly services: Services;
   readonly logger: Logger;
   readonly limits: RateLimits;
+  /** Told of each introspection client's credential check that sent a credential (metrics). */
+  readonly onAuthentication?: (outcome: CredentialOutcome) => void;
 }
 
 /** RFC 6749 §5.2 error codes the two endpoints use. */
@@ -46,15 +49,16 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
       // Before the body is read: an unauthenticated caller learns nothing, not even about its request.
       // Failed client authentications count against the caller's IP (see rate-limit-hooks.ts).
       onRequest: (request, reply, done) => {
-        const clientId = clients.authenticate(request.headers.authorization);
-        if (clientId === null) {
+        const answer = clients.verify(request.headers.authorization);
+        if (request.headers.authorization !== undefined) options.onAuthentication?.(answer.outcome);
+        if (answer.outcome !== 'OK') {
           void reply.header('www-authenticate', 'Basic realm="oauth"');
           void oauthError(reply, 401, 'invalid_client', 'Client authentication failed.');
           return;
         }
         const admit = (verdict: Verdict) => (verdict.allowed ? done() : void tooManyRequests(request, reply, verdict.retryAfterSeconds));
         const failed = (error: unknown) => done(error instanceof Error ? error : new Error(String(error)));
-        void andThen(limits.takeIntrospection(clientId), admit, failed);
+        void andThen(limits.takeIntrospection(answer.value), admit, failed);
       },
     },
     // Synchronous when the token is cached (most calls): no promise on the way.

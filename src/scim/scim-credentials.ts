@@ -1,10 +1,12 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { LRUCache } from 'lru-cache';
 import type { Changes } from '../audit/changes.js';
-import { SYSTEM_ACTOR, type Principal } from '../auth/principal.js';
+import type { Principal } from '../auth/principal.js';
+import { SYSTEM_ACTOR } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
+import { refused, verified, type Verified } from '../credential-outcome.js';
 import { Organization } from '../users/organization.entity.js';
-import { Role } from '../users/role.js';
+import { Role } from '../auth/role.js';
 import { ScimToken } from './scim-token.entity.js';
 import { createScimSecret, digestScimToken, isWellFormedScimToken } from './scim-token-format.js';
 
@@ -81,18 +83,20 @@ export class ScimCredentials {
   }
 
   /**
-   * The tenant of a SCIM bearer token, or null for anything else. Malformed
-   * tokens never reach the database; with `lookupUnknown` false (the caller's
-   * address is blocked) neither do tokens it has not known lately.
+   * The tenant of a SCIM bearer token, or why not (see credential-outcome.ts).
+   * SCIM tokens carry no checksum: their shape is checked first instead, so a
+   * malformed token never reaches the database; with `lookupUnknown` false
+   * (the caller's address is blocked) neither do tokens it has not known lately.
    */
-  async authenticate(secret: string, options: { readonly lookupUnknown?: boolean } = {}): Promise<ScimTenant | null> {
-    if (!isWellFormedScimToken(secret)) return null;
+  async verify(secret: string, options: { readonly lookupUnknown?: boolean } = {}): Promise<Verified<ScimTenant>> {
+    if (!isWellFormedScimToken(secret)) return refused('MALFORMED');
     const digest = digestScimToken(secret);
-    if (options.lookupUnknown === false && !this.knownDigests.has(digest)) return null;
+    if (options.lookupUnknown === false && !this.knownDigests.has(digest)) return refused('UNKNOWN');
     const token = await this.orm.em.fork().findOne(ScimToken, { digest }, { populate: ['organization'] });
-    if (!token) return null;
+    // A revoked or rotated token's row is deleted or holds another digest.
+    if (!token) return refused('UNKNOWN');
     this.knownDigests.set(digest, true);
-    return { organizationId: token.organization.id, organizationName: token.organization.name };
+    return verified({ organizationId: token.organization.id, organizationName: token.organization.name });
   }
 }
 

@@ -9,6 +9,8 @@ import { ScimError, invalidSyntax, toScimError } from './scim-errors.js';
 import { scimPrincipal, type ScimCredentials } from './scim-credentials.js';
 import { ScimGroups } from './scim-groups.js';
 import type { RateLimits } from '../http/rate-limits.js';
+import { invalidTokenChallenge } from '../http/challenge.js';
+import type { CredentialOutcome } from '../credential-outcome.js';
 import { ScimUsers } from './scim-users.js';
 import { bodyObject, type Json } from './values.js';
 
@@ -26,6 +28,8 @@ export interface ScimRoutesOptions {
    * server listens on.
    */
   readonly publicUrl: string | null;
+  /** Told of each SCIM credential check that had a credential to check (metrics). */
+  readonly onAuthentication?: (outcome: CredentialOutcome) => void;
   /** Called once per SCIM request with its resource, method and status (metrics). */
   readonly onOperation?: (resource: string, method: string, status: number) => void;
 }
@@ -59,12 +63,15 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
     const credential = bearerCredential(request.headers.authorization);
     // From a blocked address, only a token known lately is worth a query (see rate-limit-hooks.ts).
     const lookupUnknown = options.limits.authBlocked(request.ip) === null;
-    const tenant = credential === null ? null : await options.credentials.authenticate(credential, { lookupUnknown });
-    if (!tenant) {
-      void reply.header('www-authenticate', 'Bearer realm="scim"');
+    const answer = credential === null ? null : await options.credentials.verify(credential, { lookupUnknown });
+    if (answer) options.onAuthentication?.(answer.outcome);
+    if (answer?.outcome !== 'OK') {
+      // RFC 6750 §3.1: no error code for a request that sent no credential.
+      void reply.header('www-authenticate', answer ? invalidTokenChallenge(answer.outcome, 'scim') : 'Bearer realm="scim"');
       return sendError(reply, request, new ScimError(401, null, 'Send the organisation’s SCIM token as Authorization: Bearer <token>.'), options.logger);
     }
     // The one place SCIM is rate limited, after authentication: nobody spends another organisation's budget.
+    const tenant = answer.value;
     const verdict = await options.limits.takeScim(tenant.organizationId);
     if (!verdict.allowed) {
       void reply.header('retry-after', String(verdict.retryAfterSeconds));

@@ -1,4 +1,4 @@
-import { Role } from '../users/role.js';
+import { Role } from '../auth/role.js';
 import type { User } from '../users/user.entity.js';
 import { ROLE_EXTENSION, USER_SCHEMA } from './discovery.js';
 import { patchOperations } from './patch.js';

@@ -1,7 +1,8 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { actorOf } from '../auth/principal.js';
+import { actorOf } from '../audit/actor.js';
 import { DAY_MS } from '../duration.js';
-import { requirePrincipal, requireSession, type GraphQLContext } from '../auth/context.js';
+import { type GraphQLContext } from '../context.js';
+import { requirePrincipal, requireSession } from '../auth/guards.js';
 import { ApiTokenPolicy, ApiTokenView, GeneratedApiToken, RevokedApiToken } from './api-token.types.js';
 
 

@@ -1,7 +1,7 @@
 import { LockMode, type MikroORM } from '@mikro-orm/core';
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes, Tx } from '../audit/changes.js';
-import { SYSTEM_ACTOR, type Actor } from '../auth/principal.js';
+import { SYSTEM_ACTOR, type Actor } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import {
@@ -12,7 +12,7 @@ import {
 } from '../errors.js';
 import { locksRows } from '../db/orm.js';
 import { onUniqueViolation } from '../db/unique.js';
-import { expiryFor, isExpired } from '../expiry/rules.js';
+import { expiryFor, isExpired } from './expiry-rules.js';
 import { isUuid } from '../ids.js';
 import { User } from '../users/user.entity.js';
 import { ApiToken } from './api-token.entity.js';

@@ -1,5 +1,6 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../auth/context.js';
+import { type GraphQLContext } from '../context.js';
+import { requirePrincipal } from '../auth/guards.js';
 import { UserView } from './user.types.js';
 
 @Resolver()

@@ -2,7 +2,7 @@ import { UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/co
 import { retryWhileBusy } from '../db/orm.js';
 import { BusinessUnit } from './business-unit.entity.js';
 import { Organization } from './organization.entity.js';
-import { Role } from './role.js';
+import { Role } from '../auth/role.js';
 import { User } from './user.entity.js';
 
 interface SeedOrganization {

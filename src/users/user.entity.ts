@@ -3,7 +3,7 @@ import { Collection, OptionalProps } from '@mikro-orm/core';
 import { Entity, Enum, Index, ManyToMany, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { BusinessUnit } from './business-unit.entity.js';
 import { Organization } from './organization.entity.js';
-import { Role } from './role.js';
+import { Role } from '../auth/role.js';
 import { UserBusinessUnit } from './user-business-unit.entity.js';
 
 @Entity({ tableName: 'users' })

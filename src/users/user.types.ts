@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { Role } from './role.js';
+import { Role } from '../auth/role.js';
 import type { Principal } from '../auth/principal.js';
 import type { User } from './user.entity.js';
 

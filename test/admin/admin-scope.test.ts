@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusinessUnit } from '../../src/users/business-unit.entity.js';
-import { Role } from '../../src/users/role.js';
+import { Role } from '../../src/auth/role.js';
 import { User } from '../../src/users/user.entity.js';
 import { expectError, generateToken, userId } from './admin-helpers.js';
 import { startTestApp, type GqlResponse, type TestApp } from '../support/test-app.js';

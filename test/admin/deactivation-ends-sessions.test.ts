@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR } from '../../src/auth/principal.js';
+import { SYSTEM_ACTOR } from '../../src/audit/actor.js';
 import { UserInactiveError } from '../../src/errors.js';
 import { openSocket, outcome } from '../auth/socket-client.js';
 import { PATCH_OP, scimClient, scimToken } from '../scim/scim-client.js';

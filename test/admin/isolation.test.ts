@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
 import { BusinessUnit } from '../../src/users/business-unit.entity.js';
-import { Role } from '../../src/users/role.js';
+import { Role } from '../../src/auth/role.js';
 import { User } from '../../src/users/user.entity.js';
 import { startTestApp, type GqlResponse, type TestApp } from '../support/test-app.js';
 import { generateToken, userId } from './admin-helpers.js';

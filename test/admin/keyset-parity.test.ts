@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
 import { BusinessUnit } from '../../src/users/business-unit.entity.js';
 import { Organization } from '../../src/users/organization.entity.js';
-import { Role } from '../../src/users/role.js';
+import { Role } from '../../src/auth/role.js';
 import { User } from '../../src/users/user.entity.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestApp, type GqlResponse, type TestApp } from '../support/test-app.js';

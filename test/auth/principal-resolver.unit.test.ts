@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { PrincipalResolver } from '../../src/auth/principal-resolver.js';
+import { PrincipalResolver } from '../../src/credentials/principal-resolver.js';
 import { SessionVerifier } from '../../src/auth/session.js';
 import { ManualClock } from '../../src/clock.js';
 import { ormConfig } from '../../src/db/mikro-orm.config.js';

@@ -26,7 +26,7 @@ describe('401 for a bad bearer credential honours Accept', () => {
     const modern = await post('application/graphql-response+json, application/json;q=0.9');
     expect(modern.status).toBe(401);
     expect(modern.headers.get('content-type')).toBe('application/graphql-response+json; charset=utf-8');
-    expect(modern.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    expect(modern.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token", error_description="/);
     expect(await modern.json()).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
 
     for (const accept of [null, 'application/json', '*/*', 'application/json, application/graphql-response+json']) {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { Changes } from '../../src/audit/changes.js';
-import { SYSTEM_ACTOR } from '../../src/auth/principal.js';
+import { SYSTEM_ACTOR } from '../../src/audit/actor.js';
 import { openDatabase } from '../../src/db/orm.js';
 import { seedDemo } from '../../src/users/seed.js';
 import { User } from '../../src/users/user.entity.js';

@@ -14,7 +14,7 @@ import { ScimCredentials } from '../../src/scim/scim-credentials.js';
 import { ScimToken } from '../../src/scim/scim-token.entity.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
 import { TokenService } from '../../src/tokens/token.service.js';
-import { SYSTEM_ACTOR } from '../../src/auth/principal.js';
+import { SYSTEM_ACTOR } from '../../src/audit/actor.js';
 import { BusinessUnit } from '../../src/users/business-unit.entity.js';
 import { Organization } from '../../src/users/organization.entity.js';
 import { seedDemo } from '../../src/users/seed.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiTokenEventKind } from '../../src/events/api-token-event.type.js';
-import { EVENT_RULES, TOKEN_EVENT_KINDS, endsCredential, isPublished, ruleOf } from '../../src/events/event-rules.js';
+import { EVENT_RULES, TOKEN_EVENT_KINDS, endsCredential, isPublished, ruleOf } from '../../src/audit/event-rules.js';
 
 const token = (tokenId: string) => ({ via: 'token' as const, tokenId });
 const session = { via: 'session' as const, tokenId: null };

@@ -106,7 +106,7 @@ describe('the README subscription script', () => {
     expect(script.stderr()).toBe('events.mjs stopped: closed with 4403 (API token no longer valid)\n');
     // One accepted connection, and no further login with the dead token.
     const metrics = await (await fetch(new URL('/metrics', t.url), { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } })).text();
-    expect(metrics).not.toMatch(/api_tokens_authentications_total\{kind="api_token",result="rejected"\} [1-9]/);
+    expect(metrics).not.toMatch(/api_tokens_authentications_total\{kind="api_token",result="unknown"\} [1-9]/);
   });
 
   it('stops with one line when its credential is refused at connect', async () => {

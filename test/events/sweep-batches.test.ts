@@ -9,7 +9,7 @@ import { locksRows } from '../../src/db/orm.js';
 import { Sweeper } from '../../src/expiry/sweeper.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
 import { Organization } from '../../src/users/organization.entity.js';
-import { Role } from '../../src/users/role.js';
+import { Role } from '../../src/auth/role.js';
 import { User } from '../../src/users/user.entity.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { Changes } from '../../src/audit/changes.js';
-import { SYSTEM_ACTOR } from '../../src/auth/principal.js';
+import { SYSTEM_ACTOR } from '../../src/audit/actor.js';
 import { queueMailFor } from '../../src/mail/outbox.js';
 import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
 import { User } from '../../src/users/user.entity.js';

@@ -75,7 +75,7 @@ describe('GET /metrics', () => {
     expect(delta('api_tokens_http_requests_total', { operation: 'graphql', outcome: 'client_error' })).toBe(2);
     expect(delta('api_tokens_authentications_total', { kind: 'session', result: 'ok' })).toBe(1);
     expect(delta('api_tokens_authentications_total', { kind: 'api_token', result: 'malformed' })).toBe(1);
-    expect(delta('api_tokens_authentications_total', { kind: 'session', result: 'rejected' })).toBe(1);
+    expect(delta('api_tokens_authentications_total', { kind: 'session', result: 'malformed' })).toBe(1);
   });
 
   it('labels only the operations of callers whose credential verified: made-up anonymous names cannot crowd out real ones', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { BusinessUnit } from '../../src/users/business-unit.entity.js';
 import { Organization } from '../../src/users/organization.entity.js';
-import { Role } from '../../src/users/role.js';
+import { Role } from '../../src/auth/role.js';
 import { User } from '../../src/users/user.entity.js';
 import { generateToken } from '../admin/admin-helpers.js';
 import { errorCode, startTestApp, type TestApp } from '../support/test-app.js';

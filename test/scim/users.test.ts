@@ -261,10 +261,16 @@ describe('SCIM /Users', () => {
 
   it('answers 401 without the organisation’s token and 404 for another organisation’s user, exactly as for a made-up id', async () => {
     const alice = await userId(t, 'alice@example.com');
-    for (const client of [scimClient(t, null), scimClient(t, 'scim_wrong'), scimClient(t, `scim_${'A'.repeat(43)}`)]) {
-      const res = await client('GET', '/Users');
+    // Without a credential, no error code (RFC 6750 §3.1); with one, the verifier's outcome as error_description.
+    const challenges: [string | null, string][] = [
+      [null, 'Bearer realm="scim"'],
+      ['scim_wrong', 'Bearer realm="scim", error="invalid_token", error_description="The credential is malformed."'],
+      [`scim_${'A'.repeat(43)}`, 'Bearer realm="scim", error="invalid_token", error_description="The credential is unknown or was revoked."'],
+    ];
+    for (const [token, challenge] of challenges) {
+      const res = await scimClient(t, token)('GET', '/Users');
       expectScimError(res, 401);
-      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="scim"');
+      expect(res.headers.get('www-authenticate')).toBe(challenge);
     }
     const theirs = await globex('GET', `/Users/${alice}`);
     const madeUp = await globex('GET', '/Users/00000000-0000-4000-8000-000000000000');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration, type Duration } from '../../src/duration.js';
-import { dueWarning, expiryFor, isExpired, type TokenTimes } from '../../src/expiry/rules.js';
+import { dueWarning, expiryFor, isExpired, type TokenTimes } from '../../src/tokens/expiry-rules.js';
 
 const DAY = 86_400_000;
 

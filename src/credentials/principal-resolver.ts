@@ -5,18 +5,19 @@ import type { Clock } from '../clock.js';
 import { andThen, type MaybePromise } from '../maybe-promise.js';
 import { sha256 } from '../sha256.js';
 import { InvalidTokenError } from '../errors.js';
-import { isExpired } from '../expiry/rules.js';
+import { refused, verified, type CredentialKind, type CredentialRefusal, type Verified } from '../credential-outcome.js';
+import { isExpired } from '../tokens/expiry-rules.js';
 import { isUuid } from '../ids.js';
 import { findTokenByDigest } from '../tokens/token-lookup.js';
 import { digestToken, hasTokenShape, isWellFormedToken, looksLikeApiToken } from '../tokens/token-format.js';
 import type { TokenUsage } from '../tokens/token-usage.js';
 import { findUserFacts, type UserFacts } from '../users/user-lookup.js';
-import type { AuthenticateOptions, Authenticator } from './authenticator.js';
-import { bearerCredential } from './bearer.js';
-import { issuedAfterDeactivation } from './credentials-valid-after.js';
-import { principalOf } from './principal-of.js';
-import type { Principal } from './principal.js';
-import type { SessionVerifier } from './session.js';
+import type { AuthenticateOptions, Authenticator } from '../auth/authenticator.js';
+import { bearerCredential } from '../auth/bearer.js';
+import { issuedAfterDeactivation } from '../auth/credentials-valid-after.js';
+import { principalOf } from '../auth/principal-of.js';
+import type { Principal } from '../auth/principal.js';
+import type { SessionVerifier } from '../auth/session.js';
 
 /**
  * A credential once verified, as a socket keeps it to re-check later: a
@@ -145,10 +146,18 @@ export class PrincipalResolver implements Authenticator {
    */
   authenticate(authorization: string | undefined, options?: AuthenticateOptions): MaybePromise<Principal | null> {
     if (authorization === undefined || authorization.trim() === '') return null;
-    return andThen(this.resolve(authorization, options), (resolved) => {
-      if (!resolved) throw new InvalidTokenError();
-      return resolved.principal;
+    const kind = credentialKindOf(authorization);
+    return andThen(this.verify(authorization, options), (answer) => {
+      if (answer.outcome !== 'OK') throw new InvalidTokenError(answer.outcome, kind);
+      return answer.value.principal;
     });
+  }
+
+  /** As `resolve`, saying why a credential does not authenticate (see credential-outcome.ts). */
+  verify(authorization: string, options?: AuthenticateOptions): MaybePromise<Verified<Resolved>> {
+    const credential = bearerCredential(authorization);
+    if (credential === null) return refused('MALFORMED');
+    return looksLikeApiToken(credential) ? this.verifyToken(credential, options) : this.session(credential);
   }
 
   /**
@@ -158,83 +167,97 @@ export class PrincipalResolver implements Authenticator {
    * caller's, recorded as a token's last-used address.
    */
   resolve(authorization: string, options?: AuthenticateOptions): MaybePromise<Resolved | null> {
-    const credential = bearerCredential(authorization);
-    if (credential === null) return null;
-    return looksLikeApiToken(credential) ? this.token(credential, options) : this.session(credential);
+    return andThen(this.verify(authorization, options), valueOf);
   }
 
   /** An API token's secret, without the `Bearer` scheme (OAuth introspection). */
   token(secret: string, options?: AuthenticateOptions): MaybePromise<Resolved | null> {
+    return andThen(this.verifyToken(secret, options), valueOf);
+  }
+
+  /** As `token`, saying why a secret does not authenticate. */
+  verifyToken(secret: string, options?: AuthenticateOptions): MaybePromise<Verified<Resolved>> {
     // The shape bounds what is hashed. The checksum is there to spare the
     // database a made-up token, so only a cache miss needs it: the cache holds
     // nothing but digests the database knew. From a blocked address, a
     // well-formed token is read only if the database knew it lately.
-    if (!hasTokenShape(secret)) return null;
+    if (!hasTokenShape(secret)) return refused('MALFORMED');
     const digest = digestToken(secret);
     const lookupUnknown = options?.lookupUnknown ?? true;
-    return this.tokenByDigest(digest, () => isWellFormedToken(secret) && (lookupUnknown || this.knownDigests.has(digest)), options?.address);
+    const notWorthReading = (): CredentialRefusal | null => {
+      if (!isWellFormedToken(secret)) return 'MALFORMED';
+      return lookupUnknown || this.knownDigests.has(digest) ? null : 'UNKNOWN';
+    };
+    return this.tokenByDigest(digest, notWorthReading, options?.address);
   }
 
   /** Re-checks a credential verified earlier (a socket's, at each operation and event). */
   recheck(credential: VerifiedCredential): MaybePromise<Resolved | null> {
-    return credential.kind === 'token' ? this.tokenByDigest(credential.digest) : this.sessionUser(credential);
+    return andThen(credential.kind === 'token' ? this.tokenByDigest(credential.digest) : this.sessionUser(credential), valueOf);
   }
 
   // Below, a cache hit answers synchronously; only a read returns a promise (see maybe-promise.ts).
 
-  /** `worthReading` says, on a cache miss, whether the database may know the token at all. */
+  /** `notWorthReading` says, on a cache miss, why the database cannot know the token (null: it may). */
   private tokenByDigest(
     digest: string,
-    worthReading: () => boolean = () => true,
+    notWorthReading: () => CredentialRefusal | null = () => null,
     address?: string,
-  ): MaybePromise<Resolved | null> {
+  ): MaybePromise<Verified<Resolved>> {
     const cacheable = this.options.cacheable();
     const cached = cacheable ? this.tokens.get(digest) : undefined;
     if (cached) return this.liveToken(cached, address);
-    if (!worthReading()) return null;
-    return this.loadToken(digest, cacheable).then((entry) => entry && this.liveToken(entry, address));
+    const refusal = notWorthReading();
+    if (refusal) return refused(refusal);
+    return this.loadToken(digest, cacheable).then((entry) => (entry ? this.liveToken(entry, address) : refused('UNKNOWN')));
   }
 
-  private liveToken(entry: TokenEntry, address: string | undefined): Resolved | null {
+  private liveToken(entry: TokenEntry, address: string | undefined): Verified<Resolved> {
     const now = this.options.clock.now();
     const { user, token } = entry;
-    if (isExpired(token, now) || !user.active || !user.apiTokensEnabled) return null;
+    if (isExpired(token, now)) return refused('EXPIRED');
+    if (!user.active) return refused('USER_INACTIVE');
+    if (!user.apiTokensEnabled) return refused('DISABLED');
     this.options.usage.record(token.id, now, address ?? null);
-    return entry;
+    return verified(entry);
   }
 
-  private session(jwt: string): MaybePromise<Resolved | null> {
+  private session(jwt: string): MaybePromise<Verified<Resolved>> {
     const key = sha256(jwt, 'base64url');
-    const verified = this.jwts.get(key);
-    if (verified) return this.sessionUser({ kind: 'session', ...verified });
+    const known = this.jwts.get(key);
+    if (known) return this.sessionUser({ kind: 'session', ...known });
     return this.verifyJwt(jwt).then((fresh) => {
-      if (!fresh) return null;
-      this.jwts.set(key, fresh);
-      return this.sessionUser({ kind: 'session', ...fresh });
+      if (fresh.outcome !== 'OK') return fresh;
+      this.jwts.set(key, fresh.value);
+      return this.sessionUser({ kind: 'session', ...fresh.value });
     });
   }
 
-  private async verifyJwt(jwt: string): Promise<VerifiedJwt | null> {
-    const userId = await this.options.sessions.verify(jwt);
-    if (!userId || !isUuid(userId)) return null;
+  private async verifyJwt(jwt: string): Promise<Verified<VerifiedJwt>> {
+    const checked = await this.options.sessions.check(jwt);
+    if (checked.outcome !== 'OK') return checked;
+    const userId = checked.value;
+    if (!isUuid(userId)) return refused('MALFORMED');
     const { exp, iat } = decodeJwt(jwt);
-    // `verify` requires `iat`; without one it could not be held against a deactivation.
-    if (typeof iat !== 'number') return null;
-    return { userId, expiresAtMs: typeof exp === 'number' ? exp * 1000 : null, issuedAtS: iat };
+    // `check` requires `iat`; without one it could not be held against a deactivation.
+    if (typeof iat !== 'number') return refused('MALFORMED');
+    return verified({ userId, expiresAtMs: typeof exp === 'number' ? exp * 1000 : null, issuedAtS: iat });
   }
 
-  private sessionUser(credential: VerifiedCredential & { kind: 'session' }): MaybePromise<Resolved | null> {
+  private sessionUser(credential: VerifiedCredential & { kind: 'session' }): MaybePromise<Verified<Resolved>> {
     // jose checks `exp` against the wall clock, not the injected one: so do we, to agree with it.
-    if (credential.expiresAtMs !== null && credential.expiresAtMs <= Date.now()) return null;
+    if (credential.expiresAtMs !== null && credential.expiresAtMs <= Date.now()) return refused('EXPIRED');
     const { userId } = credential;
     const cacheable = this.options.cacheable();
     // Checked on every hit against the user's facts as cached, which every
     // deactivation and re-activation invalidates: a session from before the
     // last deactivation stays refused after the user is active again.
-    const live = (entry: SessionEntry | null): Resolved | null =>
-      entry?.user.active && issuedAfterDeactivation(credential.issuedAtS, entry.user.credentialsValidAfter)
-        ? { principal: entry.principal, credential, token: null }
-        : null;
+    const live = (entry: SessionEntry | null): Verified<Resolved> => {
+      if (!entry) return refused('UNKNOWN');
+      if (!entry.user.active) return refused('USER_INACTIVE');
+      if (!issuedAfterDeactivation(credential.issuedAtS, entry.user.credentialsValidAfter)) return refused('REVOKED');
+      return verified({ principal: entry.principal, credential, token: null });
+    };
     const cached = cacheable ? this.sessionUsers.get(userId) : undefined;
     return cached ? live(cached) : this.loadSessionUser(userId, cacheable).then(live);
   }
@@ -304,4 +327,14 @@ export class PrincipalResolver implements Authenticator {
     if (digests) digests.add(digest);
     else this.digestsByUser.set(entry.userId, new Set([digest]));
   }
+}
+
+function valueOf(answer: Verified<Resolved>): Resolved | null {
+  return answer.outcome === 'OK' ? answer.value : null;
+}
+
+/** Which verifier an `Authorization` value goes to, told by its shape alone (no secret is checked here). */
+export function credentialKindOf(authorization: string): CredentialKind {
+  const credential = bearerCredential(authorization);
+  return credential !== null && looksLikeApiToken(credential) ? 'api_token' : 'session';
 }
