@@ -6,18 +6,7 @@ import { afterAll, describe, test } from 'vitest';
 import WebSocket from 'ws';
 import { createTestDatabase } from '../test/support/postgres.js';
 import { startOwnRedis } from '../test/support/own-redis.js';
-import {
-  CLIENT,
-  SERVER_DIR,
-  compare,
-  graphql,
-  median,
-  percentile,
-  seed,
-  startServer,
-  tempDir,
-  type BenchServer,
-} from './load/harness.js';
+import { CLIENT, SERVER_DIR, compare, graphql, median, percentile, seed, startServer, tempDir, type BenchServer } from './load/harness.js';
 
 /**
  * Load-level benchmarks: the service in production posture in its own
@@ -93,10 +82,28 @@ describe('HTTP hot path (SQLite, 50 connections)', async () => {
   cleanups.push(() => server.stop());
 
   const ratio = ratioOn(server);
-  ratio('B2', '{ me { id } } with an API token vs { __typename } anonymous', 'rps >= 0.85x, p99 <= 1.3x', anonymous, gql('{ me { id } }', secret));
-  ratio('B2a', '{ __typename } with an API token vs anonymous (authentication alone)', 'diagnostic for B2', anonymous, gql('{ __typename }', secret));
+  ratio(
+    'B2',
+    '{ me { id } } with an API token vs { __typename } anonymous',
+    'rps >= 0.85x, p99 <= 1.3x',
+    anonymous,
+    gql('{ me { id } }', secret),
+  );
+  ratio(
+    'B2a',
+    '{ __typename } with an API token vs anonymous (authentication alone)',
+    'diagnostic for B2',
+    anonymous,
+    gql('{ __typename }', secret),
+  );
   ratio('B2s', '{ me { id } } with a session JWT vs { __typename } anonymous', 'rps >= 0.85x', anonymous, gql('{ me { id } }', session));
-  ratio('B3', 'POST /oauth/introspect (valid token) vs a constant Fastify route', 'rps >= 0.7x', { url: `${server.url}/healthz` }, introspect(server, secret));
+  ratio(
+    'B3',
+    'POST /oauth/introspect (valid token) vs a constant Fastify route',
+    'rps >= 0.7x',
+    { url: `${server.url}/healthz` },
+    introspect(server, secret),
+  );
 });
 
 describe('introspection scaled out (SQLite, Redis for budgets and events)', async () => {
@@ -109,7 +116,13 @@ describe('introspection scaled out (SQLite, Redis for budgets and events)', asyn
   cleanups.push(() => server.stop());
   const { generateApiToken } = await graphql<{ generateApiToken: { secret: string } }>(server.url, GENERATE, session);
   // The client's budget is shared through Redis: B3 without it says what that costs.
-  ratioOn(server)('B3r', 'POST /oauth/introspect with Redis vs a constant Fastify route', 'diagnostic for B3', { url: `${server.url}/healthz` }, introspect(server, generateApiToken.secret));
+  ratioOn(server)(
+    'B3r',
+    'POST /oauth/introspect with Redis vs a constant Fastify route',
+    'diagnostic for B3',
+    { url: `${server.url}/healthz` },
+    introspect(server, generateApiToken.secret),
+  );
 });
 
 /** Opens a graphql-ws socket (raw protocol, so the client costs little) subscribed to the user's events. */

@@ -42,26 +42,44 @@ async function fill(url: string, size: number): Promise<void> {
   await client.connect();
   const orgs = Math.max(1, Math.floor(size / 1000));
   try {
-    await client.query(`insert into organizations (id, name, created_at)
-      select md5('org' || o)::uuid, 'Org ' || o, now() from generate_series(0, $1 - 1) o`, [orgs]);
-    await client.query(`insert into business_units (id, organization_id, name, created_at)
+    await client.query(
+      `insert into organizations (id, name, created_at)
+      select md5('org' || o)::uuid, 'Org ' || o, now() from generate_series(0, $1 - 1) o`,
+      [orgs],
+    );
+    await client.query(
+      `insert into business_units (id, organization_id, name, created_at)
       select md5('unit' || o || '-' || b)::uuid, md5('org' || o)::uuid, 'Unit ' || b, now()
-        from generate_series(0, $1 - 1) o, generate_series(0, 9) b`, [orgs]);
-    await client.query(`insert into users (id, organization_id, email, name, role, created_at)
+        from generate_series(0, $1 - 1) o, generate_series(0, 9) b`,
+      [orgs],
+    );
+    await client.query(
+      `insert into users (id, organization_id, email, name, role, created_at)
       select md5('user' || i)::uuid, md5('org' || (i / 1000))::uuid, 'user' || i || '@scale.example', 'User ' || i,
              case when i % 1000 = 0 then 'ADMIN' else 'USER' end, now() - (i % 1000) * interval '1 minute'
-        from generate_series(0, $1 - 1) i`, [size]);
-    await client.query(`insert into user_business_units (user_id, business_unit_id)
-      select md5('user' || i)::uuid, md5('unit' || (i / 1000) || '-' || (i % 10))::uuid from generate_series(0, $1 - 1) i`, [size]);
-    await client.query(`insert into api_tokens (id, user_id, digest, hint, created_at, expires_at, created_region, last_used_at, last_used_region, warned_threshold_ms)
+        from generate_series(0, $1 - 1) i`,
+      [size],
+    );
+    await client.query(
+      `insert into user_business_units (user_id, business_unit_id)
+      select md5('user' || i)::uuid, md5('unit' || (i / 1000) || '-' || (i % 10))::uuid from generate_series(0, $1 - 1) i`,
+      [size],
+    );
+    await client.query(
+      `insert into api_tokens (id, user_id, digest, hint, created_at, expires_at, created_region, last_used_at, last_used_region, warned_threshold_ms)
       select md5('token' || i)::uuid, md5('user' || i)::uuid, encode(sha256(('secret' || i)::bytea), 'hex'), 'tok_' || (i % 10000),
              now() - (i % 180) * interval '1 day', now() + (180 - i % 180) * interval '1 day', 'eu-west',
              case when i % 3 = 0 then now() - interval '1 minute' else null end, case when i % 3 = 0 then 'eu-west' else null end,
              15552000000
-        from generate_series(0, $1 - 1) i`, [size]);
-    await client.query(`insert into audit_events (occurred_at, action, actor_kind, actor_label, subject_user_id, organization_id, region)
+        from generate_series(0, $1 - 1) i`,
+      [size],
+    );
+    await client.query(
+      `insert into audit_events (occurred_at, action, actor_kind, actor_label, subject_user_id, organization_id, region)
       select now(), 'GENERATED', 'session', 'user' || i || '@scale.example', md5('user' || i)::uuid, md5('org' || (i / 1000))::uuid, 'eu-west'
-        from generate_series(0, $1 - 1) i`, [size]);
+        from generate_series(0, $1 - 1) i`,
+      [size],
+    );
     await client.query('analyze');
   } finally {
     await client.end();
@@ -162,7 +180,9 @@ async function measure(each: Sized, round: number, explain: boolean): Promise<vo
         await run();
         times.push(performance.now() - start);
       }
-      log(`round ${round} size ${each.size} ${who} ${name}: p50 ${median(times).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms`);
+      log(
+        `round ${round} size ${each.size} ${who} ${name}: p50 ${median(times).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms`,
+      );
       if (explain) await explainOf(each, `${who} ${name}`, run);
     }
   }

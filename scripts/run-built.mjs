@@ -25,9 +25,7 @@ function mtime(path) {
 
 /** The newest modification time among these files and everything under these folders. */
 function newestSource(paths) {
-  let newest = Math.max(
-    ...['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => mtime(join(root, f))),
-  );
+  let newest = Math.max(...['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => mtime(join(root, f))));
   for (const path of paths) {
     const full = join(root, path);
     if (!statSync(full).isDirectory()) {
@@ -56,12 +54,17 @@ const serviceStale = newestSource(['src', 'migrations']) > mtime(buildInfo);
 const started = Date.now();
 if (webStale || serviceStale) {
   const what = [serviceStale && 'the service (tsc)', webStale && 'the profile page (vite)'].filter(Boolean).join(' and ');
-  say(`Building ${what} into ${relative(root, buildDir) || '.'}/, because a source is newer than the last build; a first build takes about 20 s…`);
+  say(
+    `Building ${what} into ${relative(root, buildDir) || '.'}/, because a source is newer than the last build; a first build takes about 20 s…`,
+  );
 }
 if (webStale) {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   // Vite's report of each file goes nowhere: the one line above says what happens.
-  execFileSync(npm, ['run', '-s', 'build:web', '--', '--outDir', join(buildDir, 'web')], { stdio: ['ignore', 'ignore', 'inherit'], cwd: root });
+  execFileSync(npm, ['run', '-s', 'build:web', '--', '--outDir', join(buildDir, 'web')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: root,
+  });
 }
 if (serviceStale) {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

@@ -51,8 +51,7 @@ const duration = (name: string) =>
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A duration used as a timer's delay: at most 24 days. */
-const interval = (name: string) =>
-  duration(name).refine((parsed) => parsed.ms <= MAX_TIMER_MS, { error: `${name} must be at most P24D` });
+const interval = (name: string) => duration(name).refine((parsed) => parsed.ms <= MAX_TIMER_MS, { error: `${name} must be at most P24D` });
 
 const optionalText = z
   .string()
@@ -98,8 +97,7 @@ const count = (name: string, min: number, max: number, fallback: number) =>
     .max(max, `${name} must be between ${min} and ${max}`)
     .default(fallback);
 
-const flag = (name: string) =>
-  z.enum(['true', 'false'], { error: `${name} must be true or false` }).optional();
+const flag = (name: string) => z.enum(['true', 'false'], { error: `${name} must be true or false` }).optional();
 
 const list = (text: string) =>
   text
@@ -152,7 +150,12 @@ const EnvSchema = z.object({
   TOKEN_LIFETIME: duration('TOKEN_LIFETIME').default({ iso: 'P180D', ms: 180 * DAY_MS }),
   EXPIRY_WARNINGS: z.string().default(DEFAULT_EXPIRY_WARNINGS),
   SWEEP_INTERVAL: interval('SWEEP_INTERVAL').default({ iso: 'PT1M', ms: 60_000 }),
-  BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),
+  BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(100 * 1024),
   INTROSPECTION_CLIENTS: optionalText,
   RATE_LIMIT_TOKEN_CHANGES: rateLimit('RATE_LIMIT_TOKEN_CHANGES').default(limitDefault(10, 'PT1H', 3_600_000)),
   RATE_LIMIT_AUTH_FAILURES: rateLimit('RATE_LIMIT_AUTH_FAILURES').default(limitDefault(30, 'PT1M', 60_000)),
@@ -490,7 +493,8 @@ function parseTrustProxy(text: string | null, problems: string[]): boolean | str
   if (text === null || text === 'false') return false;
   if (text === 'true') return true;
   const addresses = list(text);
-  const valid = (a: string) => /^(loopback|linklocal|uniquelocal)$/.test(a) || /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*)(?:\/\d{1,3})?$/.test(a);
+  const valid = (a: string) =>
+    /^(loopback|linklocal|uniquelocal)$/.test(a) || /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*)(?:\/\d{1,3})?$/.test(a);
   if (addresses.length > 0 && addresses.every(valid)) return addresses;
   problems.push('TRUST_PROXY: must be true, false, or comma-separated proxy addresses, CIDRs, loopback, linklocal or uniquelocal');
   return false;

@@ -21,9 +21,7 @@ export type CredentialOutcome = 'OK' | CredentialRefusal;
 export type CredentialKind = 'api_token' | 'session' | 'scim_token' | 'introspection_client' | 'metrics_token';
 
 /** A verifier's answer: the value when the credential works, the refusal otherwise. */
-export type Verified<T> =
-  | { readonly outcome: 'OK'; readonly value: T }
-  | { readonly outcome: CredentialRefusal };
+export type Verified<T> = { readonly outcome: 'OK'; readonly value: T } | { readonly outcome: CredentialRefusal };
 
 export function refused(outcome: CredentialRefusal): { readonly outcome: CredentialRefusal } {
   return { outcome };

@@ -11,8 +11,7 @@ export interface Duration {
   readonly ms: number;
 }
 
-const PATTERN =
-  /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d{1,3})?)S)?)?$/;
+const PATTERN = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d{1,3})?)S)?)?$/;
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;

@@ -20,4 +20,14 @@ import { User } from './users/user.entity.js';
  * date then never equals its snapshot, so every flush rewrote every loaded
  * row (test/db/unchanged-entities.test.ts).
  */
-export const entities = [Organization, BusinessUnit, User, UserBusinessUnit, ApiToken, AuditEvent, OutboxMessage, ScimToken, OrganizationDomain];
+export const entities = [
+  Organization,
+  BusinessUnit,
+  User,
+  UserBusinessUnit,
+  ApiToken,
+  AuditEvent,
+  OutboxMessage,
+  ScimToken,
+  OrganizationDomain,
+];

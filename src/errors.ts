@@ -73,10 +73,7 @@ export class NoSuchRecordError extends BadUserInputError {
 
 export class ApiTokenExistsError extends AppError {
   constructor() {
-    super(
-      'API_TOKEN_EXISTS',
-      'You already have an API token. Revoke it (revokeApiToken) or replace it (regenerateApiToken) first.',
-    );
+    super('API_TOKEN_EXISTS', 'You already have an API token. Revoke it (revokeApiToken) or replace it (regenerateApiToken) first.');
   }
 }
 
@@ -88,10 +85,7 @@ export class ApiTokenNotFoundError extends AppError {
 
 export class ApiTokensDisabledError extends AppError {
   constructor(reason: string | null) {
-    super(
-      'API_TOKENS_DISABLED',
-      `API tokens are disabled for your account${reason ? `: ${reason}` : ''}. Contact support to enable them.`,
-    );
+    super('API_TOKENS_DISABLED', `API tokens are disabled for your account${reason ? `: ${reason}` : ''}. Contact support to enable them.`);
   }
 }
 

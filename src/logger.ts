@@ -40,15 +40,7 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
     ...(options.pretty ? { transport: PRETTY } : {}),
     hooks: { streamWrite: redactSecrets },
     redact: {
-      paths: [
-        'req.headers.authorization',
-        'headers.authorization',
-        'authorization',
-        'secret',
-        '*.secret',
-        'token',
-        'connectionParams',
-      ],
+      paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'secret', '*.secret', 'token', 'connectionParams'],
       censor: '[redacted]',
     },
   };

@@ -6,13 +6,7 @@ import { AdminQueriesResolver } from './admin/admin-queries.resolver.js';
 import { AdminResolver } from './admin/admin.resolver.js';
 import { MeResolver } from './users/me.resolver.js';
 
-const resolvers = [
-  ApiTokenResolver,
-  MeResolver,
-  ApiTokenEventsResolver,
-  AdminResolver,
-  AdminQueriesResolver,
-] as const;
+const resolvers = [ApiTokenResolver, MeResolver, ApiTokenEventsResolver, AdminResolver, AdminQueriesResolver] as const;
 
 /**
  * type-graphql insists on a PubSub when a schema has subscriptions, even one

@@ -20,7 +20,8 @@ function folderOf(path: string): string | null {
 /** Every relative import and re-export of each file, type-only ones included, as folder → folder edges. */
 function folderEdges(): Set<string> {
   const edges = new Set<string>();
-  const importPattern = /(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\sfrom\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+  const importPattern =
+    /(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\sfrom\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
   for (const file of filesUnder(SRC)) {
     const from = folderOf(file);
     if (from === null) continue;

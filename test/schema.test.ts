@@ -5,7 +5,6 @@ import { buildAppSchema } from '../src/schema.js';
 
 const COMMITTED = new URL('../schema.graphql', import.meta.url);
 
-
 describe('schema.graphql', () => {
   it('is the schema the code builds (run `npm run schema` and commit it when this fails)', async () => {
     // Built exactly as src/cli/print-schema.ts (what `npm run schema` runs) builds it.

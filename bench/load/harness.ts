@@ -45,7 +45,9 @@ export async function tempDir(): Promise<string> {
 export async function startServer(env: Record<string, string>): Promise<BenchServer> {
   const port = await freePort();
   // BENCH_CPU_PROF=<dir>: each server writes a CPU profile there when it stops.
-  const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
+  const profile = process.env['BENCH_CPU_PROF']
+    ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]
+    : [];
   const args = [...profile, join(SERVER_DIR, 'scripts/run-built.mjs'), 'dist/src/main.js'];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: SERVER_DIR,

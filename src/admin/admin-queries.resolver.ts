@@ -7,7 +7,8 @@ import { ApiTokenConnection, AuditEntry, AuditEventConnection, ManagedApiToken }
 @Resolver()
 export class AdminQueriesResolver {
   @Query(() => ApiTokenConnection, {
-    description: 'SUPPORT: every live API token. ADMIN: those of your organisation (of users sharing one of your business units, if you have any).',
+    description:
+      'SUPPORT: every live API token. ADMIN: those of your organisation (of users sharing one of your business units, if you have any).',
   })
   async apiTokens(
     @Ctx() ctx: GraphQLContext,

@@ -36,7 +36,10 @@ export class AdminQueries {
     const afterUserId = decodeCursor(page.after, (raw) => (isUuid(raw) ? raw.toLowerCase() : null));
     const within = filter?.expiringWithin == null ? null : parseDuration(filter.expiringWithin);
     if (filter?.expiringWithin != null && !within) {
-      throw new BadUserInputError('expiringWithin must be an ISO-8601 duration such as P7D or PT12H, at most P36500D.', 'filter.expiringWithin');
+      throw new BadUserInputError(
+        'expiringWithin must be an ISO-8601 duration such as P7D or PT12H, at most P36500D.',
+        'filter.expiringWithin',
+      );
     }
     const em = this.orm.em.fork();
     const unitId = filter?.businessUnitId ?? null;

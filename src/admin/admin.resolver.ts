@@ -10,7 +10,10 @@ import { BusinessUnitView, UserView } from '../users/user.types.js';
 @Resolver()
 export class AdminResolver {
   @Mutation(() => BusinessUnitView, { description: 'ADMIN: adds a business unit to your organisation.' })
-  async createBusinessUnit(@Ctx() ctx: GraphQLContext, @Arg('name', { description: 'Unique within your organisation.' }) name: string): Promise<BusinessUnitView> {
+  async createBusinessUnit(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('name', { description: 'Unique within your organisation.' }) name: string,
+  ): Promise<BusinessUnitView> {
     const unit = await ctx.services.admin.users.createBusinessUnit(requirePrincipal(ctx), name);
     return { id: unit.id, name: unit.name };
   }
@@ -52,8 +55,7 @@ export class AdminResolver {
   }
 
   @Mutation(() => UserView, {
-    description:
-      'SUPPORT, or ADMIN in their organisation: turns API tokens off (revoking the current one) or back on for a user.',
+    description: 'SUPPORT, or ADMIN in their organisation: turns API tokens off (revoking the current one) or back on for a user.',
   })
   async setApiTokenAccess(
     @Ctx() ctx: GraphQLContext,

@@ -131,7 +131,8 @@ export class AdminService {
           const now = this.clock.now();
           const kept = (unit: BusinessUnit, others: readonly BusinessUnit[]) => others.some((other) => other.id === unit.id);
           const previous = user.businessUnits.getItems();
-          for (const unit of [...previous.filter((each) => !kept(each, units)), ...units.filter((each) => !kept(each, previous))]) unit.updatedAt = now;
+          for (const unit of [...previous.filter((each) => !kept(each, units)), ...units.filter((each) => !kept(each, previous))])
+            unit.updatedAt = now;
           user.businessUnits.set(units);
         }
       }
@@ -193,7 +194,6 @@ export class AdminService {
   private unique<T>(field: string, message: string, work: () => Promise<T>): Promise<T> {
     return onUniqueViolation(work, () => new DuplicateError(message, field));
   }
-
 }
 
 /** Validated changes; null (or undefined for `externalId`, where null clears) leaves a field as it is. */

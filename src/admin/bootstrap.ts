@@ -43,7 +43,13 @@ export async function bootstrapOrganization(
       if (!organization) {
         organization = tx.em.create(Organization, { name, createdAt: now });
         await tx.em.flush();
-        await tx.record({ action: 'ORGANIZATION_CREATED', actor: CLI_ACTOR, occurredAt: now, organizationId: organization.id, reason: `Organisation "${name}" (${CLI_REASON})` });
+        await tx.record({
+          action: 'ORGANIZATION_CREATED',
+          actor: CLI_ACTOR,
+          occurredAt: now,
+          organizationId: organization.id,
+          reason: `Organisation "${name}" (${CLI_REASON})`,
+        });
       }
       const existing = await tx.em.findOne(User, { email }, { populate: ['organization'] });
       if (existing) {

@@ -68,7 +68,13 @@ export class OrganizationDomains {
           const now = this.clock.now();
           tx.em.create(OrganizationDomain, { organization, domain: name, createdAt: now });
           await tx.em.flush();
-          await tx.record({ action: 'DOMAIN_ADDED', actor: CLI_ACTOR, occurredAt: now, organizationId: organization.id, reason: `Domain ${name} (admin CLI)` });
+          await tx.record({
+            action: 'DOMAIN_ADDED',
+            actor: CLI_ACTOR,
+            occurredAt: now,
+            organizationId: organization.id,
+            reason: `Domain ${name} (admin CLI)`,
+          });
           return { kind: 'added', othersUsers };
         }),
       // Another organisation claimed it at the same moment.
@@ -83,7 +89,13 @@ export class OrganizationDomains {
       if (!organization) return { kind: 'no-organization' };
       const deleted = await tx.em.nativeDelete(OrganizationDomain, { organization: organization.id, domain: name });
       if (deleted === 0) return { kind: 'unchanged', othersUsers: 0 };
-      await tx.record({ action: 'DOMAIN_REMOVED', actor: CLI_ACTOR, occurredAt: this.clock.now(), organizationId: organization.id, reason: `Domain ${name} (admin CLI)` });
+      await tx.record({
+        action: 'DOMAIN_REMOVED',
+        actor: CLI_ACTOR,
+        occurredAt: this.clock.now(),
+        organizationId: organization.id,
+        reason: `Domain ${name} (admin CLI)`,
+      });
       return { kind: 'removed', othersUsers: 0 };
     });
   }

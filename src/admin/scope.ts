@@ -53,9 +53,7 @@ export function ownOrganization(principal: Principal): { organization?: string }
 
 /** The user `id` if the caller may manage them; otherwise the same error as for an id that does not exist. */
 export async function findManagedUser(em: EntityManager, principal: Principal, id: string, field: string): Promise<User> {
-  const user = isUuid(id)
-    ? await em.findOne(User, { $and: [{ id }, managedUsers(principal)] }, { populate: ['businessUnits'] })
-    : null;
+  const user = isUuid(id) ? await em.findOne(User, { $and: [{ id }, managedUsers(principal)] }, { populate: ['businessUnits'] }) : null;
   if (!user) throw new NoSuchRecordError('user', field);
   return user;
 }

@@ -33,9 +33,7 @@ export class TokenControls {
     const actor = actorOf(principal);
     return this.changes.run(async (tx) => {
       const user = await findManagedUser(tx.em, principal, userId, 'userId');
-      const unchanged = enabled
-        ? user.apiTokensEnabled
-        : !user.apiTokensEnabled && user.apiTokensDisabledReason === why;
+      const unchanged = enabled ? user.apiTokensEnabled : !user.apiTokensEnabled && user.apiTokensDisabledReason === why;
       if (unchanged) return user;
       user.apiTokensEnabled = enabled;
       user.apiTokensDisabledReason = enabled ? null : why;

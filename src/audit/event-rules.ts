@@ -5,14 +5,7 @@
  */
 
 /** What happened to a user's API token; also the `kind` of a subscription event. */
-export const TOKEN_EVENT_KINDS = [
-  'GENERATED',
-  'EXPIRY_WARNING',
-  'REVOKED',
-  'EXPIRED',
-  'ACCESS_DISABLED',
-  'ACCESS_ENABLED',
-] as const;
+export const TOKEN_EVENT_KINDS = ['GENERATED', 'EXPIRY_WARNING', 'REVOKED', 'EXPIRED', 'ACCESS_DISABLED', 'ACCESS_ENABLED'] as const;
 export type TokenEventKind = (typeof TOKEN_EVENT_KINDS)[number];
 
 /** Administrative actions that are audited but are not token events. */

@@ -154,7 +154,11 @@ export async function runAdminCommand(argv: readonly string[], io: CliIo): Promi
       case 'revoke-scim-token': {
         const revoked = await new ScimCredentials(orm, changes, io.clock).revoke(command.organization);
         if (revoked === null) return noSuchOrganization(io, command.organization);
-        io.out(revoked ? `Revoked the SCIM token of ${command.organization}.\n` : `${command.organization} had no SCIM token; nothing changed.\n`);
+        io.out(
+          revoked
+            ? `Revoked the SCIM token of ${command.organization}.\n`
+            : `${command.organization} had no SCIM token; nothing changed.\n`,
+        );
         return 0;
       }
       case 'add-domain':
@@ -201,16 +205,24 @@ async function runDomainCommand(command: DomainCommand, domains: OrganizationDom
       io.out(`Removed ${domain} from ${organization}.\n`);
       break;
     case 'unchanged':
-      io.out(command.kind === 'add-domain' ? `${organization} already has ${domain}; nothing changed.\n` : `${organization} did not have ${domain}; nothing changed.\n`);
+      io.out(
+        command.kind === 'add-domain'
+          ? `${organization} already has ${domain}; nothing changed.\n`
+          : `${organization} did not have ${domain}; nothing changed.\n`,
+      );
       break;
   }
   if (outcome.othersUsers > 0) {
-    io.err(`Note: ${outcome.othersUsers} user(s) of other organisations already have addresses at ${domain}; they keep their accounts. Review them.\n`);
+    io.err(
+      `Note: ${outcome.othersUsers} user(s) of other organisations already have addresses at ${domain}; they keep their accounts. Review them.\n`,
+    );
   }
   return 0;
 }
 
 function noSuchOrganization(io: CliIo, name: string): number {
-  io.err(`No organisation named "${name}". Create it first: npm run -s admin -- create-organization --name ${JSON.stringify(name)} --admin <email>\n`);
+  io.err(
+    `No organisation named "${name}". Create it first: npm run -s admin -- create-organization --name ${JSON.stringify(name)} --admin <email>\n`,
+  );
   return 1;
 }

@@ -52,7 +52,7 @@ export class ApiTokenEvent {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Why, when a reason was given: support\'s or an admin\'s, or, for a leaked token, where it was found.',
+    description: "Why, when a reason was given: support's or an admin's, or, for a leaked token, where it was found.",
   })
   reason!: string | null;
 

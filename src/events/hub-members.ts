@@ -89,7 +89,7 @@ export class HubMembers {
     try {
       await this.redis.eval(REGISTER, 1, this.key, this.instanceId, String(this.ttlMs));
     } catch (error) {
-      this.logger.debug({ err: error }, 'token events: could not renew this instance\'s registration');
+      this.logger.debug({ err: error }, "token events: could not renew this instance's registration");
       return;
     }
     const answered = performance.now();

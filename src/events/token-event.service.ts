@@ -126,11 +126,13 @@ export class TokenEventService {
   }
 
   private async after(userId: string, afterId: number): Promise<TokenEventMessage[]> {
-    const rows = await this.orm.em.fork().find(
-      AuditEvent,
-      { subjectUserId: userId, id: { $gt: afterId }, action: { $in: [...TOKEN_EVENT_KINDS] } },
-      { orderBy: { id: 'asc' }, limit: REPLAY_PAGE },
-    );
+    const rows = await this.orm.em
+      .fork()
+      .find(
+        AuditEvent,
+        { subjectUserId: userId, id: { $gt: afterId }, action: { $in: [...TOKEN_EVENT_KINDS] } },
+        { orderBy: { id: 'asc' }, limit: REPLAY_PAGE },
+      );
     return rows.filter(isTokenEvent).map(toTokenEventMessage);
   }
 }

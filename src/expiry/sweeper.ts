@@ -155,13 +155,17 @@ export class Sweeper {
           $or: [{ expiresAt: { $gt: after.expiresAt } }, { id: { $gt: after.id } }],
         }
       : {};
-    return tx.em.find(ApiToken, { $and: [where, from] }, {
-      orderBy: { expiresAt: 'asc', id: 'asc' },
-      limit: this.batchSize,
-      populate: ['user'],
-      strategy: 'select-in',
-      ...(this.options.lockRows ? { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE } : {}),
-    });
+    return tx.em.find(
+      ApiToken,
+      { $and: [where, from] },
+      {
+        orderBy: { expiresAt: 'asc', id: 'asc' },
+        limit: this.batchSize,
+        populate: ['user'],
+        strategy: 'select-in',
+        ...(this.options.lockRows ? { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE } : {}),
+      },
+    );
   }
 
   private async expireBatch(after: Position | null): Promise<BatchResult> {
@@ -186,10 +190,14 @@ export class Sweeper {
     const { changes, clock, config } = this.options;
     return changes.run(async (tx) => {
       const now = clock.now();
-      const candidates = await this.claim(tx, {
-        expiresAt: { $gt: now, $lte: new Date(now.getTime() + thresholdMs) },
-        $or: [{ warnedThresholdMs: null }, { warnedThresholdMs: { $gt: thresholdMs } }],
-      }, after);
+      const candidates = await this.claim(
+        tx,
+        {
+          expiresAt: { $gt: now, $lte: new Date(now.getTime() + thresholdMs) },
+          $or: [{ warnedThresholdMs: null }, { warnedThresholdMs: { $gt: thresholdMs } }],
+        },
+        after,
+      );
       const byThreshold = new Map<number, string[]>();
       let done = 0;
       for (const token of candidates) {

@@ -3,7 +3,9 @@ import type { Socket } from 'node:net';
 import type { ConnectionLimits } from '../config.js';
 import { addressKey } from './address-key.js';
 
-const REFUSAL_BODY = JSON.stringify({ errors: [{ message: 'Too many connections from this address.', extensions: { code: 'RATE_LIMITED' } }] });
+const REFUSAL_BODY = JSON.stringify({
+  errors: [{ message: 'Too many connections from this address.', extensions: { code: 'RATE_LIMITED' } }],
+});
 /** What a refused connection is told before it is closed: no request of it was read. */
 const TOO_MANY_CONNECTIONS =
   'HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\nretry-after: 10\r\ncontent-type: application/json; charset=utf-8\r\n' +

@@ -62,7 +62,11 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): v
     void reply
       .status(405)
       .header('allow', 'GET, POST')
-      .send({ errors: [{ message: `${request.method} is not supported on /graphql; use POST or GET.`, extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
+      .send({
+        errors: [
+          { message: `${request.method} is not supported on /graphql; use POST or GET.`, extensions: { code: 'METHOD_NOT_ALLOWED' } },
+        ],
+      });
     return;
   }
   // The URL is not echoed: it may carry a credential, and a reflected URL is how injection starts.

@@ -116,7 +116,9 @@ export function precheckOperation(limits: OperationLimits, schema: GraphQLSchema
   });
   const { unknown } = found;
   if (fields > limits.maxFields) {
-    return new GraphQLError(`Fields limit of ${limits.maxFields} exceeded, found ${fields}.`, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    return new GraphQLError(`Fields limit of ${limits.maxFields} exceeded, found ${fields}.`, {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
   }
   if (unknown !== null) {
     return new GraphQLError(`Unknown directive "@${unknown}".`, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });

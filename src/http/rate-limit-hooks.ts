@@ -42,10 +42,7 @@ function tooManyRequestsBody(request: FastifyRequest, retryAfterSeconds: number)
 
 /** Answers 429 with `Retry-After`. */
 export function tooManyRequests(request: FastifyRequest, reply: FastifyReply, retryAfterSeconds: number): FastifyReply {
-  return reply
-    .status(429)
-    .header('retry-after', String(retryAfterSeconds))
-    .send(tooManyRequestsBody(request, retryAfterSeconds));
+  return reply.status(429).header('retry-after', String(retryAfterSeconds)).send(tooManyRequestsBody(request, retryAfterSeconds));
 }
 
 /**

@@ -51,7 +51,9 @@ export function registerReadiness(app: FastifyInstance, options: ReadinessOption
         .status(401)
         .header('www-authenticate', 'Bearer realm="metrics"')
         .header('cache-control', 'no-store')
-        .send({ errors: [{ message: 'Send Authorization: Bearer <METRICS_TOKEN>, or no credential.', extensions: { code: 'UNAUTHENTICATED' } }] });
+        .send({
+          errors: [{ message: 'Send Authorization: Bearer <METRICS_TOKEN>, or no credential.', extensions: { code: 'UNAUTHENTICATED' } }],
+        });
     }
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {

@@ -163,10 +163,7 @@ export class SocketRegistry {
         // The resolver compares with the clock: an expired credential resolves to null and the socket closes.
         // Still alive (a clock behind the timer): look again a second later.
         else if (!socket.dead) {
-          this.expired(socket).then(
-            (alive) => alive && this.armExpiry(socket, expiresAtMs, now, 1_000),
-            this.options.onError,
-          );
+          this.expired(socket).then((alive) => alive && this.armExpiry(socket, expiresAtMs, now, 1_000), this.options.onError);
         }
       },
       Math.max(minWaitMs, Math.min(wait, MAX_TIMER_MS)),

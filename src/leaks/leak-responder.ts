@@ -67,8 +67,6 @@ export class LeakResponder {
       .fork()
       .find(ApiToken, { digest: { $in: [...digests] } }, { fields: ['id', 'digest', 'expiresAt', 'user'] });
     const now = this.clock.now();
-    return rows
-      .filter((token) => !isExpired(token, now))
-      .map((token) => ({ id: token.id, userId: token.user.id, digest: token.digest }));
+    return rows.filter((token) => !isExpired(token, now)).map((token) => ({ id: token.id, userId: token.user.id, digest: token.digest }));
   }
 }

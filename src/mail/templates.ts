@@ -32,7 +32,7 @@ export interface TemplateConfig {
 
 const FOOTER: Block = {
   kind: 'paragraph',
-  text: 'This is an automated message from the API token service. A token\'s secret is never sent by email.',
+  text: "This is an automated message from the API token service. A token's secret is never sent by email.",
 };
 
 /** The email that reports `event` to its user, or null when the event is not one users are mailed about. */
@@ -89,7 +89,11 @@ function compose(event: MailEvent, appUrl: string): { subject: string; blocks: B
         subject: `Your API token expires in ${left}`,
         blocks: [
           { kind: 'paragraph', text: `Your API token ${hint} expires in ${left}, at ${expires}.` },
-          facts([['Token', hint], ['Expires', expires], ['Days left', String(days)]]),
+          facts([
+            ['Token', hint],
+            ['Expires', expires],
+            ['Days left', String(days)],
+          ]),
           { kind: 'paragraph', text: 'From then on it stops working in every region and is deleted.' },
           { kind: 'link', text: 'Regenerate it before then, and update whatever uses it:', url: appUrl },
         ],
@@ -103,7 +107,10 @@ function compose(event: MailEvent, appUrl: string): { subject: string; blocks: B
             kind: 'paragraph',
             text: `Your API token ${hint} reached the end of its lifetime and has been deleted. It no longer works in any region.`,
           },
-          facts([['Token', hint], ['Expired', event.tokenExpiresAt ? formatTime(event.tokenExpiresAt) : at]]),
+          facts([
+            ['Token', hint],
+            ['Expired', event.tokenExpiresAt ? formatTime(event.tokenExpiresAt) : at],
+          ]),
           { kind: 'link', text: 'To keep using the API, generate a new token on your profile page:', url: appUrl },
         ],
       };
@@ -146,7 +153,11 @@ function leaked(event: MailEvent, hint: string, at: string, appUrl: string): { s
         kind: 'paragraph',
         text: `Your API token ${hint} was reported as exposed in public, so it has been revoked before anyone could use it.`,
       },
-      facts([['Token', hint], ['Revoked', at], ['Found', event.reason ?? 'reported as exposed']]),
+      facts([
+        ['Token', hint],
+        ['Revoked', at],
+        ['Found', event.reason ?? 'reported as exposed'],
+      ]),
       {
         kind: 'paragraph',
         strong: true,

@@ -48,7 +48,12 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'api_tokens_' });
   const registers = [registry];
-  const sweeps = new Counter({ name: 'api_tokens_sweeps_total', help: 'Expiry sweeps by outcome (ok, failed).', labelNames: ['outcome'] as const, registers });
+  const sweeps = new Counter({
+    name: 'api_tokens_sweeps_total',
+    help: 'Expiry sweeps by outcome (ok, failed).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   let sources: ObservedSources = {};
 
   new Gauge({
@@ -137,8 +142,17 @@ export function createMetrics(): Metrics {
       labelNames: ['kind', 'result'] as const,
       registers,
     }),
-    eventsPublished: new Counter({ name: 'api_tokens_events_published_total', help: 'Token events published to the event hub, by kind.', labelNames: ['kind'] as const, registers }),
-    eventPublishFailures: new Counter({ name: 'api_tokens_event_publish_failures_total', help: 'Token events Redis did not accept.', registers }),
+    eventsPublished: new Counter({
+      name: 'api_tokens_events_published_total',
+      help: 'Token events published to the event hub, by kind.',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    eventPublishFailures: new Counter({
+      name: 'api_tokens_event_publish_failures_total',
+      help: 'Token events Redis did not accept.',
+      registers,
+    }),
     sweeps,
     sweepLag,
     tokensExpired: new Counter({ name: 'api_tokens_tokens_expired_total', help: 'Tokens deleted by the sweeper at expiry.', registers }),

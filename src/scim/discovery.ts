@@ -42,19 +42,34 @@ function attribute(a: Attribute): Record<string, unknown> {
 }
 
 const USER_ATTRIBUTES: readonly Attribute[] = [
-  { name: 'userName', type: 'string', required: true, uniqueness: 'server', description: 'The user’s email address; unique across the service, stored lower-cased.' },
+  {
+    name: 'userName',
+    type: 'string',
+    required: true,
+    uniqueness: 'server',
+    description: 'The user’s email address; unique across the service, stored lower-cased.',
+  },
   {
     name: 'name',
     type: 'complex',
-    description: 'formatted, or else givenName and familyName, becomes the user’s one name (also shown as displayName); removing it leaves the user unnamed.',
+    description:
+      'formatted, or else givenName and familyName, becomes the user’s one name (also shown as displayName); removing it leaves the user unnamed.',
     subAttributes: [
       { name: 'formatted', type: 'string', description: 'The full name.' },
       { name: 'givenName', type: 'string', description: 'Used when formatted is absent.' },
       { name: 'familyName', type: 'string', description: 'Used when formatted is absent.' },
     ],
   },
-  { name: 'displayName', type: 'string', description: 'The same one name as name.formatted: setting or removing either sets or removes both.' },
-  { name: 'active', type: 'boolean', description: 'false deactivates the user: their API token is revoked and their sessions end at once.' },
+  {
+    name: 'displayName',
+    type: 'string',
+    description: 'The same one name as name.formatted: setting or removing either sets or removes both.',
+  },
+  {
+    name: 'active',
+    type: 'boolean',
+    description: 'false deactivates the user: their API token is revoked and their sessions end at once.',
+  },
   {
     name: 'emails',
     type: 'complex',
@@ -81,7 +96,13 @@ const USER_ATTRIBUTES: readonly Attribute[] = [
 ];
 
 const GROUP_ATTRIBUTES: readonly Attribute[] = [
-  { name: 'displayName', type: 'string', required: true, uniqueness: 'server', description: 'The business unit’s name, unique per organisation.' },
+  {
+    name: 'displayName',
+    type: 'string',
+    required: true,
+    uniqueness: 'server',
+    description: 'The business unit’s name, unique per organisation.',
+  },
   {
     name: 'members',
     type: 'complex',

@@ -4,14 +4,7 @@ const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 /** RFC 7644 §3.12 `scimType` values this service uses. */
 export type ScimType =
-  | 'invalidSyntax'
-  | 'invalidValue'
-  | 'invalidFilter'
-  | 'invalidPath'
-  | 'uniqueness'
-  | 'mutability'
-  | 'noTarget'
-  | 'tooMany';
+  'invalidSyntax' | 'invalidValue' | 'invalidFilter' | 'invalidPath' | 'uniqueness' | 'mutability' | 'noTarget' | 'tooMany';
 
 /** A SCIM error response: its status, `scimType` and `detail` are what the client sees. */
 export class ScimError extends Error {

@@ -44,11 +44,15 @@ export class ScimGroups {
       where.push(attribute === 'id' ? { id: value } : { name: value.trim() });
     }
     const em = this.orm.em.fork();
-    const [units, total] = await em.findAndCount(BusinessUnit, { $and: where }, {
-      orderBy: { createdAt: 'asc', id: 'asc' },
-      offset: startIndex - 1,
-      limit: count,
-    });
+    const [units, total] = await em.findAndCount(
+      BusinessUnit,
+      { $and: where },
+      {
+        orderBy: { createdAt: 'asc', id: 'asc' },
+        offset: startIndex - 1,
+        limit: count,
+      },
+    );
     const resources = count === 0 ? [] : await this.resources(principal, units, base, withMembers);
     return listResponse(resources, total, startIndex);
   }
@@ -160,11 +164,13 @@ export class ScimGroups {
     const members = new Map<string, User[]>();
     if (withMembers && units.length) {
       const ids = units.map((unit) => unit.id);
-      const users = await this.orm.em.fork().find(
-        User,
-        { $and: [managedUsers(principal), { businessUnits: { $in: ids } }] },
-        { populate: ['businessUnits'], orderBy: { createdAt: 'asc', id: 'asc' } },
-      );
+      const users = await this.orm.em
+        .fork()
+        .find(
+          User,
+          { $and: [managedUsers(principal), { businessUnits: { $in: ids } }] },
+          { populate: ['businessUnits'], orderBy: { createdAt: 'asc', id: 'asc' } },
+        );
       for (const user of users) {
         for (const unit of user.businessUnits.getItems()) {
           if (ids.includes(unit.id)) members.set(unit.id, [...(members.get(unit.id) ?? []), user]);
@@ -176,7 +182,13 @@ export class ScimGroups {
       id: unit.id,
       displayName: unit.name,
       ...(withMembers
-        ? { members: (members.get(unit.id) ?? []).map((user) => ({ value: user.id, display: user.email, $ref: `${base}/Users/${user.id}` })) }
+        ? {
+            members: (members.get(unit.id) ?? []).map((user) => ({
+              value: user.id,
+              display: user.email,
+              $ref: `${base}/Users/${user.id}`,
+            })),
+          }
         : {}),
       meta: {
         resourceType: 'Group',

@@ -49,7 +49,9 @@ export class ScimUsers {
     const [page, total] = await Promise.all([
       count === 0
         ? []
-        : this.orm.em.fork().find(User, scope, { fields: ['id'], orderBy: { createdAt: 'asc', id: 'asc' }, offset: startIndex - 1, limit: count }),
+        : this.orm.em
+            .fork()
+            .find(User, scope, { fields: ['id'], orderBy: { createdAt: 'asc', id: 'asc' }, offset: startIndex - 1, limit: count }),
       this.orm.em.fork().count(User, scope),
     ]);
     const em = this.orm.em.fork();

@@ -68,7 +68,12 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
     if (answer?.outcome !== 'OK') {
       // RFC 6750 §3.1: no error code for a request that sent no credential.
       void reply.header('www-authenticate', answer ? invalidTokenChallenge(answer.outcome, 'scim') : 'Bearer realm="scim"');
-      return sendError(reply, request, new ScimError(401, null, 'Send the organisation’s SCIM token as Authorization: Bearer <token>.'), options.logger);
+      return sendError(
+        reply,
+        request,
+        new ScimError(401, null, 'Send the organisation’s SCIM token as Authorization: Bearer <token>.'),
+        options.logger,
+      );
     }
     // The one place SCIM is rate limited, after authentication: nobody spends another organisation's budget.
     const tenant = answer.value;
@@ -127,9 +132,7 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRoutesOption
     return groups.list(principal(request), search, base(), !excludes(search, 'members'));
   });
   app.get('/Groups', async (request) => groups.list(principal(request), query(request), base(), withMembers(request)));
-  app.get<IdParams>('/Groups/:id', async (request) =>
-    groups.get(principal(request), request.params.id, base(), withMembers(request)),
-  );
+  app.get<IdParams>('/Groups/:id', async (request) => groups.get(principal(request), request.params.id, base(), withMembers(request)));
   app.post('/Groups', async (request, reply) => created(reply, await groups.create(principal(request), request.body, base())));
   app.put<IdParams>('/Groups/:id', async (request) => groups.replace(principal(request), request.params.id, request.body, base()));
   app.patch<IdParams>('/Groups/:id', async (request) => groups.patch(principal(request), request.params.id, request.body, base()));
@@ -154,7 +157,8 @@ function scimBase(app: FastifyInstance, publicUrl: string | null): () => string 
     if (listening === null) {
       const address = app.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 80;
-      const host = typeof address === 'object' && address !== null && !['0.0.0.0', '::'].includes(address.address) ? address.address : 'localhost';
+      const host =
+        typeof address === 'object' && address !== null && !['0.0.0.0', '::'].includes(address.address) ? address.address : 'localhost';
       listening = `http://${host.includes(':') ? `[${host}]` : host}:${port}/scim/v2`;
     }
     return listening;

@@ -60,8 +60,9 @@ export interface UserFields {
  */
 export function nameOf(fields: UserFields, current?: string): string | undefined {
   const parts = [fields.givenName, fields.familyName].filter((part) => part?.trim());
-  const candidates = [fields.formatted, parts.length ? parts.join(' ') : undefined, fields.displayName]
-    .filter((candidate): candidate is string => candidate !== undefined && candidate.trim() !== '');
+  const candidates = [fields.formatted, parts.length ? parts.join(' ') : undefined, fields.displayName].filter(
+    (candidate): candidate is string => candidate !== undefined && candidate.trim() !== '',
+  );
   return candidates.find((candidate) => candidate.trim() !== current) ?? (current === undefined ? candidates[0] : undefined);
 }
 
@@ -71,7 +72,11 @@ const CORE_PREFIX = `${USER_SCHEMA.toLowerCase()}:`;
 const ROLE_PREFIX = `${ROLE_EXTENSION.toLowerCase()}:`;
 
 /** Where a path (or a body's key) points: a core attribute, this service's extension, or an extension it does not know. */
-type Target = { readonly kind: 'core'; readonly path: string } | { readonly kind: 'resource' } | { readonly kind: 'role' } | { readonly kind: 'unknown-extension' };
+type Target =
+  | { readonly kind: 'core'; readonly path: string }
+  | { readonly kind: 'resource' }
+  | { readonly kind: 'role' }
+  | { readonly kind: 'unknown-extension' };
 
 /**
  * RFC 7644 §3.10: an attribute may be named with its schema URN in front

@@ -5,7 +5,6 @@ import { type GraphQLContext } from '../context.js';
 import { requirePrincipal, requireSession } from '../auth/guards.js';
 import { ApiTokenPolicy, ApiTokenView, GeneratedApiToken, RevokedApiToken } from './api-token.types.js';
 
-
 /**
  * Every minting (generate, regenerate) spends one of the user's
  * `RATE_LIMIT_TOKEN_CHANGES`, attempts that fail included: each is a

@@ -31,11 +31,7 @@ interface Row extends UserRow {
 export async function findTokenByDigest(orm: MikroORM, digest: string): Promise<TokenRecord | null> {
   // Raw SQL comes back untyped; `Row` is the shape of what this query selects.
   // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
-  const rows: Row[] = await orm.em.getConnection().execute(
-    tokenQuery(orm),
-    [digest],
-    'all',
-  );
+  const rows: Row[] = await orm.em.getConnection().execute(tokenQuery(orm), [digest], 'all');
   const first = rows[0];
   const user = userFactsOf(rows);
   if (!first || !user) return null;

@@ -4,12 +4,7 @@ import type { Changes, Tx } from '../audit/changes.js';
 import { SYSTEM_ACTOR, type Actor } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import {
-  ApiTokenExistsError,
-  ApiTokenNotFoundError,
-  ApiTokensDisabledError,
-  UserInactiveError,
-} from '../errors.js';
+import { ApiTokenExistsError, ApiTokenNotFoundError, ApiTokensDisabledError, UserInactiveError } from '../errors.js';
 import { locksRows } from '../db/orm.js';
 import { onUniqueViolation } from '../db/unique.js';
 import { expiryFor, isExpired } from './expiry-rules.js';
@@ -102,11 +97,7 @@ export class TokenService {
    * Deletes the user's token, irreversibly. With `expectedId`, only that token:
    * a stale page cannot revoke a token generated since it loaded.
    */
-  async revoke(
-    actor: Actor,
-    userId: string,
-    options: { expectedId?: string | null; reason?: string | null } = {},
-  ): Promise<RevokedToken> {
+  async revoke(actor: Actor, userId: string, options: { expectedId?: string | null; reason?: string | null } = {}): Promise<RevokedToken> {
     if (options.expectedId != null && !isUuid(options.expectedId)) {
       throw new ApiTokenNotFoundError();
     }
@@ -117,9 +108,7 @@ export class TokenService {
         throw new ApiTokenNotFoundError('You have no API token to revoke.');
       }
       const revoked =
-        options.expectedId == null || token.id === options.expectedId
-          ? await this.remove(tx, token, actor, options.reason ?? null)
-          : null;
+        options.expectedId == null || token.id === options.expectedId ? await this.remove(tx, token, actor, options.reason ?? null) : null;
       if (!revoked) throw new ApiTokenNotFoundError('That API token no longer exists; nothing was revoked.');
       return revoked;
     });
@@ -237,5 +226,4 @@ export class TokenService {
   private oneTokenPerUser<T>(work: () => Promise<T>): Promise<T> {
     return onUniqueViolation(work, () => new ApiTokenExistsError());
   }
-
 }

@@ -51,9 +51,7 @@ function insertDemo(orm: MikroORM, now: Date): Promise<boolean> {
     if ((await em.count(Organization)) > 0) return false;
     for (const seed of DEMO_ORGANIZATIONS) {
       const organization = em.create(Organization, { name: seed.name, createdAt: now });
-      const units = new Map(
-        seed.units.map((name) => [name, em.create(BusinessUnit, { organization, name, createdAt: now })]),
-      );
+      const units = new Map(seed.units.map((name) => [name, em.create(BusinessUnit, { organization, name, createdAt: now })]));
       for (const person of seed.users) {
         const user = em.create(User, {
           organization,

@@ -78,9 +78,7 @@ export function userFactsOf(rows: readonly UserRow[]): UserFacts | null {
     active: Boolean(first.active),
     apiTokensEnabled: Boolean(first.api_tokens_enabled),
     credentialsValidAfter: first.credentials_valid_after == null ? null : toDate(first.credentials_valid_after),
-    businessUnits: rows.flatMap((row) =>
-      row.business_unit_id ? [{ id: row.business_unit_id, name: row.business_unit_name ?? '' }] : [],
-    ),
+    businessUnits: rows.flatMap((row) => (row.business_unit_id ? [{ id: row.business_unit_id, name: row.business_unit_name ?? '' }] : [])),
   };
 }
 

@@ -13,8 +13,6 @@ export class UserService {
   }
 
   async findByEmail(email: string): Promise<User | null> {
-    return this.orm.em
-      .fork()
-      .findOne(User, { email: email.trim().toLowerCase() }, { populate: ['businessUnits'] });
+    return this.orm.em.fork().findOne(User, { email: email.trim().toLowerCase() }, { populate: ['businessUnits'] });
   }
 }

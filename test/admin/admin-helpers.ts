@@ -72,9 +72,14 @@ export async function oauthPost(
 }
 
 export async function introspect(t: TestApp, token: string): Promise<Record<string, unknown> | null> {
-  const res = await oauthPost(t, '/oauth/introspect', { token }, {
-    authorization: basic(INTROSPECTION_CLIENT.id, INTROSPECTION_CLIENT.secret),
-  });
+  const res = await oauthPost(
+    t,
+    '/oauth/introspect',
+    { token },
+    {
+      authorization: basic(INTROSPECTION_CLIENT.id, INTROSPECTION_CLIENT.secret),
+    },
+  );
   expect(res.status).toBe(200);
   return res.json;
 }

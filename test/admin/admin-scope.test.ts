@@ -24,7 +24,13 @@ describe('an admin with business units', () => {
     const em = t.running.orm.em.fork();
     for (const u of await em.find(BusinessUnit, {})) unit.set(u.name, u.id);
     const support = await em.findOneOrFail(BusinessUnit, { name: 'Support' }, { populate: ['organization'] });
-    const user = em.create(User, { organization: support.organization, email: 'erin@example.com', name: 'Erin', role: Role.USER, createdAt: new Date() });
+    const user = em.create(User, {
+      organization: support.organization,
+      email: 'erin@example.com',
+      name: 'Erin',
+      role: Role.USER,
+      createdAt: new Date(),
+    });
     user.businessUnits.add(support);
     await em.flush();
     erin = user.id;
@@ -59,11 +65,21 @@ describe('an admin with business units', () => {
 
   it('hands out only their own units, and never leaves a user without one', async () => {
     const alice = await userId(t, 'alice@example.com');
-    const outside = await t.gql(UPDATE, { auth: admin, variables: { id: alice, input: { businessUnitIds: [unit.get('Engineering'), unit.get('Support')] } } });
-    const madeUp = await t.gql(UPDATE, { auth: admin, variables: { id: alice, input: { businessUnitIds: [unit.get('Engineering'), randomUUID()] } } });
+    const outside = await t.gql(UPDATE, {
+      auth: admin,
+      variables: { id: alice, input: { businessUnitIds: [unit.get('Engineering'), unit.get('Support')] } },
+    });
+    const madeUp = await t.gql(UPDATE, {
+      auth: admin,
+      variables: { id: alice, input: { businessUnitIds: [unit.get('Engineering'), randomUUID()] } },
+    });
     expectError(outside, 'BAD_USER_INPUT', 'input.businessUnitIds');
     expect(outside.body).toEqual(madeUp.body);
-    expectError(await t.gql(UPDATE, { auth: admin, variables: { id: alice, input: { businessUnitIds: [] } } }), 'BAD_USER_INPUT', 'input.businessUnitIds');
+    expectError(
+      await t.gql(UPDATE, { auth: admin, variables: { id: alice, input: { businessUnitIds: [] } } }),
+      'BAD_USER_INPUT',
+      'input.businessUnitIds',
+    );
 
     // No unit-less admin, who would read the whole organisation.
     const unitless = await t.gql(CREATE, { auth: admin, variables: { input: { email: 'wide@example.com', name: 'Wide', role: 'ADMIN' } } });

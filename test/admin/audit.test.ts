@@ -29,10 +29,9 @@ describe('audit trail of token changes', () => {
     if (!alice) throw new Error('alice is seeded');
     const before = (await events()).length;
 
-    const generated = await t.gql<{ generateApiToken: Generated }>(
-      'mutation { generateApiToken { secret token { id hint expiresAt } } }',
-      { auth: session },
-    );
+    const generated = await t.gql<{ generateApiToken: Generated }>('mutation { generateApiToken { secret token { id hint expiresAt } } }', {
+      auth: session,
+    });
     const first = generated.body.data?.generateApiToken;
     if (!first) throw new Error('generate failed');
 

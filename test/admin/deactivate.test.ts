@@ -61,10 +61,7 @@ describe('deactivateUser', () => {
     expectError(await t.gql(DEACTIVATE, { auth: admin, variables: { id: self } }), 'BAD_USER_INPUT', 'id');
     expectError(await t.gql(DEACTIVATE, { auth: admin, variables: { id: support } }), 'BAD_USER_INPUT', 'id');
     const carol = await t.session('carol@globex.example.com');
-    expectError(
-      await t.gql(DEACTIVATE, { auth: carol, variables: { id: await userId(t, 'admin@globex.example.com') } }),
-      'FORBIDDEN',
-    );
+    expectError(await t.gql(DEACTIVATE, { auth: carol, variables: { id: await userId(t, 'admin@globex.example.com') } }), 'FORBIDDEN');
     const me = await t.gql('{ me { active } }', { auth: await t.session('admin@example.com') });
     expect(me.body.data).toEqual({ me: { active: true } });
   });

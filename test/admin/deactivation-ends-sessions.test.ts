@@ -32,7 +32,10 @@ describe('a deactivation ends the sessions issued before it, for good', () => {
     expect((await t.gql(DEACTIVATE, { auth: admin, variables: { id: alice } })).body.errors).toBeUndefined();
     // Re-activation is the directory's (SCIM); there is no GraphQL mutation for it.
     const directory = scimClient(t, await scimToken(t, 'Acme'));
-    const reactivated = await directory('PATCH', `/Users/${alice}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: true } }] });
+    const reactivated = await directory('PATCH', `/Users/${alice}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', value: { active: true } }],
+    });
     expect(reactivated.body).toMatchObject({ active: true });
 
     const http = await t.gql(ME, { auth: before });

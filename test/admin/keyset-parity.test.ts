@@ -189,31 +189,37 @@ describe.each(['sqlite', 'postgresql'] as const)('keyset listings on %s', (kind)
     throw new Error('more than 100 pages');
   }
 
-  it.each(TOKEN_CASES)('apiTokens for $caller (unit $unit, within $within days): every page, in key order', async ({ caller, unit, within }) => {
-    const who = CALLERS[caller] as Caller;
-    const now = clock.now();
-    const visible = await visibleUsers(who);
-    const unitId = unit === undefined ? null : (unitIds.get(unit) ?? null);
-    const tokens = await t.running.orm.em.fork().find(ApiToken, {}, { populate: ['user.businessUnits'] });
-    const expected = tokens
-      .filter((token) => visible.has(token.user.id) && token.expiresAt > now)
-      .filter((token) => within === undefined || token.expiresAt.getTime() <= now.getTime() + within * DAY)
-      .filter((token) => unitId === null || token.user.businessUnits.getItems().some((each) => each.id === unitId))
-      .map((token) => token.user.id)
-      .sort();
-    expect(expected.length).toBeGreaterThan(unit === undefined && within === undefined ? 3 : 1);
-    const filter = { ...(unitId ? { businessUnitId: unitId } : {}), ...(within ? { expiringWithin: `P${within}D` } : {}) };
-    const { nodes, cursors } = await walk(API_TOKENS, who.email, { filter }, 4);
-    expect(nodes.map((node) => node.user?.id)).toEqual(expected);
-    // A deep page, started from a cursor of the walk, is the rest of the same list.
-    const from = Math.floor(expected.length / 2);
-    const res = await t.gql<{ apiTokens: Page<Node> }>(API_TOKENS, {
-      auth: await t.session(who.email),
-      variables: { filter, first: 3, after: cursors[from - 1] },
-    });
-    expect(res.body.data?.apiTokens.edges.map((edge) => edge.node.user?.id)).toEqual(expected.slice(from, from + 3));
-    mine.set(`tokens ${caller} ${unit} ${within}`, nodes.map((node) => node.user?.email));
-  });
+  it.each(TOKEN_CASES)(
+    'apiTokens for $caller (unit $unit, within $within days): every page, in key order',
+    async ({ caller, unit, within }) => {
+      const who = CALLERS[caller] as Caller;
+      const now = clock.now();
+      const visible = await visibleUsers(who);
+      const unitId = unit === undefined ? null : (unitIds.get(unit) ?? null);
+      const tokens = await t.running.orm.em.fork().find(ApiToken, {}, { populate: ['user.businessUnits'] });
+      const expected = tokens
+        .filter((token) => visible.has(token.user.id) && token.expiresAt > now)
+        .filter((token) => within === undefined || token.expiresAt.getTime() <= now.getTime() + within * DAY)
+        .filter((token) => unitId === null || token.user.businessUnits.getItems().some((each) => each.id === unitId))
+        .map((token) => token.user.id)
+        .sort();
+      expect(expected.length).toBeGreaterThan(unit === undefined && within === undefined ? 3 : 1);
+      const filter = { ...(unitId ? { businessUnitId: unitId } : {}), ...(within ? { expiringWithin: `P${within}D` } : {}) };
+      const { nodes, cursors } = await walk(API_TOKENS, who.email, { filter }, 4);
+      expect(nodes.map((node) => node.user?.id)).toEqual(expected);
+      // A deep page, started from a cursor of the walk, is the rest of the same list.
+      const from = Math.floor(expected.length / 2);
+      const res = await t.gql<{ apiTokens: Page<Node> }>(API_TOKENS, {
+        auth: await t.session(who.email),
+        variables: { filter, first: 3, after: cursors[from - 1] },
+      });
+      expect(res.body.data?.apiTokens.edges.map((edge) => edge.node.user?.id)).toEqual(expected.slice(from, from + 3));
+      mine.set(
+        `tokens ${caller} ${unit} ${within}`,
+        nodes.map((node) => node.user?.email),
+      );
+    },
+  );
 
   it.each(Object.keys(CALLERS))('auditEvents for %s: every page, newest first', async (caller) => {
     const who = CALLERS[caller] as Caller;
@@ -233,7 +239,10 @@ describe.each(['sqlite', 'postgresql'] as const)('keyset listings on %s', (kind)
       .map((event) => String(event.id));
     const { nodes } = await walk(AUDIT_EVENTS, who.email, {}, 9);
     expect(nodes.map((node) => node.id)).toEqual(expected);
-    mine.set(`events ${caller}`, nodes.map((node) => node.id));
+    mine.set(
+      `events ${caller}`,
+      nodes.map((node) => node.id),
+    );
   });
 
   it('SCIM /Users: every page by startIndex, in creation order, deep pages included', async () => {
@@ -243,18 +252,23 @@ describe.each(['sqlite', 'postgresql'] as const)('keyset listings on %s', (kind)
       expect(res.status).toBe(200);
       return (await res.json()) as { totalResults: number; Resources: { id: string; groups: { value: string }[] }[] };
     };
-    const all = await t.running.orm.em.fork().find(
-      User,
-      { organization: { name: 'Parity A' }, role: { $ne: Role.SUPPORT } },
-      { populate: ['businessUnits'], orderBy: { createdAt: 'asc', id: 'asc' } },
-    );
+    const all = await t.running.orm.em
+      .fork()
+      .find(
+        User,
+        { organization: { name: 'Parity A' }, role: { $ne: Role.SUPPORT } },
+        { populate: ['businessUnits'], orderBy: { createdAt: 'asc', id: 'asc' } },
+      );
     const seen: string[] = [];
     for (let start = 1; start <= all.length; start += 7) {
       const page = await scim(`/Users?startIndex=${start}&count=7`);
       expect(page.totalResults).toBe(all.length);
       seen.push(...page.Resources.map((user) => user.id));
       for (const user of page.Resources) {
-        const units = all.find((each) => each.id === user.id)?.businessUnits.getItems().map((unit) => unit.id);
+        const units = all
+          .find((each) => each.id === user.id)
+          ?.businessUnits.getItems()
+          .map((unit) => unit.id);
         expect(user.groups.map((group) => group.value).sort()).toEqual(units?.sort());
       }
     }

@@ -111,9 +111,7 @@ describe.each(['sqlite', 'postgresql'] as const)('admin listings on %s', (kind) 
     expect(support.edges.map((e) => e.node.user)).toEqual([
       { email: 'alice@example.com', businessUnits: expect.arrayContaining([{ name: 'Engineering' }, { name: 'Support' }]) },
     ]);
-    expect(owners(await tokens('support@example.com', { filter: { businessUnitId: ids.get('Finance') } }))).toEqual([
-      'bob@example.com',
-    ]);
+    expect(owners(await tokens('support@example.com', { filter: { businessUnitId: ids.get('Finance') } }))).toEqual(['bob@example.com']);
     // Alice's token was made ten days earlier: 20 days left, the others 30.
     expect(owners(await tokens('support@example.com', { filter: { expiringWithin: 'P25D' } }))).toEqual(['alice@example.com']);
     expect(await tokens('support@example.com', { filter: { expiringWithin: 'PT1H' } })).toMatchObject({ edges: [] });

@@ -39,7 +39,7 @@ describe('one mailbox per address', () => {
   });
 
   it('accepts ordinary and internationalised mailboxes, trimmed and lower-cased', () => {
-    expect(validEmail(' Dana.O\'Neil+tokens@Acme.Example ', 'email')).toBe("dana.o'neil+tokens@acme.example");
+    expect(validEmail(" Dana.O'Neil+tokens@Acme.Example ", 'email')).toBe("dana.o'neil+tokens@acme.example");
     expect(validEmail('josé@bücher.example', 'email')).toBe('josé@bücher.example');
     expect(validEmail('a-b_c@sub-1.acme.example', 'email')).toBe('a-b_c@sub-1.acme.example');
   });
@@ -80,12 +80,17 @@ describe('every door refuses a second mailbox', () => {
 
   it('a reason with a line break is refused before anything changes', async () => {
     const bob = await userId(t, 'bob@example.com');
-    const res = await t.gql('mutation ($id: ID!, $reason: String) { setApiTokenAccess(userId: $id, enabled: false, reason: $reason) { apiTokensEnabled } }', {
-      auth: admin,
-      variables: { id: bob, reason: 'Policy\r\nSign in at https://evil.example' },
-    });
+    const res = await t.gql(
+      'mutation ($id: ID!, $reason: String) { setApiTokenAccess(userId: $id, enabled: false, reason: $reason) { apiTokensEnabled } }',
+      {
+        auth: admin,
+        variables: { id: bob, reason: 'Policy\r\nSign in at https://evil.example' },
+      },
+    );
     expectError(res, 'BAD_USER_INPUT', 'reason');
-    const me = await t.gql<{ me: { apiTokensEnabled: boolean } }>('{ me { apiTokensEnabled } }', { auth: await t.session('bob@example.com') });
+    const me = await t.gql<{ me: { apiTokensEnabled: boolean } }>('{ me { apiTokensEnabled } }', {
+      auth: await t.session('bob@example.com'),
+    });
     expect(me.body.data?.me.apiTokensEnabled).toBe(true);
   });
 

@@ -69,10 +69,9 @@ describe.each(['sqlite', 'postgresql'] as const)('organisations, roles and busin
       business_units: [finance],
       scope: `role:ADMIN bu:${finance}`,
     });
-    const me = await t.gql<{ me: { role: string; businessUnits: { id: string }[] } }>(
-      '{ me { role businessUnits { id } } }',
-      { auth: secret },
-    );
+    const me = await t.gql<{ me: { role: string; businessUnits: { id: string }[] } }>('{ me { role businessUnits { id } } }', {
+      auth: secret,
+    });
     expect(me.body.data?.me).toEqual({ role: 'ADMIN', businessUnits: [{ id: finance }] });
     // The same token now reaches what the new role allows.
     const listing = await t.gql('{ apiTokens { edges { node { user { email } } } } }', { auth: secret });
@@ -140,9 +139,7 @@ describe.each(['sqlite', 'postgresql'] as const)('organisations, roles and busin
     expectError(await t.gql(CREATE_UNIT, { auth: admin, variables: { name: '' } }), 'BAD_USER_INPUT', 'name');
     expectError(await t.gql(CREATE_UNIT, { auth: admin, variables: { name: 'x'.repeat(201) } }), 'BAD_USER_INPUT', 'name');
 
-    const audit = await t.running.orm.em
-      .fork()
-      .findOneOrFail(AuditEvent, { action: 'BUSINESS_UNIT_CREATED' }, { orderBy: { id: 'desc' } });
+    const audit = await t.running.orm.em.fork().findOneOrFail(AuditEvent, { action: 'BUSINESS_UNIT_CREATED' }, { orderBy: { id: 'desc' } });
     expect(audit).toMatchObject({ actorLabel: 'admin@example.com', organizationId: created.organization.id, subjectUserId: null });
   });
 
@@ -192,10 +189,7 @@ describe.each(['sqlite', 'postgresql'] as const)('organisations, roles and busin
     for (const email of ['alice@example.com', 'support@example.com']) {
       const auth = await t.session(email);
       expectError(await t.gql(CREATE_UNIT, { auth, variables: { name: 'Sales' } }), 'FORBIDDEN');
-      expectError(
-        await t.gql(CREATE_USER, { auth, variables: { input: { email: 'y@example.com', name: 'Y' } } }),
-        'FORBIDDEN',
-      );
+      expectError(await t.gql(CREATE_USER, { auth, variables: { input: { email: 'y@example.com', name: 'Y' } } }), 'FORBIDDEN');
     }
     expectError(await t.gql(CREATE_UNIT, { variables: { name: 'Sales' } }), 'UNAUTHENTICATED');
   });

@@ -123,16 +123,8 @@ describe('support and admin controls over API tokens', () => {
     const alice = await userId(t, 'alice@example.com');
     const carolToken = await generateToken(t, 'carol@globex.example.com');
 
-    expectError(
-      await t.gql(SET_ACCESS, { auth: acmeAdmin, variables: { userId: carol, enabled: false } }),
-      'BAD_USER_INPUT',
-      'userId',
-    );
-    expectError(
-      await t.gql(SET_ACCESS, { auth: globexAdmin, variables: { userId: alice, enabled: false } }),
-      'BAD_USER_INPUT',
-      'userId',
-    );
+    expectError(await t.gql(SET_ACCESS, { auth: acmeAdmin, variables: { userId: carol, enabled: false } }), 'BAD_USER_INPUT', 'userId');
+    expectError(await t.gql(SET_ACCESS, { auth: globexAdmin, variables: { userId: alice, enabled: false } }), 'BAD_USER_INPUT', 'userId');
     expect(await introspect(t, carolToken.secret)).toMatchObject({ active: true });
 
     const disabled = await t.gql(SET_ACCESS, {
@@ -142,9 +134,7 @@ describe('support and admin controls over API tokens', () => {
     expect(disabled.body.data).toEqual({ setApiTokenAccess: { id: carol, apiTokensEnabled: false } });
     expect(await introspect(t, carolToken.secret)).toEqual({ active: false });
     const carolSession = await t.session('carol@globex.example.com');
-    expect(errorCode(await t.gql('mutation { generateApiToken { secret } }', { auth: carolSession }))).toBe(
-      'API_TOKENS_DISABLED',
-    );
+    expect(errorCode(await t.gql('mutation { generateApiToken { secret } }', { auth: carolSession }))).toBe('API_TOKENS_DISABLED');
     expect((await auditRows(t, carol)).at(-2)).toMatchObject({
       action: 'ACCESS_DISABLED',
       actorLabel: 'support@example.com',

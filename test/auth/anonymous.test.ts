@@ -63,9 +63,7 @@ describe('without credentials (development)', () => {
   let mutations: RootField[] = [];
   beforeAll(async () => {
     t = await startTestApp();
-    const res = await t.gql<{ __schema: { queryType: { fields: RootField[] }; mutationType: { fields: RootField[] } } }>(
-      ROOT_FIELDS,
-    );
+    const res = await t.gql<{ __schema: { queryType: { fields: RootField[] }; mutationType: { fields: RootField[] } } }>(ROOT_FIELDS);
     queries = res.body.data?.__schema.queryType.fields ?? [];
     mutations = res.body.data?.__schema.mutationType.fields ?? [];
   });
@@ -79,9 +77,7 @@ describe('without credentials (development)', () => {
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data?.__schema.types.length).toBeGreaterThan(10);
     expect(queries.map((f) => f.name)).toEqual(expect.arrayContaining(['me', 'myApiToken', 'apiTokenPolicy']));
-    expect(mutations.map((f) => f.name)).toEqual(
-      expect.arrayContaining(['generateApiToken', 'regenerateApiToken', 'revokeApiToken']),
-    );
+    expect(mutations.map((f) => f.name)).toEqual(expect.arrayContaining(['generateApiToken', 'regenerateApiToken', 'revokeApiToken']));
   });
 
   it('every query answers UNAUTHENTICATED', async () => {

@@ -174,7 +174,9 @@ describe('bad bearer credentials', () => {
         body: JSON.stringify({ query: '{ me { email } }' }),
       });
       expect(response.status, authorization).toBe(401);
-      expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token", error_description="The credential is malformed."');
+      expect(response.headers.get('www-authenticate')).toBe(
+        'Bearer error="invalid_token", error_description="The credential is malformed."',
+      );
       const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
       expect(body.errors[0]?.extensions.code).toBe('UNAUTHENTICATED');
     }

@@ -96,7 +96,9 @@ describe('generate racing a deactivation, on two instances (PostgreSQL + Redis)'
         const secret = generated.body.data?.generateApiToken.secret ?? null;
         const outcome = secret ? 'generated, then revoked' : (errorCode(generated) ?? 'none');
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-        expect(['generated, then revoked', 'USER_INACTIVE', 'UNAUTHENTICATED'], `${path}: ${JSON.stringify(generated.body)}`).toContain(outcome);
+        expect(['generated, then revoked', 'USER_INACTIVE', 'UNAUTHENTICATED'], `${path}: ${JSON.stringify(generated.body)}`).toContain(
+          outcome,
+        );
         expect(deactivated, path).toBeDefined();
         expect((await em().findOneOrFail(User, bob)).active, path).toBe(false);
 
@@ -117,7 +119,10 @@ describe('generate racing a deactivation, on two instances (PostgreSQL + Redis)'
         for (const id of createdIds) expect(id, path).toBeLessThan(deactivation?.id ?? 0);
         const mails = await em().find(OutboxMessage, { auditEvent: { id: { $gt: startId } } }, { populate: ['auditEvent'] });
         const createdMails = mails.filter((mail) => mail.auditEvent?.action === 'GENERATED');
-        expect(createdMails.map((mail) => mail.auditEvent?.id), path).toEqual(createdIds);
+        expect(
+          createdMails.map((mail) => mail.auditEvent?.id),
+          path,
+        ).toEqual(createdIds);
         if (secret) {
           const revoked = events.find((event) => event.action === 'REVOKED');
           expect(revoked?.id ?? 0, path).toBeGreaterThan(deactivation?.id ?? 0);

@@ -64,7 +64,7 @@ describe('authority across instances (PostgreSQL + Redis)', () => {
     expect((await b.gql('{ me { role } }', { auth: secret })).body.data).toEqual({ me: { role: 'USER' } });
   });
 
-  it('a unit renamed on A shows under its new name at B\'s next request, over HTTP and over an open socket', async () => {
+  it("a unit renamed on A shows under its new name at B's next request, over HTTP and over an open socket", async () => {
     const scim = scimClient(a, await scimToken(a, 'Globex'));
     const carol = await userId(a, 'carol@globex.example.com');
     const created = await scim('POST', '/Groups', { schemas: [GROUP], displayName: 'Research', members: [{ value: carol }] });
@@ -72,11 +72,13 @@ describe('authority across instances (PostgreSQL + Redis)', () => {
     const { secret } = await generateToken(a, 'carol@globex.example.com');
     const session = await b.session('carol@globex.example.com');
     const ME = '{ me { businessUnits { name } } }';
-    const names = (data: unknown) => (data as { me: { businessUnits: { name: string }[] } }).me.businessUnits.map((unit) => unit.name).sort();
+    const names = (data: unknown) =>
+      (data as { me: { businessUnits: { name: string }[] } }).me.businessUnits.map((unit) => unit.name).sort();
     const socket = openSocket(b.url, secret);
     try {
       // B reads, and holds, Carol's units through both credentials and the socket.
-      for (const credential of [secret, session]) expect(names((await b.gql(ME, { auth: credential })).body.data)).toEqual(['Operations', 'Research']);
+      for (const credential of [secret, session])
+        expect(names((await b.gql(ME, { auth: credential })).body.data)).toEqual(['Operations', 'Research']);
       expect(names((await socket.run(ME)).data)).toEqual(['Operations', 'Research']);
 
       const renamed = await scim('PATCH', `/Groups/${String(created.body?.['id'])}`, {
@@ -85,7 +87,8 @@ describe('authority across instances (PostgreSQL + Redis)', () => {
       });
       expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
 
-      for (const credential of [secret, session]) expect(names((await b.gql(ME, { auth: credential })).body.data)).toEqual(['Discovery', 'Operations']);
+      for (const credential of [secret, session])
+        expect(names((await b.gql(ME, { auth: credential })).body.data)).toEqual(['Discovery', 'Operations']);
       expect(names((await socket.run(ME)).data)).toEqual(['Discovery', 'Operations']);
     } finally {
       await socket.dispose();
@@ -112,7 +115,7 @@ describe('authority across instances (PostgreSQL + Redis)', () => {
     expect(await socket.closed).toBe(4403);
   });
 
-  it('refuses a token at B\'s very next request after the revoke answered on A, every time', async () => {
+  it("refuses a token at B's very next request after the revoke answered on A, every time", async () => {
     const session = await a.session('support@example.com');
     const refusedAtOnce: boolean[] = [];
     for (let round = 0; round < 10; round++) {

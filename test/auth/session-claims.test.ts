@@ -94,7 +94,10 @@ describe('session settings at start in production', () => {
     const production = { NODE_ENV: 'production', SESSION_SECRET: TEST_SESSION_SECRET };
     const first = await startTestApp(production, { logger: bare.logger });
     await first.stop();
-    const second = await startTestApp({ ...production, SESSION_ISSUER: ISSUER, SESSION_AUDIENCE: AUDIENCE, SESSION_MAX_AGE: 'PT1H' }, { logger: set.logger });
+    const second = await startTestApp(
+      { ...production, SESSION_ISSUER: ISSUER, SESSION_AUDIENCE: AUDIENCE, SESSION_MAX_AGE: 'PT1H' },
+      { logger: set.logger },
+    );
     await second.stop();
     expect(warnings(bare)).toHaveLength(1);
     expect(warnings(bare)[0]).toContain('SESSION_ISSUER and SESSION_AUDIENCE not set');

@@ -42,10 +42,20 @@ describe('401 for a bad bearer credential honours Accept', () => {
       link: new HttpLink({ uri: t.url, headers: { authorization: `Bearer ${BAD_TOKEN}` } }),
       cache: new InMemoryCache(),
     });
-    const error = await client.query({ query: gql`{ me { email } }` }).then(
-      () => null,
-      (caught: unknown) => caught,
-    );
+    const error = await client
+      .query({
+        query: gql`
+          {
+            me {
+              email
+            }
+          }
+        `,
+      })
+      .then(
+        () => null,
+        (caught: unknown) => caught,
+      );
     expect(ServerError.is(error)).toBe(false);
     expect(CombinedGraphQLErrors.is(error)).toBe(true);
     if (!CombinedGraphQLErrors.is(error)) return;

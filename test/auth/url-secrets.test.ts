@@ -56,7 +56,10 @@ describe('credentials in URLs', () => {
         body: 'token=x',
       });
       expect(status, path).toBe(400);
-      expect(JSON.parse(body)).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('form-urlencoded body') });
+      expect(JSON.parse(body)).toMatchObject({
+        error: 'invalid_request',
+        error_description: expect.stringContaining('form-urlencoded body'),
+      });
     }
     // Refused before anything ran: the token still works.
     const me = await t.gql<{ me: { email: string } }>('{ me { email } }', { auth: secret });

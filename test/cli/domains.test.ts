@@ -23,7 +23,13 @@ describe('organisation domains with the admin CLI', () => {
   const run = (...argv: string[]) => {
     out = [];
     err = [];
-    return runAdminCommand(argv, { config, clock: systemClock, logger: pino({ level: 'silent' }), out: (text) => out.push(text), err: (text) => err.push(text) });
+    return runAdminCommand(argv, {
+      config,
+      clock: systemClock,
+      logger: pino({ level: 'silent' }),
+      out: (text) => out.push(text),
+      err: (text) => err.push(text),
+    });
   };
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'api-tokens-domains-cli-'));
@@ -34,7 +40,11 @@ describe('organisation domains with the admin CLI', () => {
   });
 
   it('reads the domain commands', () => {
-    expect(parseAdminArgs(['add-domain', '--organization', 'Acme', '--domain', 'acme.example'])).toEqual({ kind: 'add-domain', organization: 'Acme', domain: 'acme.example' });
+    expect(parseAdminArgs(['add-domain', '--organization', 'Acme', '--domain', 'acme.example'])).toEqual({
+      kind: 'add-domain',
+      organization: 'Acme',
+      domain: 'acme.example',
+    });
     expect(parseAdminArgs(['list-domains', '--organization=Acme'])).toEqual({ kind: 'list-domains', organization: 'Acme' });
     expect(() => parseAdminArgs(['remove-domain', '--organization', 'Acme'])).toThrow(/needs --domain/);
   });
@@ -77,7 +87,9 @@ describe('organisation domains with the admin CLI', () => {
 
     const orm = await openDatabase(config.databaseUrl);
     try {
-      const actions = (await orm.em.fork().find(AuditEvent, { action: { $in: ['DOMAIN_ADDED', 'DOMAIN_REMOVED'] } }, { orderBy: { id: 'asc' } })).map((event) => [event.action, event.reason]);
+      const actions = (
+        await orm.em.fork().find(AuditEvent, { action: { $in: ['DOMAIN_ADDED', 'DOMAIN_REMOVED'] } }, { orderBy: { id: 'asc' } })
+      ).map((event) => [event.action, event.reason]);
       expect(actions).toEqual([
         ['DOMAIN_ADDED', 'Domain acme.example (admin CLI)'],
         ['DOMAIN_ADDED', 'Domain acme.example.org (admin CLI)'],
@@ -112,22 +124,42 @@ describe('users are created only under their organisation’s domains', () => {
 
   it('an organisation without domains cannot take another organisation’s domain (GraphQL and SCIM)', async () => {
     const admin = await t.session('admin@example.com');
-    expectError(await t.gql(CREATE_USER, { auth: admin, variables: { input: { email: 'ceo@globex.example.com', name: 'Not Theirs' } } }), 'BAD_USER_INPUT', 'input.email');
+    expectError(
+      await t.gql(CREATE_USER, { auth: admin, variables: { input: { email: 'ceo@globex.example.com', name: 'Not Theirs' } } }),
+      'BAD_USER_INPUT',
+      'input.email',
+    );
     const acme = scimClient(t, await scimToken(t, 'Acme'));
     expectScimError(await acme('POST', '/Users', { userName: 'cfo@globex.example.com' }), 400, 'invalidValue');
     // Nor move an existing user there.
     const created = await acme('POST', '/Users', { userName: 'mover@example.com' });
     expect(created.status).toBe(201);
-    expectScimError(await acme('PATCH', `/Users/${String(created.body?.['id'])}`, { Operations: [{ op: 'replace', path: 'userName', value: 'mover@globex.example.com' }] }), 400, 'invalidValue');
+    expectScimError(
+      await acme('PATCH', `/Users/${String(created.body?.['id'])}`, {
+        Operations: [{ op: 'replace', path: 'userName', value: 'mover@globex.example.com' }],
+      }),
+      400,
+      'invalidValue',
+    );
     // Its other addresses work as before.
-    const ok = await t.gql(CREATE_USER, { auth: admin, variables: { input: { email: 'dana@example.com', name: 'Dana', businessUnitIds: await unitsOf(admin) } } });
+    const ok = await t.gql(CREATE_USER, {
+      auth: admin,
+      variables: { input: { email: 'dana@example.com', name: 'Dana', businessUnitIds: await unitsOf(admin) } },
+    });
     expect(ok.body.errors).toBeUndefined();
   });
 
   it('an organisation with domains creates users only there, and its existing users keep working', async () => {
     const admin = await t.session('admin@globex.example.com');
-    expectError(await t.gql(CREATE_USER, { auth: admin, variables: { input: { email: 'x@example.com', name: 'Elsewhere' } } }), 'BAD_USER_INPUT', 'input.email');
-    const ok = await t.gql(CREATE_USER, { auth: admin, variables: { input: { email: 'new@globex.example.com', name: 'New', businessUnitIds: await unitsOf(admin) } } });
+    expectError(
+      await t.gql(CREATE_USER, { auth: admin, variables: { input: { email: 'x@example.com', name: 'Elsewhere' } } }),
+      'BAD_USER_INPUT',
+      'input.email',
+    );
+    const ok = await t.gql(CREATE_USER, {
+      auth: admin,
+      variables: { input: { email: 'new@globex.example.com', name: 'New', businessUnitIds: await unitsOf(admin) } },
+    });
     expect(ok.body.errors).toBeUndefined();
     const globex = scimClient(t, await scimToken(t, 'Globex'));
     expect((await globex('POST', '/Users', { userName: 'scim@globex.example.com' })).status).toBe(201);

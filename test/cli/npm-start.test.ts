@@ -31,7 +31,14 @@ describe('npm start', () => {
   it('serves the page and the GraphQL API, and stops on SIGTERM', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'api-tokens-start-'));
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, ...TEST_BUILD_ENV, NODE_ENV: 'development', DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...TEST_BUILD_ENV,
+      NODE_ENV: 'development',
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+    };
     for (const name of ['SESSION_SECRET', 'DATABASE_URL', 'REDIS_URL']) delete env[name];
     // Its own process group: npm does not pass SIGTERM on to the service, so the test signals the whole group.
     const child = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -44,7 +51,10 @@ describe('npm start', () => {
         `the page on port ${port} (output so far: ${output})`,
         () => {
           if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}: ${output}`);
-          return fetch(`http://127.0.0.1:${port}/`).then((res) => (res.ok ? res : undefined), () => undefined);
+          return fetch(`http://127.0.0.1:${port}/`).then(
+            (res) => (res.ok ? res : undefined),
+            () => undefined,
+          );
         },
         60_000,
       );
@@ -55,7 +65,9 @@ describe('npm start', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: '{ apiTokenPolicy { lifetime } }' }),
       });
-      expect(((await api.json()) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(((await api.json()) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code).toBe(
+        'UNAUTHENTICATED',
+      );
     } finally {
       // As a process manager stops it: SIGTERM to npm and the service; the service shuts down gracefully.
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
@@ -63,7 +75,10 @@ describe('npm start', () => {
     expect([0, null]).toContain(await exited);
     // The service itself stopped, not only npm.
     await eventually('the service to stop listening', () =>
-      fetch(`http://127.0.0.1:${port}/healthz`).then(() => undefined, () => true),
+      fetch(`http://127.0.0.1:${port}/healthz`).then(
+        () => undefined,
+        () => true,
+      ),
     );
     expect(output).not.toMatch(/Error:|ENOTDIR/);
   }, 90_000);

@@ -25,7 +25,14 @@ describe('a port already in use', () => {
 
   it('says "port N is in use; set PORT" once, with no stack trace, and exits non-zero', async () => {
     const child = spawn(process.execPath, [builtServer().main], {
-      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, LOG_FORMAT: 'json' },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        NODE_ENV: 'development',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        LOG_FORMAT: 'json',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -30,7 +30,9 @@ describe('run-built: building before a start', () => {
       env: { ...process.env, BUILD_DIR: buildDir },
     });
     expect(stdout).toBe('entry ran\n');
-    expect(stderr).toMatch(/^Building the profile page \(vite\) into .+\/, because a source is newer than the last build; a first build takes about 20 s…\n/);
+    expect(stderr).toMatch(
+      /^Building the profile page \(vite\) into .+\/, because a source is newer than the last build; a first build takes about 20 s…\n/,
+    );
     expect(stderr).toMatch(/\nBuilt in \d+\.\d s; starting\.\n$/);
   }, 60_000);
 

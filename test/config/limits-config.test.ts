@@ -23,7 +23,14 @@ describe('hardening settings', () => {
       maxSocketsPerAddress: 256,
     });
     expect(config.session.maxAge).toEqual({ iso: 'PT12H', ms: 12 * 3_600_000 });
-    expect(config.operationLimits).toMatchObject({ maxDepth: 15, maxAliases: 15, maxDirectives: 50, maxTokens: 1_000, maxFields: 200, maxCost: 20_000 });
+    expect(config.operationLimits).toMatchObject({
+      maxDepth: 15,
+      maxAliases: 15,
+      maxDirectives: 50,
+      maxTokens: 1_000,
+      maxFields: 200,
+      maxCost: 20_000,
+    });
   });
 
   it('reads every knob', () => {

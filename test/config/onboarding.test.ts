@@ -81,7 +81,9 @@ describe('production onboarding from an empty database', () => {
 
       // Dana signs in and generates a token, which carries the unit the directory gave her.
       const danaSession = await t.session('dana@acme.example');
-      const generated = await t.gql<{ generateApiToken: { secret: string } }>('mutation { generateApiToken { secret } }', { auth: danaSession });
+      const generated = await t.gql<{ generateApiToken: { secret: string } }>('mutation { generateApiToken { secret } }', {
+        auth: danaSession,
+      });
       const secret = generated.body.data?.generateApiToken.secret ?? '';
       expect(secret).toMatch(/^own_/);
       const withToken = await t.gql<{ me: { businessUnits: { name: string }[] } }>('{ me { businessUnits { name } } }', { auth: secret });

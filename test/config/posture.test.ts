@@ -204,11 +204,13 @@ describe('production start-up checks', () => {
     expect(() => loadConfig({ ...production, SMTP_URL: 'smtp://mail.example.com' }, { server: true })).toThrow(
       /PUBLIC_URL must be set in production/,
     );
-    expect(loadConfig({ ...production, SMTP_URL: 'smtp://mail.example.com', PUBLIC_URL: 'https://tokens.example.com/' }, { server: true }).env).toBe(
-      'production',
-    );
+    expect(
+      loadConfig({ ...production, SMTP_URL: 'smtp://mail.example.com', PUBLIC_URL: 'https://tokens.example.com/' }, { server: true }).env,
+    ).toBe('production');
     expect(loadConfig({ ...production, ALLOW_LOCAL_MAIL: 'true' }, { server: true }).smtpUrl).toBeNull();
-    expect(() => loadConfig({ ...production, ALLOW_LOCAL_MAIL: 'yes' }, { server: true })).toThrow(/ALLOW_LOCAL_MAIL must be true or false/);
+    expect(() => loadConfig({ ...production, ALLOW_LOCAL_MAIL: 'yes' }, { server: true })).toThrow(
+      /ALLOW_LOCAL_MAIL must be true or false/,
+    );
     // The admin and session CLIs run with the service's environment but send no mail themselves.
     expect(loadConfig(production).env).toBe('production');
     // Development needs neither.

@@ -65,7 +65,9 @@ async function sqliteSchema(orm: MikroORM): Promise<string[]> {
   );
   const lines: string[] = [];
   for (const { name, sql } of tables) {
-    for (const c of await all<{ name: string; type: string; notnull: number; dflt_value: string | null; pk: number }>(`pragma table_info("${name}")`)) {
+    for (const c of await all<{ name: string; type: string; notnull: number; dflt_value: string | null; pk: number }>(
+      `pragma table_info("${name}")`,
+    )) {
       lines.push(`${name} column ${c.name} ${c.type.toLowerCase()} notnull=${c.notnull} default=${c.dflt_value ?? ''} pk=${c.pk}`);
     }
     for (const f of await all<{ table: string; from: string; to: string; on_delete: string }>(`pragma foreign_key_list("${name}")`)) {
@@ -76,7 +78,8 @@ async function sqliteSchema(orm: MikroORM): Promise<string[]> {
       const columns = await all<{ name: string }>(`pragma index_info("${index.name}")`);
       lines.push(`${name} ${index.unique ? 'unique ' : ''}index (${columns.map((c) => c.name).join(', ')})`);
     }
-    for (const check of sql.matchAll(/check \((?:[^()]|\([^()]*\))*\)/gi)) lines.push(`${name} ${check[0].replace(/[`"]/g, '').replace(/\s+/g, ' ')}`);
+    for (const check of sql.matchAll(/check \((?:[^()]|\([^()]*\))*\)/gi))
+      lines.push(`${name} ${check[0].replace(/[`"]/g, '').replace(/\s+/g, ' ')}`);
   }
   return lines.sort();
 }

@@ -48,7 +48,10 @@ describe.each(['sqlite', 'postgresql'] as const)('entities loaded and left alone
     }
     await seedDemo(orm, new Date());
     // A row of every entity with dates: a token (its audit event and outbox email) and a SCIM token.
-    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: kind === 'sqlite' ? `sqlite:${join(dir, 'api-tokens.sqlite')}` : (db?.url ?? '') });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: kind === 'sqlite' ? `sqlite:${join(dir, 'api-tokens.sqlite')}` : (db?.url ?? ''),
+    });
     const changes = new Changes(orm, new AuditLog('test', [queueMailFor(config)]), () => undefined);
     const alice = await orm.em.fork().findOneOrFail(User, { email: 'alice@example.com' });
     await new TokenService(orm, changes, systemClock, config).generate(SYSTEM_ACTOR, alice.id);

@@ -42,10 +42,9 @@ describe('upgrading a database made by the MikroORM 6 release', () => {
     }
     const app: TestApp = await startTestApp({ DATABASE_URL: url }, { clock: clock() });
     cleanups.push(() => app.stop());
-    const read = await app.gql<{ me: { email: string }; myApiToken: { id: string } | null }>(
-      '{ me { email } myApiToken { id } }',
-      { auth: token.secret },
-    );
+    const read = await app.gql<{ me: { email: string }; myApiToken: { id: string } | null }>('{ me { email } myApiToken { id } }', {
+      auth: token.secret,
+    });
     expect(read.body.errors).toBeUndefined();
     expect(read.body.data).toEqual({ me: { email: 'alice@example.com' }, myApiToken: { id: token.id } });
     // The upgraded database takes writes: bob, who had no token, gets one.

@@ -93,7 +93,7 @@ describe('delivery from the stored log (PostgreSQL + Redis)', () => {
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
     });
 
-    it('B refuses the token within 2 s, sends REVOKED to the subscription, then closes the token\'s sockets', async () => {
+    it("B refuses the token within 2 s, sends REVOKED to the subscription, then closes the token's sockets", async () => {
       const session = await b.session('alice@example.com');
       const { secret, id } = await generateToken(b, 'alice@example.com');
       expect(await status(b, secret)).toBe(200); // B holds it in its cache now

@@ -20,7 +20,9 @@ describe('event rules', () => {
   });
 
   it('invalidate on every change to access, and fail safe on actions they do not know', () => {
-    const invalidating = Object.entries(EVENT_RULES).filter(([, rule]) => rule.invalidates).map(([action]) => action);
+    const invalidating = Object.entries(EVENT_RULES)
+      .filter(([, rule]) => rule.invalidates)
+      .map(([action]) => action);
     expect(invalidating.sort()).toEqual(
       ['ACCESS_DISABLED', 'ACCESS_ENABLED', 'EXPIRED', 'REVOKED', 'USER_DEACTIVATED', 'USER_REACTIVATED', 'USER_UPDATED'].sort(),
     );

@@ -130,7 +130,7 @@ describe('expiry sweeper', () => {
     const clock = new ManualClock(START);
     const app = await start(clock);
     await app.stop();
-    t = await startTestApp({ TOKEN_LIFETIME: "P10D" }, { clock, autoSweep: false });
+    t = await startTestApp({ TOKEN_LIFETIME: 'P10D' }, { clock, autoSweep: false });
     await generate(t);
     clock.advance(3 * DAY + 1_000); // inside P30D and P7D; only P7D is a real crossing
     expect((await t.running.sweeper.sweep()).warned).toBe(1);

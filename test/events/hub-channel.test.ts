@@ -42,7 +42,7 @@ describe('the event hub channel of one deployment', () => {
     await db?.drop();
   });
 
-  it('publishes under the deployment\'s prefix, not on a channel every client of the Redis server hears', async () => {
+  it("publishes under the deployment's prefix, not on a channel every client of the Redis server hears", async () => {
     const { id } = await generateToken(a, 'alice@example.com');
     const ours = await eventually('the event on the prefixed channel', () =>
       heard.get(`${prefix}token-events`)?.find((message) => message.includes(id)),
@@ -51,7 +51,7 @@ describe('the event hub channel of one deployment', () => {
     expect(heard.get('api-token-events')).toBeUndefined();
   });
 
-  it('answers a change without waiting for a stranger\'s acknowledgement, and only once the other instance applied it', async () => {
+  it("answers a change without waiting for a stranger's acknowledgement, and only once the other instance applied it", async () => {
     const session = await a.session('bob@example.com');
     const { secret } = await generateToken(a, 'bob@example.com');
     expect((await b.gql('{ me { email } }', { auth: secret })).status).toBe(200);

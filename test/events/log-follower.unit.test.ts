@@ -23,7 +23,16 @@ function auditTable() {
           const found = committed
             .filter((row) => row.id > after || gaps.includes(row.id))
             .sort((x, y) => x.id - y.id)
-            .map((row) => ({ ...row, subjectUserId: USER, tokenId: 't', occurredAt: new Date(0), tokenExpiresAt: null, daysLeft: null, threshold: null, actorLabel: 'system' }));
+            .map((row) => ({
+              ...row,
+              subjectUserId: USER,
+              tokenId: 't',
+              occurredAt: new Date(0),
+              tokenExpiresAt: null,
+              daysLeft: null,
+              threshold: null,
+              actorLabel: 'system',
+            }));
           return options.orderBy.id === 'desc' ? found.reverse().slice(0, 1) : found;
         },
       }),

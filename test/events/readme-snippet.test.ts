@@ -115,4 +115,3 @@ describe('the README subscription script', () => {
     expect(script.stderr()).toMatch(/^events\.mjs stopped: closed with 4403 \(Forbidden\)\n$/);
   });
 });
-

@@ -122,7 +122,7 @@ describe('apiTokenEvents subscription', () => {
     expect(onlyIds.items).toEqual([{ id: await latestEventId(t.running.orm) }]);
   });
 
-  it("closes every socket of a user who is deactivated, session ones included", async () => {
+  it('closes every socket of a user who is deactivated, session ones included', async () => {
     const carol = await t.session('carol@globex.example.com');
     const viaSession = subscribe<TokenEvent>(t.url, carol, EVENTS);
     await viaSession.connected;

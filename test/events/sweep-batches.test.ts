@@ -28,7 +28,10 @@ describe.each(['sqlite', 'postgresql'] as const)('a sweep in small batches (%s)'
 
   beforeAll(async () => {
     db = kind === 'postgresql' ? await createTestDatabase() : null;
-    t = await startTestApp({ TOKEN_LIFETIME: 'P90D', EXPIRY_WARNINGS: 'P7D', ...(db ? { DATABASE_URL: db.url } : {}) }, { clock, autoSweep: false });
+    t = await startTestApp(
+      { TOKEN_LIFETIME: 'P90D', EXPIRY_WARNINGS: 'P7D', ...(db ? { DATABASE_URL: db.url } : {}) },
+      { clock, autoSweep: false },
+    );
   });
   afterAll(async () => {
     await t?.stop();
@@ -40,7 +43,14 @@ describe.each(['sqlite', 'postgresql'] as const)('a sweep in small batches (%s)'
     const organization = await em.findOneOrFail(Organization, { name: 'Acme' });
     const now = clock.now();
     // 11 expired (groups of equal expiry straddle the batches of 3), 8 due a warning, 4 not yet.
-    const offsets = [...Array.from({ length: 11 }, (_, i) => -DAY * (1 + Math.floor(i / 4))), ...Array.from({ length: 8 }, (_, i) => DAY * (1 + Math.floor(i / 3))), 20 * DAY, 21 * DAY, 30 * DAY, 40 * DAY];
+    const offsets = [
+      ...Array.from({ length: 11 }, (_, i) => -DAY * (1 + Math.floor(i / 4))),
+      ...Array.from({ length: 8 }, (_, i) => DAY * (1 + Math.floor(i / 3))),
+      20 * DAY,
+      21 * DAY,
+      30 * DAY,
+      40 * DAY,
+    ];
     offsets.forEach((offset, i) => {
       const user = em.create(User, { organization, email: `batch${i}@example.com`, name: `Batch ${i}`, role: Role.USER, createdAt: now });
       const expiresAt = new Date(now.getTime() + offset);

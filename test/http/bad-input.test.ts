@@ -22,13 +22,38 @@ const json = (auth: string, body: unknown): RequestInit => ({
 const REVOKE = 'mutation($id: ID) { revokeApiToken(id: $id) { tokenId } }';
 
 const CASES: readonly Case[] = [
-  { name: 'variable of the wrong type (object for ID)', status: 400, code: 'BAD_USER_INPUT', init: (a) => json(a, { query: REVOKE, variables: { id: { a: 1 } } }) },
-  { name: 'variable of the wrong type (boolean for ID)', status: 400, code: 'BAD_USER_INPUT', init: (a) => json(a, { query: REVOKE, variables: { id: true } }) },
-  { name: 'argument literal of the wrong type', status: 400, code: 'GRAPHQL_VALIDATION_FAILED', init: (a) => json(a, { query: 'mutation { revokeApiToken(id: [1, 2]) { tokenId } }' }) },
-  { name: 'variables that are not an object', status: 400, code: 'BAD_REQUEST', init: (a) => json(a, { query: '{ me { email } }', variables: '{"id": 1}' }) },
+  {
+    name: 'variable of the wrong type (object for ID)',
+    status: 400,
+    code: 'BAD_USER_INPUT',
+    init: (a) => json(a, { query: REVOKE, variables: { id: { a: 1 } } }),
+  },
+  {
+    name: 'variable of the wrong type (boolean for ID)',
+    status: 400,
+    code: 'BAD_USER_INPUT',
+    init: (a) => json(a, { query: REVOKE, variables: { id: true } }),
+  },
+  {
+    name: 'argument literal of the wrong type',
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    init: (a) => json(a, { query: 'mutation { revokeApiToken(id: [1, 2]) { tokenId } }' }),
+  },
+  {
+    name: 'variables that are not an object',
+    status: 400,
+    code: 'BAD_REQUEST',
+    init: (a) => json(a, { query: '{ me { email } }', variables: '{"id": 1}' }),
+  },
   { name: 'query that is not a string', status: 400, code: 'BAD_REQUEST', init: (a) => json(a, { query: 42 }) },
   { name: 'unknown field', status: 400, code: 'GRAPHQL_VALIDATION_FAILED', init: (a) => json(a, { query: '{ me { email password } }' }) },
-  { name: 'unknown argument', status: 400, code: 'GRAPHQL_VALIDATION_FAILED', init: (a) => json(a, { query: '{ myApiToken(secret: true) { id } }' }) },
+  {
+    name: 'unknown argument',
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    init: (a) => json(a, { query: '{ myApiToken(secret: true) { id } }' }),
+  },
   { name: 'unknown root field', status: 400, code: 'GRAPHQL_VALIDATION_FAILED', init: (a) => json(a, { query: '{ apiTokenSecret }' }) },
   { name: 'GraphQL syntax error', status: 400, code: 'GRAPHQL_PARSE_FAILED', init: (a) => json(a, { query: '{ me { email ' }) },
   { name: 'malformed JSON', status: 400, code: 'BAD_REQUEST', init: (a) => json(a, '{"query": "{ me { email } }"') },
@@ -41,13 +66,43 @@ const CASES: readonly Case[] = [
     code: 'PAYLOAD_TOO_LARGE',
     init: (a) => json(a, { query: `{ me { email } } # ${'x'.repeat(BODY_LIMIT)}` }),
   },
-  { name: 'XML content type', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', init: (a) => ({ ...json(a, '<query/>'), headers: { 'content-type': 'application/xml', authorization: a } }) },
-  { name: 'form content type', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', init: (a) => ({ ...json(a, 'query=%7Bme%7D'), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: a } }) },
+  {
+    name: 'XML content type',
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    init: (a) => ({ ...json(a, '<query/>'), headers: { 'content-type': 'application/xml', authorization: a } }),
+  },
+  {
+    name: 'form content type',
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    init: (a) => ({ ...json(a, 'query=%7Bme%7D'), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: a } }),
+  },
   // text/plain is not JSON: refused (without Authorization, Apollo's CSRF protection refuses it first).
-  { name: 'text/plain content type', status: 400, code: 'BAD_REQUEST', init: (a) => ({ ...json(a, { query: '{ me { email } }' }), headers: { 'content-type': 'text/plain', authorization: a } }) },
-  { name: 'no content type', status: 400, code: 'BAD_REQUEST', init: (a) => ({ ...json(a, { query: '{ me { email } }' }), headers: { authorization: a } }) },
-  { name: 'GET with no query', status: 400, code: 'BAD_REQUEST', init: (a) => ({ method: 'GET', headers: { authorization: a, 'apollo-require-preflight': 'true' } }) },
-  { name: 'GET with no query and no preflight header', status: 400, code: 'BAD_REQUEST', init: (a) => ({ method: 'GET', headers: { authorization: a } }) },
+  {
+    name: 'text/plain content type',
+    status: 400,
+    code: 'BAD_REQUEST',
+    init: (a) => ({ ...json(a, { query: '{ me { email } }' }), headers: { 'content-type': 'text/plain', authorization: a } }),
+  },
+  {
+    name: 'no content type',
+    status: 400,
+    code: 'BAD_REQUEST',
+    init: (a) => ({ ...json(a, { query: '{ me { email } }' }), headers: { authorization: a } }),
+  },
+  {
+    name: 'GET with no query',
+    status: 400,
+    code: 'BAD_REQUEST',
+    init: (a) => ({ method: 'GET', headers: { authorization: a, 'apollo-require-preflight': 'true' } }),
+  },
+  {
+    name: 'GET with no query and no preflight header',
+    status: 400,
+    code: 'BAD_REQUEST',
+    init: (a) => ({ method: 'GET', headers: { authorization: a } }),
+  },
   {
     name: 'GET with a mutation',
     status: 405,
@@ -91,14 +146,10 @@ describe('bad input', () => {
     const put = await fetch(t.url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(put.status).toBe(405);
     expect(put.headers.get('allow')).toBe('GET, POST');
-    expect(((await put.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
-      'METHOD_NOT_ALLOWED',
-    );
+    expect(((await put.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe('METHOD_NOT_ALLOWED');
     const missing = await fetch(new URL('/nowhere', t.url));
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
-      'NOT_FOUND',
-    );
+    expect(((await missing.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe('NOT_FOUND');
   });
 
   it('refuses an operation past the operation limits, over HTTP and over graphql-ws', async () => {

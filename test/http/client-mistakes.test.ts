@@ -47,7 +47,10 @@ describe('client mistakes are client errors', () => {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
         body: JSON.stringify(body),
       });
-      return { status: response.status, body: (await response.json()) as { errors?: { message: string; extensions?: { code?: string } }[] } };
+      return {
+        status: response.status,
+        body: (await response.json()) as { errors?: { message: string; extensions?: { code?: string } }[] },
+      };
     };
     const wrongHash = await post({ query: '{ me { email } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } });
     expect(wrongHash.status).toBe(400);

@@ -44,7 +44,10 @@ describe('static files are sent compressed', () => {
     expect(script).not.toBe('');
     const scriptBytes = await readFile(join(TEST_WEB_DIR, script));
 
-    for (const [path, original] of [['/', html], [script, scriptBytes]] as const) {
+    for (const [path, original] of [
+      ['/', html],
+      [script, scriptBytes],
+    ] as const) {
       const br = await get(`${origin}${path}`, { 'accept-encoding': 'gzip, deflate, br' });
       expect(br.status).toBe(200);
       expect(br.headers['content-encoding'], path).toBe('br');

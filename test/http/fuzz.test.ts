@@ -50,15 +50,54 @@ const QUERIES = [
 
 /** Values no field expects: wrong types, huge and absurd ones. */
 const ABSURD: readonly unknown[] = [
-  null, true, 0, -1, 1e308, -1e308, 2 ** 53 + 1, 'x'.repeat(5_000), '', ' ', '\u0000', '\ud800', '💥'.repeat(100),
-  [], [[[[[]]]]], {}, { __proto__: { polluted: true } }, { constructor: { prototype: { polluted: true } } },
-  'P999999999D', 'PT-1S', 'P1Y', '9'.repeat(400), '../../etc/passwd', "' OR 1=1 --", '<script>alert(1)</script>',
-  '00000000-0000-4000-8000-00000000000z', 'own_' + 'A'.repeat(43), 'eyJhbGciOiJub25lIn0.e30.',
+  null,
+  true,
+  0,
+  -1,
+  1e308,
+  -1e308,
+  2 ** 53 + 1,
+  'x'.repeat(5_000),
+  '',
+  ' ',
+  '\u0000',
+  '\ud800',
+  '💥'.repeat(100),
+  [],
+  [[[[[]]]]],
+  {},
+  { __proto__: { polluted: true } },
+  { constructor: { prototype: { polluted: true } } },
+  'P999999999D',
+  'PT-1S',
+  'P1Y',
+  '9'.repeat(400),
+  '../../etc/passwd',
+  "' OR 1=1 --",
+  '<script>alert(1)</script>',
+  '00000000-0000-4000-8000-00000000000z',
+  'own_' + 'A'.repeat(43),
+  'eyJhbGciOiJub25lIn0.e30.',
 ];
 
 /** A field argument literal, often of the wrong type or absurd. */
 function literal(): string {
-  return pick(['99999999999999999999', '-1', '0', '1.5', 'null', 'true', '"P999999999D"', '"x"', '[1,2]', '{a: 1}', 'ADMIN', `"${'y'.repeat(3000)}"`, '"\\u0000"', '"\\ud800"']);
+  return pick([
+    '99999999999999999999',
+    '-1',
+    '0',
+    '1.5',
+    'null',
+    'true',
+    '"P999999999D"',
+    '"x"',
+    '[1,2]',
+    '{a: 1}',
+    'ADMIN',
+    `"${'y'.repeat(3000)}"`,
+    '"\\u0000"',
+    '"\\ud800"',
+  ]);
 }
 
 /** GraphQL documents that are nearly right, or wildly wrong. */
@@ -68,7 +107,11 @@ function document(): string {
     case 10:
       return `{ apiTokens(filter: { expiringWithin: ${literal()} }) { edges { cursor } } }`;
     case 11:
-      return pick([`{ apiTokens(first: ${literal()}) { edges { cursor } } }`, `{ auditEvents(after: ${literal()}) { edges { cursor } } }`, `subscription { apiTokenEvents(after: ${literal()}) { id } }`]);
+      return pick([
+        `{ apiTokens(first: ${literal()}) { edges { cursor } } }`,
+        `{ auditEvents(after: ${literal()}) { edges { cursor } } }`,
+        `subscription { apiTokenEvents(after: ${literal()}) { id } }`,
+      ]);
     case 0:
       return base.slice(0, int(base.length));
     case 1:
@@ -84,7 +127,9 @@ function document(): string {
     case 6:
       return `query Q($v: ${pick(['ID', 'Int', 'String!', '[ID!]!', 'Role', 'Nope'])}) { me { email @include(if: $v) } }`;
     case 7:
-      return Array.from({ length: int(40) }, () => pick(['{', '}', '(', ')', '...', '@', '$', '"', 'fragment', 'on', ':', '!', '#', '\\'])).join(' ');
+      return Array.from({ length: int(40) }, () =>
+        pick(['{', '}', '(', ')', '...', '@', '$', '"', 'fragment', 'on', ':', '!', '#', '\\']),
+      ).join(' ');
     case 8:
       return `mutation { createUser(input: { email: ${literal()}, name: ${literal()}, role: ${literal()} }) { id } updateUser(id: ${literal()}, input: { businessUnitIds: ${literal()} }) { id } }`;
     default:
@@ -123,18 +168,21 @@ interface Request {
 function request(url: string, auth: readonly string[]): Request {
   const valid = pick(auth);
   // Half the requests authenticate, so absurd values reach the resolvers; the rest carry near-miss credentials.
-  const authorization = rand() < 0.5 ? `Bearer ${valid}` : pick([
-    `Bearer ${valid}`,
-    `Bearer ${valid.slice(0, -1)}${valid.endsWith('A') ? 'B' : 'A'}`,
-    `Bearer ${valid}x`,
-    `bearer  ${valid}`,
-    'Bearer',
-    'Bearer own_',
-    `Basic ${Buffer.from('a:b').toString('base64')}`,
-    `Bearer ${valid} ${valid}`,
-    `Bearer ${valid.replace(/\.[^.]*$/, '.AAAA')}`,
-    '',
-  ]);
+  const authorization =
+    rand() < 0.5
+      ? `Bearer ${valid}`
+      : pick([
+          `Bearer ${valid}`,
+          `Bearer ${valid.slice(0, -1)}${valid.endsWith('A') ? 'B' : 'A'}`,
+          `Bearer ${valid}x`,
+          `bearer  ${valid}`,
+          'Bearer',
+          'Bearer own_',
+          `Basic ${Buffer.from('a:b').toString('base64')}`,
+          `Bearer ${valid} ${valid}`,
+          `Bearer ${valid.replace(/\.[^.]*$/, '.AAAA')}`,
+          '',
+        ]);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (authorization) headers['authorization'] = authorization;
   const jsonBody = () => {
@@ -146,7 +194,10 @@ function request(url: string, auth: readonly string[]): Request {
   };
   const path = new URL(url).pathname;
   if (rand() < 0.4) {
-    return { path, init: { method: 'POST', headers: { ...headers, authorization: `Bearer ${valid}` }, body: JSON.stringify(absurdArgument()) } };
+    return {
+      path,
+      init: { method: 'POST', headers: { ...headers, authorization: `Bearer ${valid}` }, body: JSON.stringify(absurdArgument()) },
+    };
   }
   switch (int(12)) {
     case 0: {
@@ -162,7 +213,18 @@ function request(url: string, auth: readonly string[]): Request {
     case 2:
       return { path, init: { method: 'POST', headers, body: bytes(int(2_000)) } };
     case 3: {
-      const type = pick(['application/xml', 'text/plain', 'multipart/form-data; boundary=x', 'application/graphql', 'application/json; charset=latin1', 'application/jsonx', 'application/x-www-form-urlencoded', '*/*', 'application/json;;;', '']);
+      const type = pick([
+        'application/xml',
+        'text/plain',
+        'multipart/form-data; boundary=x',
+        'application/graphql',
+        'application/json; charset=latin1',
+        'application/jsonx',
+        'application/x-www-form-urlencoded',
+        '*/*',
+        'application/json;;;',
+        '',
+      ]);
       return { path, init: { method: 'POST', headers: { ...headers, 'content-type': type }, body: jsonBody() } };
     }
     case 4:
@@ -179,15 +241,38 @@ function request(url: string, auth: readonly string[]): Request {
         init: {
           method: 'POST',
           headers: { 'content-type': pick(['application/x-www-form-urlencoded', 'application/json', 'text/plain']), authorization },
-          body: pick([`token=${encodeURIComponent(valid)}&token=x`, `token=${'%'.repeat(int(10))}`, 'token', '', `token=${formEncode(String(pick(ABSURD)))}`, Buffer.from(bytes(100))]),
+          body: pick([
+            `token=${encodeURIComponent(valid)}&token=x`,
+            `token=${'%'.repeat(int(10))}`,
+            'token',
+            '',
+            `token=${formEncode(String(pick(ABSURD)))}`,
+            Buffer.from(bytes(100)),
+          ]),
         },
       };
     case 7:
-      return { path: pick(['/', '/graphq', '/graphql/', '/GRAPHQL', '/graphql%00', '/%2e%2e/etc', '/healthz?x=%ff', '/oauth', `/${'a'.repeat(3000)}`]), init: { method: pick(['GET', 'POST', 'HEAD']) } };
+      return {
+        path: pick([
+          '/',
+          '/graphq',
+          '/graphql/',
+          '/GRAPHQL',
+          '/graphql%00',
+          '/%2e%2e/etc',
+          '/healthz?x=%ff',
+          '/oauth',
+          `/${'a'.repeat(3000)}`,
+        ]),
+        init: { method: pick(['GET', 'POST', 'HEAD']) },
+      };
     case 8: {
       // Deeply nested JSON in the variables.
       const depth = 100 + int(2_000);
-      return { path, init: { method: 'POST', headers, body: `{"query":"{ me { email } }","variables":{"v":${'['.repeat(depth)}${']'.repeat(depth)}}}` } };
+      return {
+        path,
+        init: { method: 'POST', headers, body: `{"query":"{ me { email } }","variables":{"v":${'['.repeat(depth)}${']'.repeat(depth)}}}` },
+      };
     }
     default:
       return { path, init: { method: 'POST', headers, body: jsonBody() } };
@@ -200,9 +285,17 @@ function frame(): string | Uint8Array {
     case 0:
       return bytes(1 + int(200));
     case 1:
-      return JSON.stringify({ type: pick(['next', 'error', 'connection_ack', 'pong', 'ping', 'complete', 'subscribe', 'hello', '', null, 1]), id: pick(ABSURD), payload: pick(ABSURD) });
+      return JSON.stringify({
+        type: pick(['next', 'error', 'connection_ack', 'pong', 'ping', 'complete', 'subscribe', 'hello', '', null, 1]),
+        id: pick(ABSURD),
+        payload: pick(ABSURD),
+      });
     case 2:
-      return JSON.stringify({ id: String(int(10)), type: 'subscribe', payload: { query: rand() < 0.3 ? pick(ABSURD) : document(), variables: pick(ABSURD), operationName: pick(ABSURD) } });
+      return JSON.stringify({
+        id: String(int(10)),
+        type: 'subscribe',
+        payload: { query: rand() < 0.3 ? pick(ABSURD) : document(), variables: pick(ABSURD), operationName: pick(ABSURD) },
+      });
     case 3: {
       const text = JSON.stringify({ id: '1', type: 'subscribe', payload: { query: document() } });
       return text.slice(0, int(text.length));

@@ -74,7 +74,11 @@ describe('GraphQL clients with their defaults', () => {
   it('graphql-request style: a plain fetch POST of JSON answers', async () => {
     const res = await fetch(t.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', authorization: `Bearer ${session}` },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        authorization: `Bearer ${session}`,
+      },
       body: JSON.stringify({ query: ME }),
     });
     expect(res.status).toBe(200);

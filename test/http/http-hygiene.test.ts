@@ -56,14 +56,17 @@ describe('HTTP hygiene', () => {
     const { request } = await import('node:http');
     const csp = await new Promise<string>((resolve, reject) => {
       const url = new URL('/healthz', t.url);
-      const req = request({ host: url.hostname, port: url.port, path: url.pathname, headers: { host: "evil; script-src 'unsafe-inline'" } }, (res) => {
-        res.resume();
-        resolve(String(res.headers['content-security-policy'] ?? ''));
-      });
+      const req = request(
+        { host: url.hostname, port: url.port, path: url.pathname, headers: { host: "evil; script-src 'unsafe-inline'" } },
+        (res) => {
+          res.resume();
+          resolve(String(res.headers['content-security-policy'] ?? ''));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
-    expect(csp).not.toContain('unsafe-inline\'; ');
+    expect(csp).not.toContain("unsafe-inline'; ");
     expect(csp).not.toContain('evil');
   });
 

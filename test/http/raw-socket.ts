@@ -78,7 +78,5 @@ export async function firstAnswer(raw: RawSocket, id: string, query: string, var
 
 /** The `extensions.code`s of an `error` message's payload. */
 export function codes(message: WsMessage): unknown[] {
-  return Array.isArray(message.payload)
-    ? message.payload.map((e: { extensions?: { code?: unknown } }) => e.extensions?.code)
-    : [];
+  return Array.isArray(message.payload) ? message.payload.map((e: { extensions?: { code?: unknown } }) => e.extensions?.code) : [];
 }

@@ -96,7 +96,10 @@ describe('POST /credentials/revoke', () => {
       expect(answer.status).toBe(400);
       expect(answer.json).toMatchObject({ error: 'invalid_request', error_description: expect.any(String) });
     }
-    const form = await reportCredentials(t, 'credentials=own_x', { contentType: 'application/x-www-form-urlencoded', forwardedFor: '192.0.2.99' });
+    const form = await reportCredentials(t, 'credentials=own_x', {
+      contentType: 'application/x-www-form-urlencoded',
+      forwardedFor: '192.0.2.99',
+    });
     expect(form.status).toBe(415);
     expect(form.json).toMatchObject({ error: 'invalid_request' });
   });

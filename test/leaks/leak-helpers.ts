@@ -64,7 +64,9 @@ export async function postAlerts(
   const signature: Record<string, string> = scanner
     ? {
         'github-public-key-identifier': scanner.identifier,
-        'github-public-key-signature': sign('sha256', Buffer.from(body), { key: scanner.privateKey, dsaEncoding: 'der' }).toString('base64'),
+        'github-public-key-signature': sign('sha256', Buffer.from(body), { key: scanner.privateKey, dsaEncoding: 'der' }).toString(
+          'base64',
+        ),
       }
     : {};
   const response = await fetch(new URL('/secret-scanning/github', t.url), {

@@ -59,7 +59,12 @@ describe('POST /secret-scanning/github', () => {
     expect(audit).toMatchObject({ actorKind: 'leak', actorLabel: 'github-secret-scanning', reason: `found in public at ${LEAK_URL}` });
 
     const [event] = await events.waitFor(1);
-    expect(event).toEqual({ kind: 'REVOKED', tokenId: token.id, actor: 'github-secret-scanning', reason: `found in public at ${LEAK_URL}` });
+    expect(event).toEqual({
+      kind: 'REVOKED',
+      tokenId: token.id,
+      actor: 'github-secret-scanning',
+      reason: `found in public at ${LEAK_URL}`,
+    });
     await events.dispose();
 
     const mails = await eventually('the leak email', () => {
@@ -122,7 +127,14 @@ describe('POST /secret-scanning/github', () => {
 
     const answers = await Promise.all([
       postAlerts(t, [{ token: secret, url: LEAK_URL }], scanner),
-      postAlerts(t, [{ token: secret, url: LEAK_URL }, { token: secret, url: LEAK_URL }], scanner),
+      postAlerts(
+        t,
+        [
+          { token: secret, url: LEAK_URL },
+          { token: secret, url: LEAK_URL },
+        ],
+        scanner,
+      ),
     ]);
 
     for (const answer of answers) expect(answer.status).toBe(200);
@@ -143,7 +155,11 @@ describe('POST /secret-scanning/github', () => {
     const tokens = Array.from({ length: 999 }, () => madeUpToken());
     tokens.splice(500, 0, secret);
 
-    const answer = await postAlerts(t, tokens.map((token) => ({ token })), scanner);
+    const answer = await postAlerts(
+      t,
+      tokens.map((token) => ({ token })),
+      scanner,
+    );
 
     expect(answer.status).toBe(200);
     const feedback = answer.json as { token_hash: string; label: string }[];

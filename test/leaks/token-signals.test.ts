@@ -77,8 +77,7 @@ describe('what scripts and users can read about a token in use', () => {
     const { secret, token } = await generate(t, 'carol@globex.example.com');
     const carol = await t.session('carol@globex.example.com');
     const myToken = async () =>
-      ((await (await request(t, carol, MY_TOKEN)).json()) as { data: { myApiToken: { lastUsedAddress: string | null } } }).data
-        .myApiToken;
+      ((await (await request(t, carol, MY_TOKEN)).json()) as { data: { myApiToken: { lastUsedAddress: string | null } } }).data.myApiToken;
     expect((await myToken()).lastUsedAddress).toBeNull();
 
     expect((await request(t, secret, '{ me { email } }', '198.51.100.77')).status).toBe(200);

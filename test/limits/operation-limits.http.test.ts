@@ -19,28 +19,25 @@ describe('operation limits (development)', () => {
     await t.stop();
   });
 
-  it.each([27, 40])(
-    'refuses %i levels of doubling fragments over HTTP and graphql-ws, and /healthz answers meanwhile',
-    async (depth) => {
-      const attack = () => t.gql(doublingFragments(depth));
-      const [first, health, second] = await Promise.all([attack(), fetch(new URL('/healthz', t.url)), attack()]);
-      expect(health.status).toBe(200);
-      for (const res of [first, second]) {
-        expect(res.status).toBe(400);
-        expect(errorCode(res)).toBe('GRAPHQL_VALIDATION_FAILED');
-        expect(res.body.errors?.[0]?.message).toMatch(/^Query Cost limit of 20000 exceeded/);
-      }
+  it.each([27, 40])('refuses %i levels of doubling fragments over HTTP and graphql-ws, and /healthz answers meanwhile', async (depth) => {
+    const attack = () => t.gql(doublingFragments(depth));
+    const [first, health, second] = await Promise.all([attack(), fetch(new URL('/healthz', t.url)), attack()]);
+    expect(health.status).toBe(200);
+    for (const res of [first, second]) {
+      expect(res.status).toBe(400);
+      expect(errorCode(res)).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(res.body.errors?.[0]?.message).toMatch(/^Query Cost limit of 20000 exceeded/);
+    }
 
-      const socket = await rawSocket(t.url, session);
-      const answer = await firstAnswer(socket, '1', doublingFragments(depth));
-      expect(answer.type).toBe('error');
-      expect(codes(answer)[0]).toBe('GRAPHQL_VALIDATION_FAILED');
-      expect(messages(answer.payload)).toContain('Query Cost limit of 20000 exceeded');
-      // The socket is still usable.
-      expect((await firstAnswer(socket, '2', '{ me { email } }')).payload).toEqual({ data: { me: { email: 'alice@example.com' } } });
-      await socket.close();
-    },
-  );
+    const socket = await rawSocket(t.url, session);
+    const answer = await firstAnswer(socket, '1', doublingFragments(depth));
+    expect(answer.type).toBe('error');
+    expect(codes(answer)[0]).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(messages(answer.payload)).toContain('Query Cost limit of 20000 exceeded');
+    // The socket is still usable.
+    expect((await firstAnswer(socket, '2', '{ me { email } }')).payload).toEqual({ data: { me: { email: 'alice@example.com' } } });
+    await socket.close();
+  });
 
   it('answers the standard introspection query, over HTTP and graphql-ws', async () => {
     const res = await t.gql<{ __schema: { types: unknown[] } }>(FULL_INTROSPECTION);
@@ -51,7 +48,10 @@ describe('operation limits (development)', () => {
     const socket = await rawSocket(t.url, session);
     const answer = await firstAnswer(socket, '1', getIntrospectionQuery());
     expect(answer.type).toBe('next');
-    expect((answer.payload as { data?: { __schema?: { queryType?: unknown } } }).data?.__schema?.queryType).toEqual({ name: 'Query', kind: 'OBJECT' });
+    expect((answer.payload as { data?: { __schema?: { queryType?: unknown } } }).data?.__schema?.queryType).toEqual({
+      name: 'Query',
+      kind: 'OBJECT',
+    });
     await socket.close();
   });
 
@@ -125,7 +125,10 @@ describe('operation limits (production)', () => {
     expect(res.status).toBe(400);
     expect(errorCode(res)).toBe('GRAPHQL_VALIDATION_FAILED');
     const socket = await rawSocket(t.url, session);
-    for (const [id, query] of [['1', getIntrospectionQuery()], ['2', '{ __type(name: "User") { name } }']] as const) {
+    for (const [id, query] of [
+      ['1', getIntrospectionQuery()],
+      ['2', '{ __type(name: "User") { name } }'],
+    ] as const) {
       const answer = await firstAnswer(socket, id, query);
       expect(answer.type).toBe('error');
       expect(codes(answer)[0]).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -141,7 +144,12 @@ describe('operation limits (production)', () => {
     const socket = await rawSocket(t.url, session);
     const answer = await firstAnswer(socket, '1', '{ me { emial } }');
     expect(answer.payload).toMatchObject([{ message: 'Cannot query field "emial" on type "User".' }]);
-    const badEnum = await firstAnswer(socket, '2', 'mutation($r: Role) { createUser(input: { email: "x@example.com", name: "x", role: $r }) { id } }', { r: 'ADMN' });
+    const badEnum = await firstAnswer(
+      socket,
+      '2',
+      'mutation($r: Role) { createUser(input: { email: "x@example.com", name: "x", role: $r }) { id } }',
+      { r: 'ADMN' },
+    );
     expect(messages(badEnum.payload)).not.toContain('Did you mean');
     await socket.close();
     const overHttp = await t.gql('mutation($r: Role) { createUser(input: { email: "x@example.com", name: "x", role: $r }) { id } }', {

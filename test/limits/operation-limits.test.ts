@@ -43,8 +43,7 @@ describe('operation limits', () => {
       hideSuggestions: true,
     });
     expect(
-      loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32), GRAPHQL_INTROSPECTION: 'true' }).operationLimits
-        .introspection,
+      loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32), GRAPHQL_INTROSPECTION: 'true' }).operationLimits.introspection,
     ).toBe(true);
   });
 
@@ -57,12 +56,8 @@ describe('operation limits', () => {
 
   it('counts aliases, of __typename too', () => {
     expect(refusals(`{ me { ${aliases(15)} } }`)).toEqual([]);
-    expect(refusals(`{ me { ${aliases(16)} } }`)).toEqual([
-      'GRAPHQL_VALIDATION_FAILED: Aliases limit of 15 exceeded, found 16.',
-    ]);
-    expect(refusals(`{ ${aliases(16, '__typename')} }`)).toEqual([
-      'GRAPHQL_VALIDATION_FAILED: Aliases limit of 15 exceeded, found 16.',
-    ]);
+    expect(refusals(`{ me { ${aliases(16)} } }`)).toEqual(['GRAPHQL_VALIDATION_FAILED: Aliases limit of 15 exceeded, found 16.']);
+    expect(refusals(`{ ${aliases(16, '__typename')} }`)).toEqual(['GRAPHQL_VALIDATION_FAILED: Aliases limit of 15 exceeded, found 16.']);
     // Through fragments, counted at every spread.
     expect(refusals(`{ me { ...A ...B } } fragment A on User { ${aliases(8)} } fragment B on User { ...A }`)).toEqual([
       'GRAPHQL_VALIDATION_FAILED: Aliases limit of 15 exceeded, found 16.',
@@ -78,9 +73,7 @@ describe('operation limits', () => {
 
   it('limits directives', () => {
     const directives = Array.from({ length: 51 }, () => '@include(if: true)').join(' ');
-    expect(refusals(`{ me { id ${directives} } }`)).toContain(
-      'GRAPHQL_VALIDATION_FAILED: Directives limit of 50 exceeded, found 51.',
-    );
+    expect(refusals(`{ me { id ${directives} } }`)).toContain('GRAPHQL_VALIDATION_FAILED: Directives limit of 50 exceeded, found 51.');
   });
 
   it('refuses a document over the token limit while parsing it', () => {
@@ -102,10 +95,10 @@ describe('operation limits', () => {
     expect(refusals(FULL_INTROSPECTION)).toEqual([]);
     expect(refusals(getIntrospectionQuery())).toEqual([]);
     const twice = FULL_INTROSPECTION.replace('__schema {', 'a: __schema { queryType { name } } b: __schema {');
-    expect(refusals(`${twice.replace('query IntrospectionQuery {', 'query IntrospectionQuery { c: __schema { ...Everything }')}
-      fragment Everything on __Schema { types { ...FullType } directives { name args { ...InputValue } } }`)).toEqual([
-      expect.stringMatching(/Query Cost limit of 120000 exceeded/),
-    ]);
+    expect(
+      refusals(`${twice.replace('query IntrospectionQuery {', 'query IntrospectionQuery { c: __schema { ...Everything }')}
+      fragment Everything on __Schema { types { ...FullType } directives { name args { ...InputValue } } }`),
+    ).toEqual([expect.stringMatching(/Query Cost limit of 120000 exceeded/)]);
   });
 
   it('bounds introspection depth: nested type lists are refused (graphql) and deep chains too (armor)', () => {

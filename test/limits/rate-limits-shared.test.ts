@@ -78,11 +78,14 @@ describe('rate limits shared through Redis', () => {
       else expect(response.json).toMatchObject({ error: 'too_many_requests' });
     }
     expect(statuses.filter((status) => status === 200)).toHaveLength(205);
-    await expect429(await fetch(new URL('/oauth/introspect', a.url), {
-      method: 'POST',
-      headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
-      body: `token=${unknownToken()}`,
-    }), 60);
+    await expect429(
+      await fetch(new URL('/oauth/introspect', a.url), {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `token=${unknownToken()}`,
+      }),
+      60,
+    );
   });
 
   it('count failed authentications from one address across both instances', async () => {

@@ -3,15 +3,7 @@ import { CLOSE_CODES } from '../../src/close-codes.js';
 import { basic, INTROSPECTION_CLIENT, oauthPost } from '../admin/admin-helpers.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { subscribe } from '../support/ws-client.js';
-import {
-  expect429,
-  expectRateLimited,
-  GENERATE,
-  mailCount,
-  meWith,
-  REGENERATE,
-  unknownToken,
-} from './rate-limit-helpers.js';
+import { expect429, expectRateLimited, GENERATE, mailCount, meWith, REGENERATE, unknownToken } from './rate-limit-helpers.js';
 
 /** Single instance, no Redis: every budget lives in memory. */
 describe('rate limits (in memory, one instance)', () => {
@@ -51,7 +43,9 @@ describe('rate limits (in memory, one instance)', () => {
 
       expect(await mailCount(t, 'alice@example.com')).toBe(mailsWhenTripped);
       // Alice's token is still the one she last generated: nothing was revoked by a refused call.
-      expect((await t.gql<{ myApiToken: { id: string } | null }>('{ myApiToken { id } }', { auth: alice })).body.data?.myApiToken).not.toBeNull();
+      expect(
+        (await t.gql<{ myApiToken: { id: string } | null }>('{ myApiToken { id } }', { auth: alice })).body.data?.myApiToken,
+      ).not.toBeNull();
     });
 
     it('never refuse a revoke: the safety action works with the budget spent, and mints stay refused', async () => {
@@ -64,7 +58,9 @@ describe('rate limits (in memory, one instance)', () => {
       const revoke = await t.gql<{ revokeApiToken: { tokenId: string } }>('mutation { revokeApiToken { tokenId } }', { auth: carol });
       expect(revoke.body.errors).toBeUndefined();
       expect(revoke.body.data?.revokeApiToken.tokenId).toBeTruthy();
-      expect((await t.gql<{ myApiToken: { id: string } | null }>('{ myApiToken { id } }', { auth: carol })).body.data?.myApiToken).toBeNull();
+      expect(
+        (await t.gql<{ myApiToken: { id: string } | null }>('{ myApiToken { id } }', { auth: carol })).body.data?.myApiToken,
+      ).toBeNull();
       // Nothing left to revoke: a plain NOT_FOUND, not a rate limit; and minting is still refused.
       const again = await t.gql('mutation { revokeApiToken { tokenId } }', { auth: carol });
       expect(again.body.errors?.[0]?.extensions?.code).toBe('API_TOKEN_NOT_FOUND');
@@ -227,4 +223,3 @@ describe('rate limits (in memory, one instance)', () => {
     });
   });
 });
-

@@ -73,6 +73,8 @@ describe('connections per address', () => {
     expect(config({ TRUST_PROXY: 'loopback' }).maxPerAddress).toBe(0);
     expect(config({ TRUST_PROXY: 'loopback', HTTP_MAX_CONNECTIONS_PER_ADDRESS: '500' }).maxPerAddress).toBe(500);
     expect(() => config({ HTTP_REQUEST_TIMEOUT: 'PT0.5S' })).toThrow(/HTTP_REQUEST_TIMEOUT must be at least PT1S/);
-    expect(() => config({ HTTP_MAX_CONNECTIONS_PER_ADDRESS: '-1' })).toThrow(/HTTP_MAX_CONNECTIONS_PER_ADDRESS must be between 0 and 1000000/);
+    expect(() => config({ HTTP_MAX_CONNECTIONS_PER_ADDRESS: '-1' })).toThrow(
+      /HTTP_MAX_CONNECTIONS_PER_ADDRESS must be between 0 and 1000000/,
+    );
   });
 });

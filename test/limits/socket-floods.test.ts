@@ -22,7 +22,10 @@ describe('a graphql-ws socket flooding the service', () => {
 
   it.each([
     ['pings', (i: number) => ({ type: 'ping', payload: { i } })],
-    ['subscribe/complete pairs', (i: number) => (i % 2 === 0 ? { id: `s${i}`, type: 'subscribe', payload: { query: ME } } : { id: `s${i - 1}`, type: 'complete' })],
+    [
+      'subscribe/complete pairs',
+      (i: number) => (i % 2 === 0 ? { id: `s${i}`, type: 'subscribe', payload: { query: ME } } : { id: `s${i - 1}`, type: 'complete' }),
+    ],
   ])('with %s is closed with TOO_MANY_MESSAGES, while another client’s socket and /healthz keep working', async (_name, message) => {
     const other = await rawSocket(t.url, bob);
     const flooder = await rawSocket(t.url, alice);

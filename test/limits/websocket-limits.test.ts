@@ -30,10 +30,7 @@ describe('graphql-ws transport', () => {
 
   it('accepts a socket authenticated with a session or an API token', async () => {
     const session = await t.session('bob@example.com');
-    const generated = await t.gql<{ generateApiToken: { secret: string } }>(
-      'mutation { generateApiToken { secret } }',
-      { auth: session },
-    );
+    const generated = await t.gql<{ generateApiToken: { secret: string } }>('mutation { generateApiToken { secret } }', { auth: session });
     const secret = generated.body.data?.generateApiToken.secret ?? '';
     const after = await latestEventId(t.running.orm);
     const viaSession = subscribe(t.url, session, RESUMABLE, { after });

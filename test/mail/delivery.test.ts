@@ -117,7 +117,10 @@ describe('email over SMTP', () => {
 
     await changes.run(async (tx) => tx.record(record));
     expect(await count()).toBe(1);
-    const [mail] = await eventually('the one committed email', () => sink.to('admin@example.com').length > 0 && sink.to('admin@example.com'));
+    const [mail] = await eventually(
+      'the one committed email',
+      () => sink.to('admin@example.com').length > 0 && sink.to('admin@example.com'),
+    );
     expect(mail!.parsed.subject).toBe('API tokens were turned off for your account');
     expect(sink.to('admin@example.com')).toHaveLength(1);
   });

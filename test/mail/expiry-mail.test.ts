@@ -14,10 +14,7 @@ describe('expiry emails', () => {
 
   beforeAll(async () => {
     sink = await SmtpSink.start();
-    t = await startTestApp(
-      { SMTP_URL: sink.url, MAIL_FROM, APP_URL, MAIL_POLL_INTERVAL: 'PT0.1S' },
-      { clock, autoSweep: false },
-    );
+    t = await startTestApp({ SMTP_URL: sink.url, MAIL_FROM, APP_URL, MAIL_POLL_INTERVAL: 'PT0.1S' }, { clock, autoSweep: false });
   });
   afterAll(async () => {
     await t?.stop();

@@ -101,7 +101,10 @@ describe('email while the mail server is down or refusing', () => {
 
     sink.refuseData = null;
     clock.advance(HOUR);
-    const [delivered] = await eventually('the retried email', () => sink.to('carol@globex.example.com').length === 1 && sink.to('carol@globex.example.com'));
+    const [delivered] = await eventually(
+      'the retried email',
+      () => sink.to('carol@globex.example.com').length === 1 && sink.to('carol@globex.example.com'),
+    );
     expect(delivered!.parsed.messageId).toBe(sink.refused[0]!.parsed.messageId);
     expect(delivered!.parsed.messageId).toContain(`outbox-${row.id}.`);
     expect(delivered!.parsed.date?.toISOString()).toBe(sink.refused[0]!.parsed.date?.toISOString());

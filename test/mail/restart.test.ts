@@ -46,10 +46,12 @@ describe('email across a restart', () => {
 
     const second = await start();
     await eventually('both emails', () => sink.to('alice@example.com').length === 2);
-    expect(sink.to('alice@example.com').map((m) => m.parsed.subject).sort()).toEqual([
-      'Your API token was created',
-      'Your API token was revoked',
-    ]);
+    expect(
+      sink
+        .to('alice@example.com')
+        .map((m) => m.parsed.subject)
+        .sort(),
+    ).toEqual(['Your API token was created', 'Your API token was revoked']);
     await eventually('an empty queue', async () => (await outboxRows(second)).every((row) => row.status === 'SENT'));
     for (const mail of sink.received) expect(secretLeaks(mail, secret)).toEqual([]);
     await second.stop();

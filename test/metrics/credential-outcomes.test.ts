@@ -45,7 +45,9 @@ describe('credential outcomes', () => {
     const before = await scrape(t);
     const res = await t.gql<{ me: { email: string } }>('{ me { email } }', { auth: credential });
     const after = await scrape(t);
-    const delta = valueOf(after, 'api_tokens_authentications_total', { kind, result }) - valueOf(before, 'api_tokens_authentications_total', { kind, result });
+    const delta =
+      valueOf(after, 'api_tokens_authentications_total', { kind, result }) -
+      valueOf(before, 'api_tokens_authentications_total', { kind, result });
     expect(delta, `${kind} ${result}`).toBe(1);
     if (description === null) {
       expect(res.status).toBe(200);
@@ -53,7 +55,9 @@ describe('credential outcomes', () => {
     }
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe(`Bearer error="invalid_token", error_description="${description}"`);
-    expect(res.body).toEqual({ errors: [{ message: 'The bearer credential is invalid, expired or revoked.', extensions: { code: 'UNAUTHENTICATED' } }] });
+    expect(res.body).toEqual({
+      errors: [{ message: 'The bearer credential is invalid, expired or revoked.', extensions: { code: 'UNAUTHENTICATED' } }],
+    });
   }
 
   it('tells each outcome of an API token apart', async () => {
@@ -61,7 +65,12 @@ describe('credential outcomes', () => {
     await expectOutcome(ok.secret, 'api_token', 'ok', null);
 
     const wellFormed = createTokenSecret().secret;
-    await expectOutcome(`${wellFormed.slice(0, -1)}${wellFormed.endsWith('A') ? 'B' : 'A'}`, 'api_token', 'malformed', 'The credential is malformed.');
+    await expectOutcome(
+      `${wellFormed.slice(0, -1)}${wellFormed.endsWith('A') ? 'B' : 'A'}`,
+      'api_token',
+      'malformed',
+      'The credential is malformed.',
+    );
     await expectOutcome(wellFormed, 'api_token', 'unknown', 'The credential is unknown or was revoked.');
 
     const disabled = await generate(t, 'alice@example.com');
@@ -110,9 +119,13 @@ describe('credential outcomes', () => {
       const res = await scimClient(t, token)('GET', '/Users');
       const after = await scrape(t);
       const labels = { kind: 'scim_token', result };
-      expect(valueOf(after, 'api_tokens_authentications_total', labels) - valueOf(before, 'api_tokens_authentications_total', labels), result).toBe(1);
+      expect(
+        valueOf(after, 'api_tokens_authentications_total', labels) - valueOf(before, 'api_tokens_authentications_total', labels),
+        result,
+      ).toBe(1);
       expect(res.status).toBe(challenge === null ? 200 : 401);
-      if (challenge !== null) expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="scim", error="invalid_token", error_description="${challenge}"`);
+      if (challenge !== null)
+        expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="scim", error="invalid_token", error_description="${challenge}"`);
     };
     const first = await scimToken(t, 'Acme');
     await count(first, 'ok', null);
@@ -133,7 +146,8 @@ describe('credential outcomes', () => {
     }
     const after = await scrape(t);
     const delta = (kind: string, result: string) =>
-      valueOf(after, 'api_tokens_authentications_total', labels(kind, result)) - valueOf(before, 'api_tokens_authentications_total', labels(kind, result));
+      valueOf(after, 'api_tokens_authentications_total', labels(kind, result)) -
+      valueOf(before, 'api_tokens_authentications_total', labels(kind, result));
     expect(delta('introspection_client', 'ok')).toBe(1);
     expect(delta('introspection_client', 'unknown')).toBe(1);
     expect(delta('introspection_client', 'malformed')).toBe(1);

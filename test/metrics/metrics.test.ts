@@ -13,10 +13,17 @@ import { parsePrometheusText, valueOf, type Sample } from './prometheus-text.js'
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
 const DAY = 24 * 60 * 60 * 1000;
 
-async function scrape(t: TestApp, token: string | null = METRICS_TOKEN): Promise<{ status: number; type: string | null; samples: Sample[] }> {
+async function scrape(
+  t: TestApp,
+  token: string | null = METRICS_TOKEN,
+): Promise<{ status: number; type: string | null; samples: Sample[] }> {
   const response = await fetch(new URL('/metrics', t.url), token ? { headers: { authorization: `Bearer ${token}` } } : {});
   const text = await response.text();
-  return { status: response.status, type: response.headers.get('content-type'), samples: response.status === 200 ? parsePrometheusText(text) : [] };
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    samples: response.status === 200 ? parsePrometheusText(text) : [],
+  };
 }
 
 /** Scrapes until `check` holds (mail is delivered in the background), a bounded number of times. */
@@ -105,7 +112,10 @@ describe('GET /metrics', () => {
     await generateToken(t, 'bob@example.com');
     await socket.waitFor(1);
     const published = (await scrape(t)).samples;
-    expect(valueOf(published, 'api_tokens_events_published_total', { kind: 'GENERATED' }) - valueOf(before, 'api_tokens_events_published_total', { kind: 'GENERATED' })).toBe(1);
+    expect(
+      valueOf(published, 'api_tokens_events_published_total', { kind: 'GENERATED' }) -
+        valueOf(before, 'api_tokens_events_published_total', { kind: 'GENERATED' }),
+    ).toBe(1);
 
     await socket.dispose();
     const closed = await scrapeUntil(t, (samples) => valueOf(samples, 'api_tokens_websocket_sockets') === 0);

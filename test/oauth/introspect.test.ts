@@ -3,14 +3,7 @@ import { ManualClock } from '../../src/clock.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
 import { BusinessUnit } from '../../src/users/business-unit.entity.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import {
-  basic,
-  generateToken,
-  INTROSPECTION_CLIENT,
-  INTROSPECTION_ENV,
-  introspect,
-  oauthPost,
-} from '../admin/admin-helpers.js';
+import { basic, generateToken, INTROSPECTION_CLIENT, INTROSPECTION_ENV, introspect, oauthPost } from '../admin/admin-helpers.js';
 
 const CLIENT = basic(INTROSPECTION_CLIENT.id, INTROSPECTION_CLIENT.secret);
 
@@ -73,12 +66,7 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
   it('answers exactly {"active":false} for anything but a live token', async () => {
     const revoked = await generateToken(t, 'carol@globex.example.com');
     await t.gql('mutation { revokeApiToken { tokenId } }', { auth: revoked.secret });
-    const inactive = [
-      'own_' + 'A'.repeat(49),
-      'garbage',
-      revoked.secret,
-      await t.session('alice@example.com'),
-    ];
+    const inactive = ['own_' + 'A'.repeat(49), 'garbage', revoked.secret, await t.session('alice@example.com')];
     for (const token of inactive) {
       const res = await oauthPost(t, '/oauth/introspect', { token }, { authorization: CLIENT });
       expect(res.status).toBe(200);
@@ -94,9 +82,14 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
   });
 
   it('accepts every configured client', async () => {
-    const res = await oauthPost(t, '/oauth/introspect', { token: 'garbage' }, {
-      authorization: basic('other-client', 'other-client-secret-abcdef'),
-    });
+    const res = await oauthPost(
+      t,
+      '/oauth/introspect',
+      { token: 'garbage' },
+      {
+        authorization: basic('other-client', 'other-client-secret-abcdef'),
+      },
+    );
     expect(res.status).toBe(200);
   });
 
@@ -148,10 +141,15 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
   });
 
   it('accepts a charset on the form content type', async () => {
-    const res = await oauthPost(t, '/oauth/introspect', { token: 'garbage' }, {
-      authorization: CLIENT,
-      contentType: 'application/x-www-form-urlencoded; charset=UTF-8',
-    });
+    const res = await oauthPost(
+      t,
+      '/oauth/introspect',
+      { token: 'garbage' },
+      {
+        authorization: CLIENT,
+        contentType: 'application/x-www-form-urlencoded; charset=UTF-8',
+      },
+    );
     expect(res.json).toEqual({ active: false });
   });
 

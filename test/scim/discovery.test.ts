@@ -19,7 +19,10 @@ describe('SCIM discovery and credentials', () => {
 
     const types = await client('GET', '/ResourceTypes');
     expect((types.body?.['Resources'] as { id: string }[]).map((type) => type.id)).toEqual(['User', 'Group']);
-    expect((await client('GET', '/ResourceTypes/User')).body).toMatchObject({ endpoint: '/Users', schemaExtensions: [{ schema: ROLE_EXTENSION }] });
+    expect((await client('GET', '/ResourceTypes/User')).body).toMatchObject({
+      endpoint: '/Users',
+      schemaExtensions: [{ schema: ROLE_EXTENSION }],
+    });
 
     const schemas = await client('GET', '/Schemas');
     expect((schemas.body?.['Resources'] as { id: string }[]).map((schema) => schema.id)).toContain(ROLE_EXTENSION);

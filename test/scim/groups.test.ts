@@ -33,7 +33,12 @@ describe('SCIM /Groups (business units)', () => {
     const created = await acme('POST', '/Groups', { schemas: [GROUP], displayName: 'Sales', members: [{ value: alice }] });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = String(created.body?.['id']);
-    expect(created.body).toMatchObject({ schemas: [GROUP], id, displayName: 'Sales', members: [{ value: alice, display: 'alice@example.com' }] });
+    expect(created.body).toMatchObject({
+      schemas: [GROUP],
+      id,
+      displayName: 'Sales',
+      members: [{ value: alice, display: 'alice@example.com' }],
+    });
     expect(await unitsOf('alice@example.com')).toEqual(['Engineering', 'Sales']);
 
     const found = await acme('GET', `/Groups?filter=${encodeURIComponent('displayName eq "Sales"')}&excludedAttributes=members`);
@@ -112,19 +117,32 @@ describe('SCIM /Groups (business units)', () => {
     const created = await acme('POST', '/Groups', { schemas: [GROUP], displayName: 'Checks' });
     const id = String(created.body?.['id']);
     for (const member of [carol, support, 'not-a-uuid']) {
-      expectScimError(await acme('PATCH', `/Groups/${id}`, { Operations: [{ op: 'add', path: 'members', value: [{ value: member }] }] }), 400, 'invalidValue');
+      expectScimError(
+        await acme('PATCH', `/Groups/${id}`, { Operations: [{ op: 'add', path: 'members', value: [{ value: member }] }] }),
+        400,
+        'invalidValue',
+      );
       expectScimError(await acme('POST', '/Groups', { displayName: `With ${member}`, members: [{ value: member }] }), 400, 'invalidValue');
     }
-    expect((await acme('GET', `/Groups?filter=${encodeURIComponent('displayName eq "With not-a-uuid"')}`)).body).toMatchObject({ totalResults: 0 });
+    expect((await acme('GET', `/Groups?filter=${encodeURIComponent('displayName eq "With not-a-uuid"')}`)).body).toMatchObject({
+      totalResults: 0,
+    });
 
     const theirs = await globex('GET', `/Groups/${id}`);
     expectScimError(theirs, 404);
     expect(theirs.body).toEqual((await globex('GET', '/Groups/00000000-0000-4000-8000-000000000000')).body);
-    expectScimError(await globex('PATCH', `/Groups/${id}`, { Operations: [{ op: 'add', path: 'members', value: [{ value: carol }] }] }), 404);
+    expectScimError(
+      await globex('PATCH', `/Groups/${id}`, { Operations: [{ op: 'add', path: 'members', value: [{ value: carol }] }] }),
+      404,
+    );
     expectScimError(await globex('DELETE', `/Groups/${id}`), 404);
 
     expectScimError(await acme('POST', '/Groups', { members: [] }), 400, 'invalidValue');
-    expectScimError(await acme('PATCH', `/Groups/${id}`, { Operations: [{ op: 'add', path: 'members', value: 'x' }] }), 400, 'invalidValue');
+    expectScimError(
+      await acme('PATCH', `/Groups/${id}`, { Operations: [{ op: 'add', path: 'members', value: 'x' }] }),
+      400,
+      'invalidValue',
+    );
     expectScimError(await acme('PATCH', `/Groups/${id}`, { Operations: [{ op: 'replace', path: 'id', value: 'x' }] }), 400, 'mutability');
     expectScimError(await acme('GET', `/Groups?filter=${encodeURIComponent('displayName sw "C"')}`), 400, 'invalidFilter');
   });

@@ -34,7 +34,13 @@ describe('a 1,000-member SCIM group replace', () => {
     const big = em.create(BusinessUnit, { organization, name: 'Everyone', createdAt: now });
     const small = em.create(BusinessUnit, { organization, name: 'Few', createdAt: now });
     // An admin in both groups: "Everyone" is what lets them see its members.
-    const admin = em.create(User, { organization, email: 'group-admin@example.com', name: 'Group Admin', role: Role.ADMIN, createdAt: now });
+    const admin = em.create(User, {
+      organization,
+      email: 'group-admin@example.com',
+      name: 'Group Admin',
+      role: Role.ADMIN,
+      createdAt: now,
+    });
     admin.businessUnits.add(big);
     admin.businessUnits.add(small);
     for (let i = 0; i < 1_500; i++) {
@@ -60,7 +66,11 @@ describe('a 1,000-member SCIM group replace', () => {
 
     const kept = members.slice(500);
     const next = [...kept, ...newcomers];
-    const res = await acme('PUT', `/Groups/${groupId}`, { schemas: [GROUP], displayName: 'Everyone', members: next.map((value) => ({ value })) });
+    const res = await acme('PUT', `/Groups/${groupId}`, {
+      schemas: [GROUP],
+      displayName: 'Everyone',
+      members: next.map((value) => ({ value })),
+    });
     expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200);
     const listed = (res.body?.['members'] as { value: string }[]).map((member) => member.value);
     expect(listed.sort()).toEqual([...next].sort());

@@ -11,7 +11,14 @@ const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 type Json = Record<string, unknown>;
 
 /** A request with a Host header of the caller's choosing, which fetch cannot send. */
-function withHost(url: string, token: string, method: string, path: string, host: string, body?: unknown): Promise<{ status: number; location: string | undefined; body: Json }> {
+function withHost(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  host: string,
+  body?: unknown,
+): Promise<{ status: number; location: string | undefined; body: Json }> {
   const target = new URL(`/scim/v2${path}`, url);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -94,7 +101,13 @@ describe('SCIM never answers 200 for a change it did not make', () => {
 
   it('refuses a path at a core attribute it does not keep (400 invalidPath), and then changes nothing', async () => {
     const id = await newUser('urn.refused@acme.example');
-    for (const path of ['title', `${CORE_USER}:nickName`, 'name.middleName', 'phoneNumbers[type eq "work"].value', `${ROLE_EXTENSION}:level`]) {
+    for (const path of [
+      'title',
+      `${CORE_USER}:nickName`,
+      'name.middleName',
+      'phoneNumbers[type eq "work"].value',
+      `${ROLE_EXTENSION}:level`,
+    ]) {
       const res = await acme('PATCH', `/Users/${id}`, {
         schemas: [PATCH_OP],
         Operations: [
@@ -111,7 +124,10 @@ describe('SCIM never answers 200 for a change it did not make', () => {
     );
     // emails mirrors userName: repeating it is fine, another address is not silently dropped.
     expectScimError(
-      await acme('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'other@acme.example' }] }),
+      await acme('PATCH', `/Users/${id}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'other@acme.example' }],
+      }),
       400,
       'mutability',
     );
@@ -119,17 +135,28 @@ describe('SCIM never answers 200 for a change it did not make', () => {
   });
 
   it('DELETE with Content-Type: application/scim+json and no body deactivates (an empty body is no body)', async () => {
-    for (const [email, rawBody] of [['empty.body@acme.example', ''], ['no.body@acme.example', undefined]] as const) {
+    for (const [email, rawBody] of [
+      ['empty.body@acme.example', ''],
+      ['no.body@acme.example', undefined],
+    ] as const) {
       const id = await newUser(email);
       const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' };
-      const res = await fetch(new URL(`/scim/v2/Users/${id}`, t.url), { method: 'DELETE', headers, ...(rawBody === undefined ? {} : { body: rawBody }) });
+      const res = await fetch(new URL(`/scim/v2/Users/${id}`, t.url), {
+        method: 'DELETE',
+        headers,
+        ...(rawBody === undefined ? {} : { body: rawBody }),
+      });
       expect(res.status, await res.clone().text()).toBe(204);
       expect((await acme('GET', `/Users/${id}`)).body).toMatchObject({ active: false });
     }
     // A PATCH still needs its body.
     const admin = await userId(t, 'admin@example.com');
     expectScimError(await acme('PATCH', `/Users/${admin}`, undefined, { rawBody: '' }), 400, 'invalidSyntax');
-    expectScimError(await acme('PATCH', `/Users/${admin}`, undefined, { rawBody: '', contentType: 'application/json' }), 400, 'invalidSyntax');
+    expectScimError(
+      await acme('PATCH', `/Users/${admin}`, undefined, { rawBody: '', contentType: 'application/json' }),
+      400,
+      'invalidSyntax',
+    );
   });
 
   it('a group PATCH or PUT that renames and adds a member out of scope commits nothing', async () => {
@@ -150,12 +177,23 @@ describe('SCIM never answers 200 for a change it did not make', () => {
       Operations: [{ op: 'replace', value: { displayName: 'Renamed Anyway', members: [{ value: outsider }] } }],
     });
     expectScimError(pathless, 400, 'invalidValue');
-    const put = await acme('PUT', `/Groups/${id}`, { schemas: [GROUP], displayName: 'Renamed Anyway', members: [{ value: alice }, { value: outsider }] });
+    const put = await acme('PUT', `/Groups/${id}`, {
+      schemas: [GROUP],
+      displayName: 'Renamed Anyway',
+      members: [{ value: alice }, { value: outsider }],
+    });
     expectScimError(put, 400, 'invalidValue');
     expect((await acme('GET', `/Groups/${id}`)).body).toMatchObject({ displayName: 'Atomic', members: [] });
     // A group path the service cannot apply is not a silent 200 either.
-    expectScimError(await acme('PATCH', `/Groups/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'externalId', value: 'x' }] }), 400, 'invalidPath');
-    const qualified = await acme('PATCH', `/Groups/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${GROUP}:displayName`, value: 'Qualified' }] });
+    expectScimError(
+      await acme('PATCH', `/Groups/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'externalId', value: 'x' }] }),
+      400,
+      'invalidPath',
+    );
+    const qualified = await acme('PATCH', `/Groups/${id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: `${GROUP}:displayName`, value: 'Qualified' }],
+    });
     expect(qualified.body).toMatchObject({ displayName: 'Qualified' });
   });
 
@@ -178,7 +216,11 @@ describe('SCIM never answers 200 for a change it did not make', () => {
     } finally {
       failing.mockRestore();
     }
-    expect((await acme('GET', `/Users/${id}`)).body).toMatchObject({ userName: 'together@acme.example', displayName: 'Some One', active: true });
+    expect((await acme('GET', `/Users/${id}`)).body).toMatchObject({
+      userName: 'together@acme.example',
+      displayName: 'Some One',
+      active: true,
+    });
   });
 
   it('builds Location, meta.location and $ref from the listen address, never from the Host header', async () => {
@@ -195,7 +237,10 @@ describe('SCIM never answers 200 for a change it did not make', () => {
     const put = await acme('PUT', `/Users/${id}`, { ...current.body, displayName: 'Only Display Changed' });
     expect(put.body).toMatchObject({ displayName: 'Only Display Changed', name: { formatted: 'Only Display Changed' } });
     for (const path of ['displayName', 'name']) {
-      await acme('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'Named Again' }] });
+      await acme('PATCH', `/Users/${id}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'replace', path: 'displayName', value: 'Named Again' }],
+      });
       const removed = await acme('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'remove', path }] });
       expect(removed.status, JSON.stringify(removed.body)).toBe(200);
       expect(removed.body?.['displayName']).toBeUndefined();
@@ -208,13 +253,20 @@ describe('SCIM never answers 200 for a change it did not make', () => {
     const before = (await acme('GET', `/Users/${id}`)).body?.['meta'] as Json;
     expect(before['lastModified']).toBe(before['created']);
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const after = (await acme('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'Changed' }] })).body?.['meta'] as Json;
+    const after = (
+      await acme('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'Changed' }] })
+    ).body?.['meta'] as Json;
     expect(Date.parse(String(after['lastModified']))).toBeGreaterThan(Date.parse(String(before['lastModified'])));
     const group = (await acme('POST', '/Groups', { schemas: [GROUP], displayName: 'Dated' })).body as Json;
     const created = group['meta'] as Json;
     expect(created['lastModified']).toBe(created['created']);
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const joined = (await acme('PATCH', `/Groups/${String(group['id'])}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }] })).body?.['meta'] as Json;
+    const joined = (
+      await acme('PATCH', `/Groups/${String(group['id'])}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }],
+      })
+    ).body?.['meta'] as Json;
     expect(Date.parse(String(joined['lastModified']))).toBeGreaterThan(Date.parse(String(created['lastModified'])));
     const member = (await acme('GET', `/Users/${id}`)).body?.['meta'] as Json;
     expect(member['lastModified']).toBe(joined['lastModified']);
@@ -223,7 +275,12 @@ describe('SCIM never answers 200 for a change it did not make', () => {
   it('answers attributes and excludedAttributes on Users, and POST /Users/.search', async () => {
     const id = await newUser('projected@acme.example');
     const only = await acme('GET', `/Users/${id}?attributes=userName,${CORE_USER}:name.formatted`);
-    expect(only.body).toEqual({ schemas: [CORE_USER, ROLE_EXTENSION], id, userName: 'projected@acme.example', name: { formatted: 'Some One' } });
+    expect(only.body).toEqual({
+      schemas: [CORE_USER, ROLE_EXTENSION],
+      id,
+      userName: 'projected@acme.example',
+      name: { formatted: 'Some One' },
+    });
     const without = await acme('GET', `/Users/${id}?excludedAttributes=groups,emails,${ROLE_EXTENSION}:role`);
     expect(without.body).toMatchObject({ id, userName: 'projected@acme.example', [ROLE_EXTENSION]: {} });
     expect(without.body?.['groups']).toBeUndefined();
@@ -261,7 +318,9 @@ describe('SCIM never answers 200 for a change it did not make', () => {
     const id = await newUser('declared@acme.example');
     await acme('POST', '/Groups', { schemas: [GROUP], displayName: 'Declared', members: [{ value: id }] });
     const user = (await acme('GET', `/Users/${id}`)).body as Json;
-    const group = ((await acme('GET', `/Groups?filter=${encodeURIComponent('displayName eq "Declared"')}`)).body?.['Resources'] as Json[])[0] as Json;
+    const group = (
+      (await acme('GET', `/Groups?filter=${encodeURIComponent('displayName eq "Declared"')}`)).body?.['Resources'] as Json[]
+    )[0] as Json;
     for (const [resource, schema] of [
       [user, CORE_USER],
       [group, GROUP],
@@ -290,8 +349,12 @@ describe('SCIM URLs with PUBLIC_URL set', () => {
     expect(user.location).toBe(`https://tokens.example.com/scim/v2/Users/${id}`);
     expect(user.body['meta']).toMatchObject({ location: `https://tokens.example.com/scim/v2/Users/${id}` });
     const group = await withHost(t.url, token, 'POST', '/Groups', 'evil.example', { displayName: 'Public', members: [{ value: id }] });
-    expect(group.body['members']).toEqual([{ value: id, display: 'public.url@acme.example', $ref: `https://tokens.example.com/scim/v2/Users/${id}` }]);
+    expect(group.body['members']).toEqual([
+      { value: id, display: 'public.url@acme.example', $ref: `https://tokens.example.com/scim/v2/Users/${id}` },
+    ]);
     const read = await withHost(t.url, token, 'GET', `/Users/${id}`, 'evil.example');
-    expect(read.body['groups']).toEqual([{ value: String(group.body['id']), display: 'Public', $ref: `https://tokens.example.com/scim/v2/Groups/${String(group.body['id'])}` }]);
+    expect(read.body['groups']).toEqual([
+      { value: String(group.body['id']), display: 'Public', $ref: `https://tokens.example.com/scim/v2/Groups/${String(group.body['id'])}` },
+    ]);
   });
 });

@@ -20,7 +20,11 @@ async function scim(
   if (token !== null) headers['authorization'] = `Bearer ${token}`;
   const payload = options.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
   if (payload !== undefined) headers['content-type'] = options.contentType ?? 'application/scim+json';
-  const response = await fetch(new URL(`/scim/v2${path}`, baseUrl), { method, headers, ...(payload === undefined ? {} : { body: payload }) });
+  const response = await fetch(new URL(`/scim/v2${path}`, baseUrl), {
+    method,
+    headers,
+    ...(payload === undefined ? {} : { body: payload }),
+  });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text === '' ? null : (JSON.parse(text) as Record<string, unknown>) };
 }

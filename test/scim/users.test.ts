@@ -105,8 +105,16 @@ describe('SCIM /Users', () => {
     expect(admin.status).toBe(201);
     expect(admin.body).toMatchObject({ [ROLE_EXTENSION]: { role: 'ADMIN' }, name: { formatted: 'Entra Person' } });
 
-    expectScimError(await acme('POST', '/Users', { ...entraUser('sup@acme.example'), [ROLE_EXTENSION]: { role: 'SUPPORT' } }), 400, 'invalidValue');
-    expectScimError(await acme('POST', '/Users', { ...entraUser('odd@acme.example'), [ROLE_EXTENSION]: { role: 'OWNER' } }), 400, 'invalidValue');
+    expectScimError(
+      await acme('POST', '/Users', { ...entraUser('sup@acme.example'), [ROLE_EXTENSION]: { role: 'SUPPORT' } }),
+      400,
+      'invalidValue',
+    );
+    expectScimError(
+      await acme('POST', '/Users', { ...entraUser('odd@acme.example'), [ROLE_EXTENSION]: { role: 'OWNER' } }),
+      400,
+      'invalidValue',
+    );
     expect(await t.running.services.users.findByEmail('sup@acme.example')).toBeNull();
   });
 
@@ -177,7 +185,11 @@ describe('SCIM /Users', () => {
         { op: 'Replace', path: 'emails[type eq "work"].value', value: 'Rename.Me@acme.example' },
       ],
     });
-    expect(patched.body).toMatchObject({ name: { formatted: 'Renamed Person' }, [ROLE_EXTENSION]: { role: 'ADMIN' }, userName: 'rename.me@acme.example' });
+    expect(patched.body).toMatchObject({
+      name: { formatted: 'Renamed Person' },
+      [ROLE_EXTENSION]: { role: 'ADMIN' },
+      userName: 'rename.me@acme.example',
+    });
     const me = await t.gql<{ me: { role: string; name: string } }>('{ me { role name } }', { auth: session });
     expect(me.body.data?.me).toEqual({ role: 'ADMIN', name: 'Renamed Person' });
 
@@ -189,7 +201,11 @@ describe('SCIM /Users', () => {
       active: true,
     });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
-    expect(put.body).toMatchObject({ userName: 'renamed@acme.example', name: { formatted: 'Put Person' }, [ROLE_EXTENSION]: { role: 'ADMIN' } });
+    expect(put.body).toMatchObject({
+      userName: 'renamed@acme.example',
+      name: { formatted: 'Put Person' },
+      [ROLE_EXTENSION]: { role: 'ADMIN' },
+    });
     expect(put.body?.['externalId']).toBeUndefined();
     expectScimError(await acme('PUT', `/Users/${id}`, { userName: 'bob@example.com' }), 409, 'uniqueness');
     expectScimError(await acme('PUT', `/Users/${id}`, { id: 'another', userName: 'x@acme.example' }), 400, 'mutability');
@@ -246,8 +262,16 @@ describe('SCIM /Users', () => {
     expectScimError(await acme('POST', '/Users', { userName: 'not an email' }), 400, 'invalidValue');
     expectScimError(await acme('POST', '/Users', { userName: 42 }), 400, 'invalidValue');
     expectScimError(await acme('PATCH', `/Users/${admin}`, { schemas: [PATCH_OP] }), 400, 'invalidSyntax');
-    expectScimError(await acme('PATCH', `/Users/${admin}`, { Operations: [{ op: 'move', path: 'active', value: false }] }), 400, 'invalidSyntax');
-    expectScimError(await acme('PATCH', `/Users/${admin}`, { Operations: [{ op: 'replace', path: 'active', value: 'maybe' }] }), 400, 'invalidValue');
+    expectScimError(
+      await acme('PATCH', `/Users/${admin}`, { Operations: [{ op: 'move', path: 'active', value: false }] }),
+      400,
+      'invalidSyntax',
+    );
+    expectScimError(
+      await acme('PATCH', `/Users/${admin}`, { Operations: [{ op: 'replace', path: 'active', value: 'maybe' }] }),
+      400,
+      'invalidValue',
+    );
     expectScimError(await acme('PATCH', `/Users/${admin}`, { Operations: [{ op: 'replace', path: 'id', value: 'x' }] }), 400, 'mutability');
     expectScimError(await acme('PATCH', `/Users/${admin}`, { Operations: [{ op: 'remove' }] }), 400, 'noTarget');
     expectScimError(await acme('POST', '/Users', undefined, { rawBody: 'userName=x', contentType: 'text/plain' }), 415);
@@ -265,7 +289,10 @@ describe('SCIM /Users', () => {
     const challenges: [string | null, string][] = [
       [null, 'Bearer realm="scim"'],
       ['scim_wrong', 'Bearer realm="scim", error="invalid_token", error_description="The credential is malformed."'],
-      [`scim_${'A'.repeat(43)}`, 'Bearer realm="scim", error="invalid_token", error_description="The credential is unknown or was revoked."'],
+      [
+        `scim_${'A'.repeat(43)}`,
+        'Bearer realm="scim", error="invalid_token", error_description="The credential is unknown or was revoked."',
+      ],
     ];
     for (const [token, challenge] of challenges) {
       const res = await scimClient(t, token)('GET', '/Users');

@@ -16,7 +16,11 @@ export interface Run {
  */
 export function npmRun(script: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '-s', script, '--', ...args], { cwd: ROOT, env: { ...env, ...TEST_BUILD_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['run', '-s', script, '--', ...args], {
+      cwd: ROOT,
+      env: { ...env, ...TEST_BUILD_ENV },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -26,9 +26,7 @@ function before(ms: number, expiresAt = EXPIRES): Date {
 describe('expiryFor', () => {
   it('is the creation time plus the lifetime, to the millisecond', () => {
     expect(expiryFor(CREATED, duration('P180D')).toISOString()).toBe('2026-06-30T00:00:00.000Z');
-    expect(expiryFor(new Date('2026-03-01T12:34:56.789Z'), duration('PT20S')).toISOString()).toBe(
-      '2026-03-01T12:35:16.789Z',
-    );
+    expect(expiryFor(new Date('2026-03-01T12:34:56.789Z'), duration('PT20S')).toISOString()).toBe('2026-03-01T12:35:16.789Z');
   });
 });
 

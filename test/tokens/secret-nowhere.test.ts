@@ -46,7 +46,10 @@ describe('the secret is nowhere but in the response that created it', () => {
     creatingPayloads.push({ secret: first.secret, rest: first.token });
 
     // Use it: the read path, the last-used update, and the error paths.
-    await other('{ me { id email name role businessUnits { id name } } myApiToken { id hint createdAt expiresAt lastUsedAt lastUsedRegion } }', first.secret);
+    await other(
+      '{ me { id email name role businessUnits { id name } } myApiToken { id hint createdAt expiresAt lastUsedAt lastUsedRegion } }',
+      first.secret,
+    );
     await other('{ apiTokenPolicy { lifetimeDays warningDays } }', first.secret);
     await other('mutation { generateApiToken { secret } }', first.secret);
     await other('mutation { generateApiToken { secret } }', session);
@@ -81,9 +84,7 @@ describe('the secret is nowhere but in the response that created it', () => {
 
   it('appears in no other response, error or header', () => {
     expect(otherResponses.length).toBeGreaterThan(8);
-    const text = otherResponses
-      .map((r) => JSON.stringify(r.body) + JSON.stringify([...r.headers.entries()]))
-      .join('\n');
+    const text = otherResponses.map((r) => JSON.stringify(r.body) + JSON.stringify([...r.headers.entries()])).join('\n');
     for (const secret of secrets) for (const needle of needles(secret)) expect(text).not.toContain(needle);
   });
 

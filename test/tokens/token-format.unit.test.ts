@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createTokenSecret,
-  digestToken,
-  isWellFormedToken,
-  looksLikeApiToken,
-  TOKEN_PREFIX,
-} from '../../src/tokens/token-format.js';
+import { createTokenSecret, digestToken, isWellFormedToken, looksLikeApiToken, TOKEN_PREFIX } from '../../src/tokens/token-format.js';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 

@@ -173,10 +173,9 @@ describe('API token lifecycle over GraphQL (session)', () => {
     expect(res.body.data?.me.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.body.data?.apiTokenPolicy).toEqual({ lifetimeDays: 180, warningDays: [30, 7, 1] });
 
-    const admin = await t.gql<{ me: { role: string; businessUnits: { name: string }[] } }>(
-      '{ me { role businessUnits { name } } }',
-      { auth: await t.session('admin@example.com') },
-    );
+    const admin = await t.gql<{ me: { role: string; businessUnits: { name: string }[] } }>('{ me { role businessUnits { name } } }', {
+      auth: await t.session('admin@example.com'),
+    });
     expect(admin.body.data?.me.role).toBe('ADMIN');
     expect(admin.body.data?.me.businessUnits.map((u) => u.name).sort()).toEqual(['Engineering', 'Finance']);
   });
@@ -219,7 +218,7 @@ describe('TOKEN_LIFETIME', () => {
 
   it('sets expiresAt and the policy', async () => {
     const auth = await t.session('bob@example.com');
-    const res = await t.gql<{ generateApiToken: Generated; }>(GENERATE, { auth });
+    const res = await t.gql<{ generateApiToken: Generated }>(GENERATE, { auth });
     expect(res.body.data?.generateApiToken.token).toMatchObject({
       createdAt: '2026-05-01T00:00:00.000Z',
       expiresAt: '2026-05-08T12:00:00.000Z',

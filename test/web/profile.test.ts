@@ -159,7 +159,14 @@ describe('profile page', { timeout: 120_000 }, () => {
     const bob = await t.session('bob@example.com');
     const generated = await t.gql<{ generateApiToken: { token: { hint: string } } }>(GENERATE, { auth: bob });
     const hint = generated.body.data?.generateApiToken.token.hint ?? 'missing';
-    await expect.poll(() => section.locator('code').textContent().catch(() => null)).toBe(hint);
+    await expect
+      .poll(() =>
+        section
+          .locator('code')
+          .textContent()
+          .catch(() => null),
+      )
+      .toBe(hint);
 
     // A plain fetch with the session, as another tab or script would.
     const response = await fetch(t.url, {

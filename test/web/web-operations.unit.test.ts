@@ -10,9 +10,7 @@ import { generate, GENERATED, OPERATIONS, SCHEMA } from '../../web/codegen.mjs';
  */
 describe('the profile page operations', () => {
   it('are valid against schema.graphql, and operations.generated.ts is fresh (else run `npm run web:types`)', async () => {
-    const [schema, operations, committed] = await Promise.all(
-      [SCHEMA, OPERATIONS, GENERATED].map((url) => readFile(url, 'utf8')),
-    );
+    const [schema, operations, committed] = await Promise.all([SCHEMA, OPERATIONS, GENERATED].map((url) => readFile(url, 'utf8')));
     const current = generate(schema ?? '', operations ?? '');
     expect(committed, 'web/src/operations.generated.ts is stale: run `npm run web:types` and commit it').toBe(current);
   });

@@ -82,7 +82,10 @@ describe('the profile page and development sign-in over HTTP', () => {
 
   it('tells the page whether development sign-in exists, so a production page never asks for it', async () => {
     const meta = /<meta name="api-token-dev-sign-in" content="(on|off)" \/>/;
-    for (const [app, expected] of [[dev, 'on'], [production, 'off']] as const) {
+    for (const [app, expected] of [
+      [dev, 'on'],
+      [production, 'off'],
+    ] as const) {
       for (const path of ['/', '/index.html']) {
         const page = await fetch(`${origin(app)}${path}`);
         expect(page.headers.get('cache-control'), path).toBe('no-cache');

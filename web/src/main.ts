@@ -31,9 +31,10 @@ function code(error: unknown): string {
 
 /** Rebuilds the page, keeping focus on the control that had it (by `data-key`). */
 function render(): void {
-  const focusedKey = document.activeElement instanceof HTMLElement && root.contains(document.activeElement)
-    ? document.activeElement.dataset['key']
-    : undefined;
+  const focusedKey =
+    document.activeElement instanceof HTMLElement && root.contains(document.activeElement)
+      ? document.activeElement.dataset['key']
+      : undefined;
   const header: Child = signed?.data
     ? h(
         'nav',
@@ -269,8 +270,7 @@ function revoke(): void {
  * link here with its own session and have you act, unawares, in another
  * account (login CSRF). The link is dropped from the address bar either way.
  */
-const SWITCH_REFUSED =
-  'A sign-in link was not used: this tab is already signed in. Sign out first, then open the link again.';
+const SWITCH_REFUSED = 'A sign-in link was not used: this tab is already signed in. Sign out first, then open the link again.';
 
 /** Whether to sign in with `fromFragment`; when not, says why. */
 function acceptLinkedSession(fromFragment: string, current: string | null): boolean {

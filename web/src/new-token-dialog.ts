@@ -43,7 +43,11 @@ export function showNewToken(generated: GeneratedToken, fallbackFocus: () => HTM
   openDialog({
     title: 'New API Token',
     body: [
-      h('p', { id: noteId }, 'For your security, this token is shown only once: you will not be able to see it again after you close this dialog. Store it somewhere safe.'),
+      h(
+        'p',
+        { id: noteId },
+        'For your security, this token is shown only once: you will not be able to see it again after you close this dialog. Store it somewhere safe.',
+      ),
       h('label', { for: inputId }, 'Your new API token'),
       h('div', { class: 'secret-row' }, input, toggle, copy),
       copyStatus,

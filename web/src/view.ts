@@ -81,7 +81,9 @@ export function profileView(
 
 function warningBanner(warning: { daysLeft: number; expiresAt: string | null }, now: Date): HTMLElement {
   // The event's daysLeft is rounded up (10 seconds left is "1 day"): say the time left from expiresAt.
-  const left = warning.expiresAt ? durationInWords(new Date(warning.expiresAt).getTime() - now.getTime()) : plural(warning.daysLeft, 'day', 'days');
+  const left = warning.expiresAt
+    ? durationInWords(new Date(warning.expiresAt).getTime() - now.getTime())
+    : plural(warning.daysLeft, 'day', 'days');
   return h(
     'div',
     { class: 'banner', 'data-region': 'expiry-warning' },
@@ -102,7 +104,11 @@ function noToken(policy: Policy, actions: TokenActions): Child[] {
       h('li', {}, 'It is shown once, when you generate it: store it somewhere safe, like a password.'),
       h('li', {}, `It works in every region: ${listInWords(policy.regions)}.`),
     ),
-    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'button primary', 'data-key': 'generate', onclick: actions.generate }, 'Generate')),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'button', class: 'button primary', 'data-key': 'generate', onclick: actions.generate }, 'Generate'),
+    ),
   ];
 }
 
