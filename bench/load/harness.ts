@@ -1,21 +1,30 @@
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { request as httpRequest } from 'node:http';
+import { dirname, join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import pino from 'pino';
 import { prepareDatabase } from '../../src/app.js';
 import { SessionVerifier } from '../../src/auth/session.js';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
+import { Organization } from '../../src/users/organization.entity.js';
+import { Role } from '../../src/auth/role.js';
+import { User } from '../../src/users/user.entity.js';
 import { UserService } from '../../src/users/user.service.js';
 import { freePort } from '../../test/support/own-redis.js';
 
 const SESSION_SECRET = 'bench-session-secret-that-is-long-enough-0123456789';
-export const CLIENT = { id: 'bench', secret: 'bench-introspection-secret-0123' };
 /** The build to measure: this checkout, or another one (e.g. the commit before a change) for "before" figures. */
 export const SERVER_DIR = resolve(process.env['BENCH_SERVER_DIR'] ?? '.');
+/**
+ * The Node that runs the server: `BENCH_SERVER_NODE=/usr/bin/node` runs
+ * another build on the runtime it was built for. By default the bench's own.
+ */
+const SERVER_NODE = process.env['BENCH_SERVER_NODE'] ?? process.execPath;
+export const SERVER_NODE_VERSION = execFileSync(SERVER_NODE, ['-v'], { encoding: 'utf8' }).trim();
 
 export interface BenchServer {
   readonly url: string;
@@ -24,17 +33,58 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Seeds the demo data into a database (development mode does that) and signs a session for `email`. */
-export async function seed(databaseUrl: string, dataDir: string, email: string): Promise<{ session: string }> {
+/**
+ * Seeds the demo data into a database (development mode does that), adds
+ * `users` more users of their own (`bench-<n>@example.com`, role USER), and
+ * signs a session for `email` and for each added user. Many users let the
+ * load look like production at the default per-user limits: one user holding
+ * 2,000 sockets or making 30 token changes a minute is an abuser there.
+ */
+export async function seed(
+  databaseUrl: string,
+  dataDir: string,
+  email: string,
+  users = 0,
+): Promise<{ session: string; users: { id: string; session: string }[] }> {
   const config = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir, DATABASE_URL: databaseUrl, SESSION_SECRET, LOG_LEVEL: 'silent' });
   const orm = await prepareDatabase(config, systemClock, pino({ level: 'silent' }));
   try {
     const user = await new UserService(orm).findByEmail(email);
     if (!user) throw new Error(`no user ${email}`);
-    return { session: await new SessionVerifier(new TextEncoder().encode(SESSION_SECRET), config.session).sign(user) };
+    const sessions = new SessionVerifier(new TextEncoder().encode(SESSION_SECRET), config.session);
+    const added = await orm.em.fork().transactional(async (em) => {
+      const organization = await em.findOneOrFail(Organization, { name: 'Acme' });
+      const now = new Date();
+      return Array.from({ length: users }, (_, n) =>
+        em.create(User, { organization, email: `bench-${n}@example.com`, name: `Bench ${n}`, role: Role.USER, createdAt: now }),
+      );
+    });
+    return {
+      session: await sessions.sign(user),
+      users: await Promise.all(added.map(async (u) => ({ id: u.id, session: await sessions.sign(u) }))),
+    };
   } finally {
     await orm.close();
   }
+}
+
+/**
+ * The n-th of many loopback addresses (127.1.0.1 onwards). Linux answers on
+ * all of 127/8, so each simulated user can come from an address of its own:
+ * per-address budgets and caps then see many clients, as in production,
+ * instead of one address doing everyone's work.
+ */
+export function loopback(n: number): string {
+  return `127.${1 + Math.floor(n / 62_500)}.${Math.floor(n / 250) % 250}.${1 + (n % 250)}`;
+}
+
+/** `count` introspection clients (`bench-<n>`) with their secrets: INTROSPECTION_CLIENTS and the Basic headers. */
+export function introspectionClients(count: number): { env: string; authorizations: string[] } {
+  const clients = Array.from({ length: count }, (_, n) => ({ id: `bench-${n}`, secret: `bench-introspection-secret-${n}-0123` }));
+  return {
+    env: clients.map((c) => `${c.id}:${c.secret}`).join(','),
+    authorizations: clients.map((c) => `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`),
+  };
 }
 
 export async function tempDir(): Promise<string> {
@@ -49,23 +99,17 @@ export async function startServer(env: Record<string, string>): Promise<BenchSer
     ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]
     : [];
   const args = [...profile, join(SERVER_DIR, 'scripts/run-built.mjs'), 'dist/src/main.js'];
-  const child: ChildProcess = spawn(process.execPath, args, {
+  const child: ChildProcess = spawn(SERVER_NODE, args, {
     cwd: SERVER_DIR,
     env: {
-      PATH: process.env['PATH'] ?? '',
+      // The server's own Node first, for anything its start-up runs (a rebuild of a stale dist/).
+      PATH: `${dirname(SERVER_NODE)}:${process.env['PATH'] ?? ''}`,
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: String(port),
       SESSION_SECRET,
-      INTROSPECTION_CLIENTS: `${CLIENT.id}:${CLIENT.secret}`,
       LOG_LEVEL: 'warn',
-      // The load is one client hammering one user: the abuse limits (issue 9) would refuse it,
-      // and what is measured here is the work of a request, not the limits.
-      RATE_LIMIT_TOKEN_CHANGES: '1000000/PT1H',
-      RATE_LIMIT_AUTH_FAILURES: '1000000/PT1M',
-      RATE_LIMIT_INTROSPECTION: '9999999/PT1M',
-      RATE_LIMIT_REVOKE: '1000000/PT1M',
-      WS_MAX_SUBSCRIPTIONS_PER_USER: '100000',
+      // Every limit is at its default unless a scenario passes it in `env` (and says why).
       REDIS_KEY_PREFIX: `bench:${randomBytes(6).toString('hex')}:`,
       ...env,
     },
@@ -100,21 +144,54 @@ export async function startServer(env: Record<string, string>): Promise<BenchSer
   };
 }
 
-export async function graphql<T>(url: string, query: string, auth?: string): Promise<T> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
-    body: JSON.stringify({ query }),
+/** An HTTP POST from `localAddress` (a loopback address of its own, see `loopback`). */
+export function post(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  localAddress?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((done, fail) => {
+    const req = httpRequest(url, { method: 'POST', headers, ...(localAddress ? { localAddress } : {}) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', fail);
+    });
+    req.on('error', fail);
+    req.end(body);
   });
-  const body = (await response.json()) as { data?: T; errors?: unknown };
-  if (!body.data) throw new Error(JSON.stringify(body));
+}
+
+/** A GraphQL request that must succeed: a non-2xx answer or any `errors` entry throws (and fails the scenario). */
+export async function graphql<T>(url: string, query: string, auth?: string, localAddress?: string): Promise<T> {
+  const response = await post(
+    `${url}/graphql`,
+    JSON.stringify({ query }),
+    { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+    localAddress,
+  );
+  const body = JSON.parse(response.body) as { data?: T; errors?: unknown };
+  if (response.status < 200 || response.status > 299 || body.errors !== undefined || !body.data) {
+    throw new Error(`${response.status} ${response.body}`);
+  }
   return body.data;
 }
 
 interface Load {
   readonly rps: number;
   readonly p99: number;
+  /**
+   * Answers that were not what the scenario asked for: transport errors,
+   * timeouts, non-2xx statuses and bodies that failed the scenario's check
+   * (a GraphQL `errors` entry, an inactive introspection). Any fails the round.
+   */
   readonly errors: number;
+  /** Of `errors`: requests without an answer within autocannon's 10 s. */
+  readonly timeouts: number;
+  readonly non2xx: number;
+  readonly mismatches: number;
   /** Requests per second of the server's own CPU time (user + system): what rps would be on a core of its own. */
   readonly rpsPerCpuSecond: number;
 }
@@ -132,8 +209,16 @@ async function load(server: BenchServer, options: autocannon.Options): Promise<L
   const before = await cpuTicks(server.pid);
   const result = await autocannon({ connections: 50, duration: 5, ...options });
   const cpuSeconds = ((await cpuTicks(server.pid)) - before) / 100;
-  const bad = result.errors + result.timeouts + result.non2xx;
-  return { rps: result.requests.average, p99: result.latency.p99, errors: bad, rpsPerCpuSecond: result.requests.total / cpuSeconds };
+  const bad = result.errors + result.timeouts + result.non2xx + result.mismatches;
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    errors: bad,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    mismatches: result.mismatches,
+    rpsPerCpuSecond: result.requests.total / cpuSeconds,
+  };
 }
 
 export function median(values: readonly number[]): number {
@@ -160,6 +245,8 @@ export interface Comparison {
   readonly cpuRatio: number;
   readonly baseline: Load[];
   readonly candidate: Load[];
+  /** Rounds (warm-ups included) with any error, non-2xx or failed body check: the comparison fails if it is not 0. */
+  readonly failedRounds: number;
 }
 
 /**
@@ -174,8 +261,7 @@ export async function compare(
 ): Promise<Comparison> {
   const base: Load[] = [];
   const cand: Load[] = [];
-  await load(server, { ...baseline, duration: 2 });
-  await load(server, { ...candidate, duration: 2 });
+  const warmUps = [await load(server, { ...baseline, duration: 2 }), await load(server, { ...candidate, duration: 2 })];
   for (let round = 0; round < rounds; round++) {
     base.push(await load(server, baseline));
     cand.push(await load(server, candidate));
@@ -187,5 +273,6 @@ export async function compare(
     cpuRatio: median(ratios((l) => l.rpsPerCpuSecond)),
     baseline: base,
     candidate: cand,
+    failedRounds: [...warmUps, ...base, ...cand].filter((l) => l.errors > 0).length,
   };
 }
