@@ -1,16 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { npmRun } from '../support/npm-run.js';
-import { parseAdminArgs, runAdminCommand } from '../../src/cli/admin-command.js';
-import { systemClock } from '../../src/clock.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { parseAdminArgs } from '../../src/cli/admin-command.js';
 import { openDatabase } from '../../src/db/orm.js';
 import { ScimToken } from '../../src/scim/scim-token.entity.js';
 import { Organization } from '../../src/users/organization.entity.js';
 import { User } from '../../src/users/user.entity.js';
+import { adminCli } from './admin-cli-runner.js';
 import { TEST_SESSION_SECRET } from '../support/test-app.js';
 
 // The CLI compiles the project with tsc first; on a busy machine that takes a while.
@@ -50,29 +45,7 @@ describe('admin CLI arguments', () => {
 });
 
 describe('admin CLI commands on an empty database', () => {
-  let dataDir: string;
-  let config: Config;
-  let out: string[];
-  let err: string[];
-  const run = (...argv: string[]) => {
-    out = [];
-    err = [];
-    return runAdminCommand(argv, {
-      config,
-      clock: systemClock,
-      logger: pino({ level: 'silent' }),
-      out: (text) => out.push(text),
-      err: (text) => err.push(text),
-    });
-  };
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'api-tokens-admin-cli-'));
-    // Development posture on purpose: the CLI must not seed the demo data even then.
-    config = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir, SESSION_SECRET: TEST_SESSION_SECRET, LOG_LEVEL: 'silent' });
-  });
-  afterAll(async () => {
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const { run, out, err, config, dataDir } = adminCli('api-tokens-admin-cli-');
 
   it('creates the organisation and its admin once; a second run changes nothing and says so', async () => {
     expect(await run('create-organization', '--name', 'Acme', '--admin', 'Admin@Acme.example')).toBe(0);
@@ -82,7 +55,7 @@ describe('admin CLI commands on an empty database', () => {
     expect(await run('create-organization', '--name', 'Acme', '--admin', 'second@acme.example', '--admin-name', 'Second Admin')).toBe(0);
     expect(out.join('')).toMatch(/already existed; added admin second@acme.example/);
 
-    const orm = await openDatabase(config.databaseUrl);
+    const orm = await openDatabase(config().databaseUrl);
     try {
       const em = orm.em.fork();
       expect(await em.count(Organization)).toBe(1);
@@ -117,7 +90,7 @@ describe('admin CLI commands on an empty database', () => {
     expect(second).not.toBe(first);
     expect(err.join('')).toMatch(/previous one no longer works/);
 
-    const orm = await openDatabase(config.databaseUrl);
+    const orm = await openDatabase(config().databaseUrl);
     try {
       const tokens = await orm.em.fork().find(ScimToken, {});
       expect(tokens).toHaveLength(1);
@@ -137,7 +110,7 @@ describe('admin CLI commands on an empty database', () => {
   it(
     'runs as `npm run -s admin -- …`',
     async () => {
-      const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', DATA_DIR: dataDir, SESSION_SECRET: TEST_SESSION_SECRET };
+      const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', DATA_DIR: dataDir(), SESSION_SECRET: TEST_SESSION_SECRET };
       delete env['DATABASE_URL'];
       const npm = (...argv: string[]) => npmRun('admin', argv, env);
       // One run: each compiles the project first. The other exit codes are tested in-process above.

@@ -1,43 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrganizationDomains } from '../../src/admin/domains.js';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { Changes } from '../../src/audit/changes.js';
-import { parseAdminArgs, runAdminCommand } from '../../src/cli/admin-command.js';
+import { parseAdminArgs } from '../../src/cli/admin-command.js';
 import { systemClock } from '../../src/clock.js';
-import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase } from '../../src/db/orm.js';
 import { expectError } from '../admin/admin-helpers.js';
 import { expectScimError, scimClient, scimToken } from '../scim/scim-client.js';
-import { TEST_SESSION_SECRET, startTestApp, type TestApp } from '../support/test-app.js';
+import { adminCli } from './admin-cli-runner.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('organisation domains with the admin CLI', () => {
-  let dataDir: string;
-  let config: Config;
-  let out: string[];
-  let err: string[];
-  const run = (...argv: string[]) => {
-    out = [];
-    err = [];
-    return runAdminCommand(argv, {
-      config,
-      clock: systemClock,
-      logger: pino({ level: 'silent' }),
-      out: (text) => out.push(text),
-      err: (text) => err.push(text),
-    });
-  };
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'api-tokens-domains-cli-'));
-    config = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir, SESSION_SECRET: TEST_SESSION_SECRET, LOG_LEVEL: 'silent' });
-  });
-  afterAll(async () => {
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const { run, out, err, config } = adminCli('api-tokens-domains-cli-');
 
   it('reads the domain commands', () => {
     expect(parseAdminArgs(['add-domain', '--organization', 'Acme', '--domain', 'acme.example'])).toEqual({
@@ -85,7 +60,7 @@ describe('organisation domains with the admin CLI', () => {
     expect(await run('remove-domain', '--organization', 'Acme', '--domain', 'globex.example')).toBe(0);
     expect(out.join('')).toMatch(/did not have globex.example; nothing changed/);
 
-    const orm = await openDatabase(config.databaseUrl);
+    const orm = await openDatabase(config().databaseUrl);
     try {
       const actions = (
         await orm.em.fork().find(AuditEvent, { action: { $in: ['DOMAIN_ADDED', 'DOMAIN_REMOVED'] } }, { orderBy: { id: 'asc' } })
