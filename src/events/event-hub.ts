@@ -20,12 +20,14 @@ interface Listening {
  */
 export interface TokenEventHub {
   /**
-   * Sends the message to every instance. Resolves once every live instance of
-   * this deployment has applied it, or after the publish wait (never rejects):
-   * by then every instance has read it from the stored log or stopped
-   * trusting its cache (see `LogFollower`).
+   * Sends the messages (one change's, in order) to every instance, as one
+   * Redis message: a 1,000-member group change is a few publishes, not a
+   * thousand. Resolves once every live instance of this deployment has
+   * applied them, or after the publish wait (never rejects): by then every
+   * instance has read them from the stored log or stopped trusting its cache
+   * (see `LogFollower`).
    */
-  publish(event: HubMessage): Promise<void>;
+  publish(events: readonly HubMessage[]): Promise<void>;
   /**
    * A message read from the stored log (`LogFollower`): delivered like one
    * from Redis, unless it already was. Each event id is delivered once.
@@ -126,7 +128,7 @@ export function inProcessHub(logger: Logger): TokenEventHub {
   const ready = () => Promise.resolve();
   return {
     ...hubOn(dispatcher, ready),
-    publish: async (event) => dispatcher.deliver(event),
+    publish: async (events) => events.forEach((event) => dispatcher.deliver(event)),
     receive: (event) => dispatcher.deliver(event),
     // One instance: nobody else can be waiting for it.
     memberSince: () => -Infinity,
@@ -144,7 +146,10 @@ const CHANNEL = 'token-events';
  * for each receiver's acknowledgement.
  */
 interface Envelope {
-  readonly event: HubMessage;
+  /** The messages of one change (several when they were published together). */
+  readonly events?: readonly HubMessage[];
+  /** One message alone: how a single message travels, as instances before batching sent and read it. */
+  readonly event?: HubMessage;
   /** `<ack channel> <sequence>`; each receiver publishes `<sequence> <its instance id>` there once it applied the event. */
   readonly ack?: string;
 }
@@ -248,7 +253,7 @@ export function redisHub(url: string, logger: Logger, options: RedisHubOptions):
       return;
     }
     // Delivered once, whether the log follower already did or not; acknowledged either way.
-    dispatcher.deliver(envelope.event);
+    for (const event of envelope.events ?? (envelope.event ? [envelope.event] : [])) dispatcher.deliver(event);
     const [replyTo, seq] = envelope.ack?.split(' ') ?? [];
     if (replyTo?.startsWith(ackPrefix) && seq) publisher.publish(replyTo, `${seq} ${instanceId}`).catch(() => undefined);
   });
@@ -272,9 +277,10 @@ export function redisHub(url: string, logger: Logger, options: RedisHubOptions):
 
   return {
     ...hubOn(dispatcher, ready),
-    async publish(event) {
-      // This instance applies its own message at once, whatever Redis does.
-      dispatcher.deliver(event);
+    async publish(events) {
+      if (events.length === 0) return;
+      // This instance applies its own messages at once, whatever Redis does.
+      for (const event of events) dispatcher.deliver(event);
       const seq = ++sequence;
       let timer: NodeJS.Timeout | undefined;
       const acknowledged = new Promise<void>((resolve) => {
@@ -282,7 +288,10 @@ export function redisHub(url: string, logger: Logger, options: RedisHubOptions):
         timer.unref();
         awaitingAcks.set(seq, { acked: new Set(), expected: null, done: resolve });
       });
-      const envelope: Envelope = { event, ack: `${ackChannel} ${seq}` };
+      const ack = `${ackChannel} ${seq}`;
+      // A lone message keeps the single-message shape, which an instance of the previous release still reads.
+      const [only] = events;
+      const envelope: Envelope = events.length === 1 && only ? { event: only, ack } : { events, ack };
       publisher.eval(PUBLISH_TO_MEMBERS, 2, members.key, channel, JSON.stringify(envelope)).then(
         (registered) => {
           const pending = awaitingAcks.get(seq);
@@ -293,7 +302,7 @@ export function redisHub(url: string, logger: Logger, options: RedisHubOptions):
         },
         (error: unknown) => {
           onPublishFailure();
-          logger.error({ err: error, eventId: event.id }, 'could not publish token event');
+          logger.error({ err: error, eventIds: events.map((event) => event.id) }, 'could not publish token events');
         },
       );
       try {

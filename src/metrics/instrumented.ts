@@ -58,9 +58,9 @@ export function countAuthentication(
 /** The event hub, counting what is published on it. */
 export function countingHub(hub: TokenEventHub, metrics: Pick<Metrics, 'eventsPublished'>): TokenEventHub {
   return {
-    publish(event) {
-      metrics.eventsPublished.inc({ kind: event.kind });
-      return hub.publish(event);
+    publish(events) {
+      for (const event of events) metrics.eventsPublished.inc({ kind: event.kind });
+      return hub.publish(events);
     },
     receive: (event) => hub.receive(event),
     memberSince: () => hub.memberSince(),

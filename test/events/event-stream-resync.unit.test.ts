@@ -11,7 +11,7 @@ function manualHub() {
   const listeners = new Set<(event: HubMessage) => void>();
   const resyncs: (() => void)[] = [];
   const hub: TokenEventHub = {
-    publish: async (event) => listeners.forEach((listener) => listener(event)),
+    publish: async (events) => events.forEach((event) => listeners.forEach((listener) => listener(event))),
     listen: (_userId, listener) => {
       listeners.add(listener);
       return { ready: Promise.resolve(), stop: () => listeners.delete(listener) };

@@ -207,7 +207,7 @@ describe('event publish failures', () => {
       onPublishFailure: () => metrics.eventPublishFailures.inc(),
     });
     try {
-      void hub.publish({ id: '1', kind: 'USER_DEACTIVATED', userId: '00000000-0000-4000-8000-000000000000' });
+      void hub.publish([{ id: '1', kind: 'USER_DEACTIVATED', userId: '00000000-0000-4000-8000-000000000000' }]);
       let failures = 0;
       for (let attempt = 0; attempt < 100 && failures === 0; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
