@@ -176,7 +176,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       for (const warning of sessionConfigWarnings(config)) logger.warn(warning);
       // With one instance nothing else changes what it cached (but the admin CLI, which the follower brings in).
       const cacheable = config.redisUrl ? () => follower.trusted() : () => true;
-      const principals = new PrincipalResolver({ orm, sessions, usage, clock, cacheable });
+      const principals = new PrincipalResolver({ orm, sessions, usage, clock, cacheable, maxEntries: config.principalCacheSize });
       // Registered first, so every other watcher of the hub already sees the user's current state.
       // After a Redis outage nothing is dropped wholesale: the follower delivered what Redis missed.
       events.onMessage((message) => {

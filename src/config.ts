@@ -210,6 +210,7 @@ const EnvSchema = z.object({
   WS_MAX_MESSAGES: count('WS_MAX_MESSAGES', 10, 1_000_000, 100),
   WS_MESSAGE_WINDOW: interval('WS_MESSAGE_WINDOW').default({ iso: 'PT10S', ms: 10_000 }),
   WS_MAX_SOCKETS_PER_USER: count('WS_MAX_SOCKETS_PER_USER', 1, 100_000, 32),
+  PRINCIPAL_CACHE_SIZE: count('PRINCIPAL_CACHE_SIZE', 100, 1_000_000, 10_000),
   WS_MAX_SOCKETS_PER_ADDRESS: count('WS_MAX_SOCKETS_PER_ADDRESS', 1, 1_000_000, 256),
 });
 
@@ -339,6 +340,11 @@ function toConfig(e: z.output<typeof EnvSchema>, derived: Derived) {
      * does not acknowledge it.
      */
     eventPollInterval: e.EVENT_POLL_INTERVAL,
+    /**
+     * Credentials each instance keeps resolved (API tokens by digest, session
+     * users), each kind apart; about 1.5 KiB each (bench/REPORT.md, "Scale").
+     */
+    principalCacheSize: e.PRINCIPAL_CACHE_SIZE,
     /** The profile page; links in emails point here. From `PUBLIC_URL` (or the older `APP_URL`). */
     appUrl: e.PUBLIC_URL ?? e.APP_URL ?? `http://localhost:${e.PORT}/`,
     /** `PUBLIC_URL` (or `APP_URL`) as given; null when unset. SCIM builds its URLs from it, never from the Host header. */

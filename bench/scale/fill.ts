@@ -1,0 +1,150 @@
+import { createHash, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { createScimSecret } from '../../src/scim/scim-token-format.js';
+import { createTokenSecret } from '../../src/tokens/token-format.js';
+
+/** Users in the sweeper's backlog (their own organisations), given expired tokens by `expireBacklog`. */
+export const BACKLOG = 100_000;
+/** Users whose tokens get real secrets, spread evenly over the table: the same number at every size. */
+export const SAMPLED = 5_000;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The fill's `bench_uuid(text)`: the MD5 of a name, made a version 4 UUID (the
+ * service refuses other ids), so a row's id can be told from its name.
+ */
+export function md5uuid(text: string): string {
+  const hex = createHash('md5').update(text).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+const BENCH_UUID = `create or replace function bench_uuid(name text) returns uuid language sql immutable
+  as $$ select overlay(overlay(md5(name) placing '4' from 13) placing '8' from 17)::uuid $$`;
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Fills a migrated, empty database with `size` users and tokens in SQL
+ * (`generate_series`, not the ORM): organisations of 1,000 users in 10 units,
+ * one token each, created over the last 180 days (so expiring over the next
+ * 180), the warnings already due sent, a third used in the last minute, one
+ * audit event per user. With `backlog`, also BACKLOG users of their own
+ * organisations without tokens (see `expireBacklog`).
+ */
+export async function fill(url: string, size: number, backlog: boolean): Promise<void> {
+  const orgs = Math.max(1, Math.floor(size / 1000));
+  await withClient(url, async (client) => {
+    await client.query(BENCH_UUID);
+    await client.query(
+      `insert into organizations (id, name, created_at)
+      select bench_uuid('org' || o), 'Org ' || o, now() from generate_series(0, $1 - 1) o`,
+      [orgs + (backlog ? BACKLOG / 1000 : 0)],
+    );
+    await client.query(
+      `insert into business_units (id, organization_id, name, created_at)
+      select bench_uuid('unit' || o || '-' || b), bench_uuid('org' || o), 'Unit ' || b, now()
+        from generate_series(0, $1 - 1) o, generate_series(0, 9) b`,
+      [orgs],
+    );
+    await client.query(
+      `insert into users (id, organization_id, email, name, role, created_at)
+      select bench_uuid('user' || i), bench_uuid('org' || (i / 1000)), 'user' || i || '@scale.example', 'User ' || i,
+             case when i % 1000 = 0 then 'ADMIN' else 'USER' end, now() - (i % 1000) * interval '1 minute'
+        from generate_series(0, $1 - 1) i`,
+      [size + (backlog ? BACKLOG : 0)],
+    );
+    await client.query(
+      `insert into user_business_units (user_id, business_unit_id)
+      select bench_uuid('user' || i), bench_uuid('unit' || (i / 1000) || '-' || (i % 10)) from generate_series(0, $1 - 1) i`,
+      [size],
+    );
+    // The warning already sent is the shortest threshold the token is within (30, 7 or 1 days; none: the lifetime).
+    await client.query(
+      `insert into api_tokens (id, user_id, digest, hint, created_at, expires_at, created_region, last_used_at, last_used_region, warned_threshold_ms)
+      select bench_uuid('token' || i), bench_uuid('user' || i), encode(sha256(('secret' || i)::bytea), 'hex'), 'tok_' || (i % 10000),
+             now() - (i % 180) * interval '1 day', now() + (180 - i % 180) * interval '1 day', 'eu-west',
+             case when i % 3 = 0 then now() - interval '1 minute' else null end, case when i % 3 = 0 then 'eu-west' else null end,
+             case when 180 - i % 180 <= 1 then $2::bigint when 180 - i % 180 <= 7 then $3::bigint
+                  when 180 - i % 180 <= 30 then $4::bigint else $5::bigint end
+        from generate_series(0, $1 - 1) i`,
+      [size, DAY_MS, 7 * DAY_MS, 30 * DAY_MS, 180 * DAY_MS],
+    );
+    await client.query(
+      `insert into audit_events (occurred_at, action, actor_kind, actor_label, subject_user_id, organization_id, region)
+      select now(), 'GENERATED', 'session', 'user' || i || '@scale.example', bench_uuid('user' || i), bench_uuid('org' || (i / 1000)), 'eu-west'
+        from generate_series(0, $1 - 1) i`,
+      [size],
+    );
+    await client.query('analyze');
+  });
+}
+
+/**
+ * Real secrets for SAMPLED users spread evenly over the table (the fill's
+ * digests are of no secret anyone holds): their tokens' digests are
+ * replaced, and the secrets returned in the users' order.
+ */
+export async function sampleSecrets(url: string, size: number): Promise<string[]> {
+  const step = Math.max(1, Math.floor(size / SAMPLED));
+  const users: string[] = [];
+  const secrets: string[] = [];
+  const digests: string[] = [];
+  for (let i = 0; i < size && users.length < SAMPLED; i += step) {
+    const made = createTokenSecret();
+    users.push(md5uuid(`user${i}`));
+    secrets.push(made.secret);
+    digests.push(made.digest);
+  }
+  await withClient(url, (client) =>
+    client.query(
+      `update api_tokens t set digest = v.digest from unnest($1::uuid[], $2::text[]) v(user_id, digest) where t.user_id = v.user_id`,
+      [users, digests],
+    ),
+  );
+  return secrets;
+}
+
+/** Gives every backlog user a token that expired a day ago; resolves how many. */
+export async function expireBacklog(url: string, size: number): Promise<number> {
+  return withClient(url, async (client) => {
+    const inserted = await client.query(
+      `insert into api_tokens (id, user_id, digest, hint, created_at, expires_at, created_region, warned_threshold_ms)
+      select gen_random_uuid(), bench_uuid('user' || i), encode(sha256((gen_random_uuid()::text)::bytea), 'hex'), 'tok_bl',
+             now() - interval '181 days', now() - interval '1 day' + (i % 1000) * interval '1 second', 'eu-west', $3::bigint
+        from generate_series($1::int, $1::int + $2::int - 1) i`,
+      [size, BACKLOG, DAY_MS],
+    );
+    await client.query('analyze api_tokens');
+    return inserted.rowCount ?? 0;
+  });
+}
+
+/** Tokens still in the table that expired before now. */
+export async function expiredLeft(url: string): Promise<number> {
+  return withClient(url, async (client) => {
+    const result = await client.query<{ n: string }>('select count(*) as n from api_tokens where expires_at <= now()');
+    return Number(result.rows[0]?.n ?? 0);
+  });
+}
+
+/** A SCIM token for the first organisation, stored as the admin CLI stores one. */
+export async function scimSecret(url: string): Promise<string> {
+  const { secret, digest } = createScimSecret();
+  await withClient(url, (client) =>
+    client.query(
+      `insert into scim_tokens (id, organization_id, digest, created_at) values ($1, $2, $3, now())
+      on conflict (organization_id) do update set digest = excluded.digest`,
+      [randomUUID(), md5uuid('org0'), digest],
+    ),
+  );
+  return secret;
+}
