@@ -38,6 +38,13 @@ export interface CredentialWatcherOptions {
  * re-check; a timer per credential at its expiry. The transport registers
  * each authenticated connection with `watch` and is told, through the
  * `CredentialEnd` it gave, when to end it; it never reads the rules itself.
+ *
+ * Whether an event about to be delivered is a credential's last is told at
+ * each delivery from the event object itself (`Watch.admits`), never from the
+ * fields the client selected, and not marked on the hub message: the same
+ * event also reaches a subscription replayed from the store or in a catch-up
+ * after the hub resynchronised, as another object. The rule is a switch on
+ * the event's `kind` and `tokenId`, so asking per delivery costs nothing.
  */
 export class CredentialWatcher {
   private readonly byUser = new Map<string, Set<WatchedCredential>>();
