@@ -1,6 +1,6 @@
 /**
  * Every code a `/graphql` socket is closed with, shared by the server
- * (src/http/websocket.ts) and the page (web/src/api.ts); the README's
+ * (src/http/websocket/) and the page (web/src/api.ts); the README's
  * "Close codes" table says the same. No other file writes a close code as a
  * number.
  *

@@ -15,7 +15,7 @@ interface Listening {
  * Carries token events and access changes to every instance. Each instance
  * hears every message (there are few: one per token or user change) and
  * hands it first to its `onMessage` watchers (the authority cache, the
- * socket registry), then only to the listeners of the user it is about: a
+ * credential watcher), then only to the listeners of the user it is about: a
  * publish costs O(that user's listeners), never O(all sockets).
  */
 export interface TokenEventHub {

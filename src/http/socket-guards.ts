@@ -1,5 +1,5 @@
 /**
- * Per-socket and per-key bounds for graphql-ws (see websocket.ts): what one
+ * Per-socket and per-key bounds for graphql-ws (see websocket/connection.ts): what one
  * client may send, and how many sockets a user or an address may hold.
  */
 

@@ -19,7 +19,7 @@ export function humanMessage(code: string): string {
 
 /**
  * What the page says when the service closes its live connection with the FORBIDDEN close code,
- * by the close reason the service gives (src/http/socket-registry.ts names it
+ * by the close reason the service gives (src/credentials/credential-watcher.ts names it
  * after the event: "user deactivated"). Anything else: the session ended.
  */
 export function sessionEndedMessage(closeReason: string | undefined): string {
