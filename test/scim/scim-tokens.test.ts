@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ScimToken } from '../../src/scim/scim-token.entity.js';
 import { createScimSecret, digestScimToken } from '../../src/scim/scim-token-format.js';
@@ -50,6 +51,16 @@ describe('SCIM tokens: checksum, cache and tokens issued before the checksum', (
     // The spy does see lookups: a well-formed token we never issued is looked up, and unknown.
     const madeUp = createScimSecret().secret;
     expect(await lookupsDuring(madeUp, async () => expectScimError(await scimClient(t, madeUp)('GET', '/Users'), 401))).toBe(1);
+  });
+
+  it('issues tokens that match the pattern the README gives secret scanners, and no mistyped one does', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const pattern = /```\n(.*)\n```/.exec(readme.slice(readme.indexOf('### SCIM tokens')))?.[1];
+    expect(pattern).toContain('scim_');
+    for (let i = 0; i < 50; i++) {
+      const { secret } = createScimSecret();
+      expect(new RegExp(pattern ?? '$^').test(`SCIM_TOKEN=${secret} # oops`)).toBe(true);
+    }
   });
 
   it('answers a repeated request from the cache, without reading the token again', async () => {
