@@ -30,9 +30,10 @@ export class ScimCredentials {
 
   /**
    * A new token for the organisation, replacing its previous one in the same
-   * transaction (the old secret stops working at commit). The secret is
-   * returned once; only its digest is stored. Null when there is no such
-   * organisation.
+   * transaction: the old secret stops working at commit on this instance,
+   * and on the others once their log follower reads the event (see
+   * ScimTokenCache). The secret is returned once; only its digest is stored.
+   * Null when there is no such organisation.
    */
   async issue(organizationName: string): Promise<{ secret: string; rotated: boolean } | null> {
     const issued = await this.changes.run(async (tx) => {
