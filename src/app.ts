@@ -19,6 +19,7 @@ import { Sweeper } from './expiry/sweeper.js';
 import type { Services } from './context.js';
 import { registerRoutes } from './routes.js';
 import type { ScimCredentials } from './scim/scim-credentials.js';
+import { ScimTokenCache } from './scim/scim-token-cache.js';
 import { buildAppSchema } from './schema.js';
 import { Redis } from 'ioredis';
 import { clientIpOf } from './http/client-ip.js';
@@ -155,7 +156,14 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         : inProcessHub(logger);
       closers.unshift(() => hub.close());
       // The stored log is the source of truth; Redis is the fast path (see LogFollower).
-      const follower = new LogFollower({ orm, hub, logger, intervalMs: pollMs });
+      // A SCIM token's issue, rotation or revocation comes from the admin CLI, which runs no hub: only the log brings it.
+      const follower = new LogFollower({
+        orm,
+        hub,
+        logger,
+        intervalMs: pollMs,
+        onOrganizationChange: (organizationId) => scimTokens.invalidateOrganization(organizationId),
+      });
       const counted = countingHub(hub, metrics);
       // Events reach this instance while either path works.
       const events: TokenEventHub = { ...counted, healthy: () => counted.healthy() || follower.fresh() };
@@ -177,6 +185,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       // With one instance nothing else changes what it cached (but the admin CLI, which the follower brings in).
       const cacheable = config.redisUrl ? () => follower.trusted() : () => true;
       const principals = new PrincipalResolver({ orm, sessions, usage, clock, cacheable, maxEntries: config.principalCacheSize });
+      const scimTokens = new ScimTokenCache({ cacheable });
       // Registered first, so every other watcher of the hub already sees the user's current state.
       // After a Redis outage nothing is dropped wholesale: the follower delivered what Redis missed.
       events.onMessage((message) => {
@@ -245,6 +254,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         metrics,
         services,
         sessions,
+        scimTokens,
         ...(deps.webDir ? { webDir: deps.webDir } : {}),
       });
       const sweeper = new Sweeper({ changes, tokens, clock, config, logger, metrics, lockRows: locksRows(config.databaseUrl) });

@@ -5,7 +5,7 @@
  * failed.
  *
  * - `MALFORMED`: cannot be one we issued, told without a database read (an API
- *   token whose checksum fails, a SCIM token of the wrong shape, a session JWT
+ *   token whose checksum fails, a SCIM token whose checksum or shape fails, a session JWT
  *   whose signature or claims do not verify, a header that is not `Bearer`).
  * - `UNKNOWN`: well-formed, but no such credential exists. A revoked or rotated
  *   API or SCIM token is deleted or replaced, so it answers `UNKNOWN` too.

@@ -15,6 +15,7 @@ import { metricsRoute } from './metrics/metrics.routes.js';
 import { oauthRoutes } from './oauth/oauth.routes.js';
 import { ScimCredentials } from './scim/scim-credentials.js';
 import { scimRoutes } from './scim/scim.routes.js';
+import type { ScimTokenCache } from './scim/scim-token-cache.js';
 
 export interface RouteDeps {
   readonly config: Config;
@@ -25,6 +26,8 @@ export interface RouteDeps {
   readonly metrics: Metrics;
   readonly services: Services;
   readonly sessions: SessionVerifier;
+  /** Verified SCIM tokens, which the log follower invalidates. */
+  readonly scimTokens: ScimTokenCache;
   /** Where the built profile page is (tests point it elsewhere). */
   readonly webDir?: string;
 }
@@ -36,7 +39,7 @@ export interface RouteDeps {
  * outcome. Returns the SCIM credentials, which the admin CLI and tests use.
  */
 export async function registerRoutes(http: FastifyInstance, deps: RouteDeps): Promise<{ scim: ScimCredentials }> {
-  const { config, orm, changes, clock, logger, metrics, services, sessions } = deps;
+  const { config, orm, changes, clock, logger, metrics, services, sessions, scimTokens } = deps;
   const { limits, tokens, users } = services;
   await http.register(oauthRoutes, {
     services,
@@ -44,7 +47,7 @@ export async function registerRoutes(http: FastifyInstance, deps: RouteDeps): Pr
     limits,
     onAuthentication: (outcome) => countAuthentication(metrics, 'introspection_client', outcome),
   });
-  const scim = new ScimCredentials(orm, changes, clock);
+  const scim = new ScimCredentials(orm, changes, clock, scimTokens);
   await http.register(scimRoutes, {
     prefix: '/scim/v2',
     orm,

@@ -47,46 +47,53 @@ export interface EventRule {
    * which the `Record` type below enforces.
    */
   readonly invalidates: boolean;
+  /**
+   * The organisation's own credential (its SCIM token) was issued, rotated or
+   * revoked: every instance drops what it cached about the organisation's
+   * credential. Read from the stored log (`LogFollower`), since the admin CLI
+   * that makes these changes runs no event hub.
+   */
+  readonly invalidatesOrganization: boolean;
 }
 
 export const EVENT_RULES: { readonly [A in AuditAction]: EventRule } = {
   // A new token was never cached, so nothing stale can exist yet.
-  GENERATED: { subscribed: true, mailed: true, ends: 'none', invalidates: false },
-  EXPIRY_WARNING: { subscribed: true, mailed: true, ends: 'none', invalidates: false },
-  REVOKED: { subscribed: true, mailed: true, ends: 'token', invalidates: true },
-  EXPIRED: { subscribed: true, mailed: true, ends: 'token', invalidates: true },
-  ACCESS_DISABLED: { subscribed: true, mailed: true, ends: 'tokens', invalidates: true },
-  ACCESS_ENABLED: { subscribed: true, mailed: true, ends: 'none', invalidates: true },
-  USER_CREATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
+  GENERATED: { subscribed: true, mailed: true, ends: 'none', invalidates: false, invalidatesOrganization: false },
+  EXPIRY_WARNING: { subscribed: true, mailed: true, ends: 'none', invalidates: false, invalidatesOrganization: false },
+  REVOKED: { subscribed: true, mailed: true, ends: 'token', invalidates: true, invalidatesOrganization: false },
+  EXPIRED: { subscribed: true, mailed: true, ends: 'token', invalidates: true, invalidatesOrganization: false },
+  ACCESS_DISABLED: { subscribed: true, mailed: true, ends: 'tokens', invalidates: true, invalidatesOrganization: false },
+  ACCESS_ENABLED: { subscribed: true, mailed: true, ends: 'none', invalidates: true, invalidatesOrganization: false },
+  USER_CREATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false, invalidatesOrganization: false },
   // Role, units or name: the next operation anywhere must see the new ones.
-  USER_UPDATED: { subscribed: false, mailed: false, ends: 'none', invalidates: true },
-  USER_DEACTIVATED: { subscribed: false, mailed: false, ends: 'all', invalidates: true },
+  USER_UPDATED: { subscribed: false, mailed: false, ends: 'none', invalidates: true, invalidatesOrganization: false },
+  USER_DEACTIVATED: { subscribed: false, mailed: false, ends: 'all', invalidates: true, invalidatesOrganization: false },
   // A cached "inactive" must not outlive the reactivation; no token comes back.
-  USER_REACTIVATED: { subscribed: false, mailed: false, ends: 'none', invalidates: true },
-  BUSINESS_UNIT_CREATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
+  USER_REACTIVATED: { subscribed: false, mailed: false, ends: 'none', invalidates: true, invalidatesOrganization: false },
+  BUSINESS_UNIT_CREATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false, invalidatesOrganization: false },
   // Organisation-level events (no subject user): a unit's renaming, deletion
   // and membership changes are recorded as USER_UPDATED on each member, which
   // invalidates them.
-  BUSINESS_UNIT_UPDATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
-  BUSINESS_UNIT_DELETED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
-  ORGANIZATION_CREATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
-  SCIM_TOKEN_ISSUED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
-  SCIM_TOKEN_ROTATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
-  SCIM_TOKEN_REVOKED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
-  DOMAIN_ADDED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
-  DOMAIN_REMOVED: { subscribed: false, mailed: false, ends: 'none', invalidates: false },
+  BUSINESS_UNIT_UPDATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false, invalidatesOrganization: false },
+  BUSINESS_UNIT_DELETED: { subscribed: false, mailed: false, ends: 'none', invalidates: false, invalidatesOrganization: false },
+  ORGANIZATION_CREATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false, invalidatesOrganization: false },
+  SCIM_TOKEN_ISSUED: { subscribed: false, mailed: false, ends: 'none', invalidates: false, invalidatesOrganization: true },
+  SCIM_TOKEN_ROTATED: { subscribed: false, mailed: false, ends: 'none', invalidates: false, invalidatesOrganization: true },
+  SCIM_TOKEN_REVOKED: { subscribed: false, mailed: false, ends: 'none', invalidates: false, invalidatesOrganization: true },
+  DOMAIN_ADDED: { subscribed: false, mailed: false, ends: 'none', invalidates: false, invalidatesOrganization: false },
+  DOMAIN_REMOVED: { subscribed: false, mailed: false, ends: 'none', invalidates: false, invalidatesOrganization: false },
 };
 
 export function isTokenEventKind(action: string): action is TokenEventKind {
   return (TOKEN_EVENT_KINDS as readonly string[]).includes(action);
 }
 
-/** The rule of an action read back from storage or the wire; unknown actions invalidate, to fail safe. */
+/** The rule of an action read back from storage or the wire; unknown actions invalidate (user and organisation), to fail safe. */
 export function ruleOf(action: string): EventRule {
   return (EVENT_RULES as Record<string, EventRule | undefined>)[action] ?? UNKNOWN_RULE;
 }
 
-const UNKNOWN_RULE: EventRule = { subscribed: false, mailed: false, ends: 'none', invalidates: true };
+const UNKNOWN_RULE: EventRule = { subscribed: false, mailed: false, ends: 'none', invalidates: true, invalidatesOrganization: true };
 
 /** Crosses the event hub: subscribers need it, or other instances must drop or close something. */
 export function isPublished(action: string): boolean {

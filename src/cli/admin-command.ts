@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { openDatabase } from '../db/orm.js';
 import { BadUserInputError } from '../errors.js';
+import { followerLeaseMs } from '../events/log-follower.js';
 import { ScimCredentials } from '../scim/scim-credentials.js';
 
 /** What the admin CLI was asked to do, once its arguments are checked. */
@@ -144,6 +145,7 @@ export async function runAdminCommand(argv: readonly string[], io: CliIo): Promi
       case 'scim-token': {
         const issued = await new ScimCredentials(orm, changes, io.clock).issue(command.organization);
         if (!issued) return noSuchOrganization(io, command.organization);
+        if (issued.rotated) await untilEveryInstanceHeard(io.config);
         io.out(`${issued.secret}\n`);
         io.err(
           `${issued.rotated ? 'Rotated' : 'Issued'} the SCIM token of ${command.organization}${issued.rotated ? '; the previous one no longer works' : ''}. ` +
@@ -154,6 +156,7 @@ export async function runAdminCommand(argv: readonly string[], io: CliIo): Promi
       case 'revoke-scim-token': {
         const revoked = await new ScimCredentials(orm, changes, io.clock).revoke(command.organization);
         if (revoked === null) return noSuchOrganization(io, command.organization);
+        if (revoked) await untilEveryInstanceHeard(io.config);
         io.out(
           revoked
             ? `Revoked the SCIM token of ${command.organization}.\n`
@@ -218,6 +221,17 @@ async function runDomainCommand(command: DomainCommand, domains: OrganizationDom
     );
   }
   return 0;
+}
+
+/**
+ * Waits one log-follower lease after a SCIM token's rotation or revocation:
+ * running instances cache verified SCIM tokens and hear of the change only
+ * from the stored log (this process runs no event hub), and once the lease
+ * has passed each has read it or stopped trusting its cache. So when the
+ * command returns, the old token works nowhere.
+ */
+async function untilEveryInstanceHeard(config: Config): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, followerLeaseMs(config.eventPollInterval.ms)));
 }
 
 function noSuchOrganization(io: CliIo, name: string): number {

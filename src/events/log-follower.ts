@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import type { TokenEventHub } from './event-hub.js';
-import { isPublished } from '../audit/event-rules.js';
+import { isPublished, ruleOf } from '../audit/event-rules.js';
 import { toHubMessage } from './token-event.js';
 
 /** Rows read per query; a longer backlog is read page after page at once. */
@@ -12,6 +12,15 @@ const PAGE = 500;
 const MAX_GAP = 1_000;
 /** Gaps remembered at most; the oldest is given up first. */
 const MAX_GAPS = 10_000;
+
+/**
+ * How long after a commit every instance has either read it from the log or
+ * stopped trusting its cache: two intervals missed (a slow read, a busy event
+ * loop) before the cache is bypassed.
+ */
+export function followerLeaseMs(intervalMs: number): number {
+  return 3 * intervalMs;
+}
 
 export interface LogFollowerOptions {
   readonly orm: MikroORM;
@@ -25,6 +34,13 @@ export interface LogFollowerOptions {
    * @default 60_000
    */
   readonly gapWaitMs?: number;
+  /**
+   * Told of each organisation-level credential change read from the log (a
+   * SCIM token issued, rotated or revoked, see `invalidatesOrganization`).
+   * These cross no hub: the admin CLI that makes them runs none, so the log is
+   * how they reach every instance.
+   */
+  readonly onOrganizationChange?: (organizationId: string) => void;
 }
 
 /**
@@ -53,8 +69,7 @@ export class LogFollower {
   private stopped = false;
 
   constructor(private readonly options: LogFollowerOptions) {
-    // Two intervals missed (a slow read, a busy event loop) before the cache is bypassed.
-    this.leaseMs = 3 * options.intervalMs;
+    this.leaseMs = followerLeaseMs(options.intervalMs);
   }
 
   /** Starts after the newest stored event: what came before is in the database any read sees. */
@@ -131,8 +146,17 @@ export class LogFollower {
       if (row.id - this.cursor <= MAX_GAP) for (let id = this.cursor + 1; id < row.id; id++) this.gaps.set(id, noticedAt);
       this.cursor = row.id;
     }
-    const { subjectUserId } = row;
+    const { subjectUserId, organizationId } = row;
     if (subjectUserId && isPublished(row.action)) this.options.hub.receive(toHubMessage(row, subjectUserId));
+    if (organizationId && ruleOf(row.action).invalidatesOrganization) this.organizationChanged(organizationId, row.id);
+  }
+
+  private organizationChanged(organizationId: string, eventId: number): void {
+    try {
+      this.options.onOrganizationChange?.(organizationId);
+    } catch (error) {
+      this.options.logger.error({ err: error, eventId }, 'organisation change watcher failed');
+    }
   }
 
   private forgetOldGaps(now: number): void {

@@ -8,13 +8,8 @@ import { refused, verified, type Verified } from '../credential-outcome.js';
 import { Organization } from '../users/organization.entity.js';
 import { Role } from '../auth/role.js';
 import { ScimToken } from './scim-token.entity.js';
+import { ScimTokenCache, type ScimTenant } from './scim-token-cache.js';
 import { createScimSecret, digestScimToken, isWellFormedScimToken } from './scim-token-format.js';
-
-/** The organisation a SCIM request acts for. */
-export interface ScimTenant {
-  readonly organizationId: string;
-  readonly organizationName: string;
-}
 
 /** Issuing, rotating, revoking and checking each organisation's one SCIM bearer token. */
 export class ScimCredentials {
@@ -29,16 +24,19 @@ export class ScimCredentials {
     private readonly orm: MikroORM,
     private readonly changes: Changes,
     private readonly clock: Clock,
+    /** Verified tokens; without one (the admin CLI) nothing is cached. */
+    private readonly cache: ScimTokenCache = new ScimTokenCache(),
   ) {}
 
   /**
    * A new token for the organisation, replacing its previous one in the same
-   * transaction (the old secret stops working at commit). The secret is
-   * returned once; only its digest is stored. Null when there is no such
-   * organisation.
+   * transaction: the old secret stops working at commit on this instance,
+   * and on the others once their log follower reads the event (see
+   * ScimTokenCache). The secret is returned once; only its digest is stored.
+   * Null when there is no such organisation.
    */
   async issue(organizationName: string): Promise<{ secret: string; rotated: boolean } | null> {
-    return this.changes.run(async (tx) => {
+    const issued = await this.changes.run(async (tx) => {
       const organization = await tx.em.findOne(Organization, { name: organizationName });
       if (!organization) return null;
       const { secret, digest } = createScimSecret();
@@ -60,13 +58,17 @@ export class ScimCredentials {
         reason: 'admin CLI',
       });
       this.knownDigests.set(digest, true);
-      return { secret, rotated: existing !== null };
+      return { secret, rotated: existing !== null, organizationId: organization.id };
     });
+    if (!issued) return null;
+    // Committed: this instance drops the old token now; the others when their log follower reads the event.
+    this.cache.invalidateOrganization(issued.organizationId);
+    return { secret: issued.secret, rotated: issued.rotated };
   }
 
   /** Removes the organisation's token; false when it had none, null when there is no such organisation. */
   async revoke(organizationName: string): Promise<boolean | null> {
-    return this.changes.run(async (tx) => {
+    const revoked = await this.changes.run(async (tx) => {
       const organization = await tx.em.findOne(Organization, { name: organizationName });
       if (!organization) return null;
       const deleted = await tx.em.nativeDelete(ScimToken, { organization: organization.id });
@@ -78,25 +80,35 @@ export class ScimCredentials {
         organizationId: organization.id,
         reason: 'admin CLI',
       });
-      return true;
+      return organization.id;
     });
+    if (typeof revoked !== 'string') return revoked;
+    this.cache.invalidateOrganization(revoked);
+    return true;
   }
 
   /**
    * The tenant of a SCIM bearer token, or why not (see credential-outcome.ts).
-   * SCIM tokens carry no checksum: their shape is checked first instead, so a
-   * malformed token never reaches the database; with `lookupUnknown` false
-   * (the caller's address is blocked) neither do tokens it has not known lately.
+   * The checksum (or, for a token issued before checksums, the shape) is
+   * checked first, so a mistyped or made-up token never reaches the
+   * database; a token verified lately is answered from the cache; with
+   * `lookupUnknown` false (the caller's address is blocked) a token the
+   * database has not known lately is refused without a read.
    */
   async verify(secret: string, options: { readonly lookupUnknown?: boolean } = {}): Promise<Verified<ScimTenant>> {
     if (!isWellFormedScimToken(secret)) return refused('MALFORMED');
     const digest = digestScimToken(secret);
+    const cached = this.cache.get(digest);
+    if (cached) return verified(cached);
     if (options.lookupUnknown === false && !this.knownDigests.has(digest)) return refused('UNKNOWN');
-    const token = await this.orm.em.fork().findOne(ScimToken, { digest }, { populate: ['organization'] });
+    const tenant = await this.cache.load(digest, async () => {
+      const token = await this.orm.em.fork().findOne(ScimToken, { digest }, { populate: ['organization'] });
+      return token && { organizationId: token.organization.id, organizationName: token.organization.name };
+    });
     // A revoked or rotated token's row is deleted or holds another digest.
-    if (!token) return refused('UNKNOWN');
+    if (!tenant) return refused('UNKNOWN');
     this.knownDigests.set(digest, true);
-    return verified({ organizationId: token.organization.id, organizationName: token.organization.name });
+    return verified(tenant);
   }
 }
 

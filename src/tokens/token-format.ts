@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import { CHECKSUM_LENGTH, checksumOf, randomBase62 } from '../base62.js';
 import { sha256 } from '../sha256.js';
 
 /**
@@ -14,8 +13,6 @@ import { sha256 } from '../sha256.js';
  */
 export const TOKEN_PREFIX = 'own_';
 const BODY_LENGTH = 43;
-const CHECKSUM_LENGTH = 6;
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const SHAPE = new RegExp(`^${TOKEN_PREFIX}[0-9A-Za-z]{${BODY_LENGTH + CHECKSUM_LENGTH}}$`);
 
 export interface NewTokenSecret {
@@ -29,7 +26,7 @@ export interface NewTokenSecret {
 
 export function createTokenSecret(): NewTokenSecret {
   const body = randomBase62(BODY_LENGTH);
-  const secret = `${TOKEN_PREFIX}${body}${checksum(body)}`;
+  const secret = `${TOKEN_PREFIX}${body}${checksumOf(body)}`;
   return { secret, digest: digestToken(secret), hint: tokenHint(secret) };
 }
 
@@ -42,7 +39,7 @@ export function hasTokenShape(candidate: string): boolean {
 export function isWellFormedToken(candidate: string): boolean {
   if (!SHAPE.test(candidate)) return false;
   const body = candidate.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + BODY_LENGTH);
-  return candidate.endsWith(checksum(body));
+  return candidate.endsWith(checksumOf(body));
 }
 
 /** Whether a bearer credential claims to be an API token (rather than a session JWT). */
@@ -56,25 +53,4 @@ export function digestToken(secret: string): string {
 
 function tokenHint(secret: string): string {
   return `${TOKEN_PREFIX}…${secret.slice(-4)}`;
-}
-
-function checksum(body: string): string {
-  let value = crc32(body);
-  let out = '';
-  for (let i = 0; i < CHECKSUM_LENGTH; i++) {
-    out = ALPHABET.charAt(value % 62) + out;
-    value = Math.floor(value / 62);
-  }
-  return out;
-}
-
-/** Uniform base62: bytes >= 248 are dropped so that `% 62` has no bias. */
-function randomBase62(length: number): string {
-  let out = '';
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248 && out.length < length) out += ALPHABET.charAt(byte % 62);
-    }
-  }
-  return out;
 }

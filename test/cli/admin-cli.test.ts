@@ -83,7 +83,7 @@ describe('admin CLI commands on an empty database', () => {
   it('prints a SCIM token alone on stdout, rotates it on the next run, and revokes it', async () => {
     expect(await run('scim-token', '--organization', 'Acme')).toBe(0);
     const first = out.join('');
-    expect(first).toMatch(/^scim_[\w-]{43}\n$/);
+    expect(first).toMatch(/^scim_[\w-]{43}[0-9A-Za-z]{6}\n$/);
     expect(err.join('')).toMatch(/Issued the SCIM token of Acme/);
     expect(await run('scim-token', '--organization', 'Acme')).toBe(0);
     const second = out.join('');

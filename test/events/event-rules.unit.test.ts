@@ -32,6 +32,16 @@ describe('event rules', () => {
     expect(isPublished('BUSINESS_UNIT_CREATED')).toBe(false);
   });
 
+  it('drop an organisation’s cached SCIM token on its issue, rotation and revocation, and on actions they do not know', () => {
+    const invalidating = Object.entries(EVENT_RULES)
+      .filter(([, rule]) => rule.invalidatesOrganization)
+      .map(([action]) => action);
+    expect(invalidating.sort()).toEqual(['SCIM_TOKEN_ISSUED', 'SCIM_TOKEN_REVOKED', 'SCIM_TOKEN_ROTATED']);
+    expect(ruleOf('SOMETHING_NEW').invalidatesOrganization).toBe(true);
+    // No user to deliver them to: they cross no hub, so no subscriber or socket ever sees them.
+    for (const action of invalidating) expect(isPublished(action)).toBe(false);
+  });
+
   it('mail and show subscribers the token events only, and the GraphQL enum lists the same kinds', () => {
     for (const [action, rule] of Object.entries(EVENT_RULES)) {
       const tokenEvent = (TOKEN_EVENT_KINDS as readonly string[]).includes(action);

@@ -5,6 +5,7 @@ import { LogFollower } from '../../src/events/log-follower.js';
 import type { HubMessage } from '../../src/events/token-event.js';
 
 const USER = '00000000-0000-4000-8000-000000000003';
+const ORGANIZATION = '00000000-0000-4000-8000-000000000009';
 
 interface Where {
   id?: { $gt: number };
@@ -13,7 +14,7 @@ interface Where {
 
 /** The audit table as the follower queries it: rows committed so far, any id order. */
 function auditTable() {
-  const committed: { id: number; action: string }[] = [];
+  const committed: { id: number; action: string; subjectUserId: string | null; organizationId: string | null }[] = [];
   const orm = {
     em: {
       fork: () => ({
@@ -25,7 +26,6 @@ function auditTable() {
             .sort((x, y) => x.id - y.id)
             .map((row) => ({
               ...row,
-              subjectUserId: USER,
               tokenId: 't',
               occurredAt: new Date(0),
               tokenExpiresAt: null,
@@ -38,15 +38,28 @@ function auditTable() {
       }),
     },
   } as unknown as MikroORM;
-  return { orm, commit: (id: number, action = 'REVOKED') => committed.push({ id, action }) };
+  return {
+    orm,
+    commit: (id: number, action = 'REVOKED') => committed.push({ id, action, subjectUserId: USER, organizationId: ORGANIZATION }),
+    /** An organisation-level event: no subject user. */
+    commitForOrganization: (id: number, action: string) =>
+      committed.push({ id, action, subjectUserId: null, organizationId: ORGANIZATION }),
+  };
 }
 
 function follower(orm: MikroORM) {
   const received: string[] = [];
+  const organizationsChanged: string[] = [];
   const hub = { receive: (message: HubMessage) => received.push(message.id), memberSince: () => -Infinity };
   // A long interval: the test reads by hand.
-  const following = new LogFollower({ orm, hub, logger: pino({ level: 'silent' }), intervalMs: 60_000 });
-  return { following, received };
+  const following = new LogFollower({
+    orm,
+    hub,
+    logger: pino({ level: 'silent' }),
+    intervalMs: 60_000,
+    onOrganizationChange: (organizationId) => organizationsChanged.push(organizationId),
+  });
+  return { following, received, organizationsChanged };
 }
 
 describe('LogFollower', () => {
@@ -62,6 +75,21 @@ describe('LogFollower', () => {
     await following.read();
     expect(received).toEqual(['2', '4']);
     expect(following.trusted()).toBe(true);
+    await following.stop();
+  });
+
+  it('tells of SCIM token changes (organisation-level, no user) outside the hub, and of nothing else', async () => {
+    const table = auditTable();
+    const { following, received, organizationsChanged } = follower(table.orm);
+    await following.start();
+    table.commitForOrganization(1, 'SCIM_TOKEN_ISSUED');
+    table.commitForOrganization(2, 'DOMAIN_ADDED');
+    table.commitForOrganization(3, 'SCIM_TOKEN_ROTATED');
+    table.commit(4);
+    table.commitForOrganization(5, 'SCIM_TOKEN_REVOKED');
+    await following.read();
+    expect(organizationsChanged).toEqual([ORGANIZATION, ORGANIZATION, ORGANIZATION]);
+    expect(received).toEqual(['4']);
     await following.stop();
   });
 
