@@ -22,7 +22,7 @@ export interface Drive {
 }
 
 /** CPU time (user + system) the process has used so far, in clock ticks of 10 ms. */
-export async function cpuTicks(pid: number): Promise<number> {
+async function cpuTicks(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);
@@ -82,6 +82,60 @@ export async function drive(
         }
       }),
     );
+  } finally {
+    agent.destroy();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = ((await cpuTicks(server.pid)) - before) / 100;
+  return {
+    requests: latencies.length,
+    rps: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    perCpuSecond: latencies.length / Math.max(cpuSeconds, 0.01),
+    failures,
+  };
+}
+
+/**
+ * An open loop of `rps` requests a second, each sent at its time whether the
+ * ones before answered or not (so a stalled server shows in the latencies
+ * instead of slowing the load), for `ms` or `until` it says so.
+ */
+export async function pace(
+  server: { readonly url: string; readonly pid: number },
+  next: () => DrivenRequest,
+  check: (body: string) => boolean,
+  options: { readonly rps: number; readonly ms?: number; readonly until?: () => boolean },
+): Promise<Drive> {
+  const { rps, ms = 5_000, until } = options;
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const base = new URL(server.url);
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  let failures = 0;
+  const started = performance.now();
+  const before = await cpuTicks(server.pid);
+  const done = () => (until ? until() : performance.now() - started >= ms);
+  try {
+    for (let sent = 0; !done(); sent++) {
+      const due = started + (sent * 1000) / rps;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      pending.push(
+        post(agent, base, next()).then(
+          (answer) => {
+            if (answer.status !== 200 || !check(answer.body)) failures++;
+            latencies.push(performance.now() - due);
+          },
+          () => {
+            failures++;
+            latencies.push(performance.now() - due);
+          },
+        ),
+      );
+    }
+    await Promise.all(pending);
   } finally {
     agent.destroy();
   }
