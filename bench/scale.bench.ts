@@ -171,7 +171,7 @@ function record(name: string, size: number, value: number): void {
 }
 
 function describeDrive(driven: Drive): string {
-  return `${driven.rps.toFixed(0)} req/s, ${driven.perCpuSecond.toFixed(0)} req per server CPU-s, p50 ${driven.p50.toFixed(2)} ms, p99 ${driven.p99.toFixed(2)} ms, ${driven.requests} requests, ${driven.failures} failed`;
+  return `${driven.rps.toFixed(0)} req/s, ${driven.perCpuSecond.toFixed(0)} req per server CPU-s, p50 ${driven.p50.toFixed(2)} ms, p99 ${driven.p99.toFixed(2)} ms, ${driven.requests} requests, ${driven.failures} failed${driven.failed.length ? ` (${driven.failed.join('; ')})` : ''}`;
 }
 
 const ME = JSON.stringify({ query: '{ me { id } }' });

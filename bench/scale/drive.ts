@@ -19,6 +19,8 @@ export interface Drive {
   readonly perCpuSecond: number;
   /** Answers that were not 200 with the body `check` wants: any fails the scenario. */
   readonly failures: number;
+  /** The first few failures, as `<status> <body>` (or the transport error). */
+  readonly failed: readonly string[];
 }
 
 /** CPU time (user + system) the process has used so far, in clock ticks of 10 ms. */
@@ -64,6 +66,11 @@ export async function drive(
   const base = new URL(server.url);
   const latencies: number[] = [];
   let failures = 0;
+  const failed: string[] = [];
+  const fail = (what: string) => {
+    failures++;
+    if (failed.length < 3) failed.push(what);
+  };
   const started = performance.now();
   const before = await cpuTicks(server.pid);
   const done = () => (until ? until() : performance.now() - started >= ms);
@@ -74,9 +81,9 @@ export async function drive(
           const sent = performance.now();
           try {
             const answer = await post(agent, base, next());
-            if (answer.status !== 200 || !check(answer.body)) failures++;
-          } catch {
-            failures++;
+            if (answer.status !== 200 || !check(answer.body)) fail(`${answer.status} ${answer.body.slice(0, 200)}`);
+          } catch (error) {
+            fail(String(error));
           }
           latencies.push(performance.now() - sent);
         }
@@ -94,6 +101,7 @@ export async function drive(
     p99: percentile(latencies, 99),
     perCpuSecond: latencies.length / Math.max(cpuSeconds, 0.01),
     failures,
+    failed,
   };
 }
 
@@ -109,11 +117,17 @@ export async function pace(
   options: { readonly rps: number; readonly ms?: number; readonly until?: () => boolean },
 ): Promise<Drive> {
   const { rps, ms = 5_000, until } = options;
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  // Within the default HTTP_MAX_CONNECTIONS_PER_ADDRESS (64), with room for the connections a closing socket still holds.
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
   const base = new URL(server.url);
   const latencies: number[] = [];
   const pending: Promise<void>[] = [];
   let failures = 0;
+  const failed: string[] = [];
+  const fail = (what: string) => {
+    failures++;
+    if (failed.length < 3) failed.push(what);
+  };
   const started = performance.now();
   const before = await cpuTicks(server.pid);
   const done = () => (until ? until() : performance.now() - started >= ms);
@@ -125,11 +139,11 @@ export async function pace(
       pending.push(
         post(agent, base, next()).then(
           (answer) => {
-            if (answer.status !== 200 || !check(answer.body)) failures++;
+            if (answer.status !== 200 || !check(answer.body)) fail(`${answer.status} ${answer.body.slice(0, 200)}`);
             latencies.push(performance.now() - due);
           },
-          () => {
-            failures++;
+          (error: unknown) => {
+            fail(String(error));
             latencies.push(performance.now() - due);
           },
         ),
@@ -148,6 +162,7 @@ export async function pace(
     p99: percentile(latencies, 99),
     perCpuSecond: latencies.length / Math.max(cpuSeconds, 0.01),
     failures,
+    failed,
   };
 }
 
