@@ -5,11 +5,13 @@ import { WatchedCredential, type CredentialEnd, type Watch, type WatchedShared }
 
 export type { CredentialEnd, Watch } from './watched-credential.js';
 
-/** What the watcher hears about a user: a hub message (a token event carries its `tokenId`). */
+/** What the watcher hears about a user: a hub message (a token event carries its `tokenId` and `occurredAt`). */
 export interface CredentialMessage {
   readonly kind: string;
   readonly userId: string;
   readonly tokenId?: string | null;
+  /** ISO instant; absent on access changes (a deactivation), which then end every credential they apply to. */
+  readonly occurredAt?: string;
 }
 
 export interface CredentialWatcherOptions {
@@ -84,7 +86,9 @@ export class CredentialWatcher {
    * token event, `ends` says all there is to know; any other change to the
    * user's access (an admin or directory action) makes their credentials
    * re-check at once, so an idle connection of a dead credential does not
-   * linger.
+   * linger. A message is usually news, but one the log follower delivers
+   * late (its Redis message lost) may predate a credential issued since:
+   * like a replayed event, it does not end that one (`endedBy`).
    */
   onMessage(message: CredentialMessage): void {
     const watchedOfUser = this.byUser.get(message.userId);

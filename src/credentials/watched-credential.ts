@@ -52,6 +52,8 @@ export class WatchedCredential implements Watch {
   principal: Principal;
   /** What authenticated the connection, as verified then: a digest or a session's user, never the secret. */
   private readonly credential: VerifiedCredential;
+  /** When the credential was issued (epoch ms): a token's `createdAt`, a session's `iat`. */
+  private readonly issuedAtMs: number;
   /** Set once the credential is known to be dead: every later operation is refused. */
   private dead = false;
   private ended = false;
@@ -65,6 +67,7 @@ export class WatchedCredential implements Watch {
     this.userId = resolved.principal.userId;
     this.principal = resolved.principal;
     this.credential = resolved.credential;
+    this.issuedAtMs = issuedAtMsOf(resolved);
   }
 
   current(): MaybePromise<Principal | null> {
@@ -93,9 +96,22 @@ export class WatchedCredential implements Watch {
     this.shared.forget(this);
   }
 
-  /** Whether an event about this credential's user ends it (src/audit/event-rules.ts). */
-  endedBy(event: { readonly kind: string; readonly tokenId?: string | null }): boolean {
-    return endsCredential(event, this.principal);
+  /**
+   * Whether an event about this credential's user ends it (src/audit/event-rules.ts).
+   * An event that clearly occurred before the credential was issued does not:
+   * a subscription replays stored events (and the log follower may deliver a
+   * lost message late), and a user's tokens disabled, then enabled again,
+   * must not end the token generated after that. Clearly before: a token's
+   * `createdAt` and an event's `occurredAt` are both the service's clock in
+   * milliseconds, so an event in the same millisecond ends it; a session's
+   * `iat` has whole seconds, so one in the second of `iat` ends it. An event
+   * naming this very token always ends it, whatever its time. Sparing a
+   * credential wrongly (clocks of two instances apart) is safe: the event then
+   * reaches it only if its re-check finds it alive, else the connection ends
+   * without it.
+   */
+  endedBy(event: CredentialEvent): boolean {
+    return endsCredential(event, this.principal) && !this.predates(event);
   }
 
   /** Marks the credential dead and ends its connection after `delayMs` (a final event may still be on its way). */
@@ -158,6 +174,12 @@ export class WatchedCredential implements Watch {
     return false;
   }
 
+  private predates(event: CredentialEvent): boolean {
+    if (this.principal.tokenId !== null && event.tokenId === this.principal.tokenId) return false;
+    const occurredAtMs = epochMsOf(event.occurredAt);
+    return occurredAtMs !== null && occurredAtMs < this.issuedAtMs;
+  }
+
   private end(reason: string): void {
     if (this.ended) return;
     this.ended = true;
@@ -170,9 +192,27 @@ export class WatchedCredential implements Watch {
   }
 }
 
-/** The token event an object is, if it is one: its own `kind` and `tokenId`. */
-function tokenEventIn(event: unknown): { kind: string; tokenId: string | null } | null {
+/** What the watcher reads of an event: what happened, to which token, and when (ISO string or Date; absent: unknown). */
+export interface CredentialEvent {
+  readonly kind: string;
+  readonly tokenId?: string | null;
+  readonly occurredAt?: unknown;
+}
+
+/** The token event an object is, if it is one: its own `kind`, `tokenId` and `occurredAt`. */
+function tokenEventIn(event: unknown): CredentialEvent | null {
   if (typeof event !== 'object' || event === null) return null;
-  const { kind, tokenId } = event as { kind?: unknown; tokenId?: unknown };
-  return typeof kind === 'string' ? { kind, tokenId: typeof tokenId === 'string' ? tokenId : null } : null;
+  const { kind, tokenId, occurredAt } = event as { kind?: unknown; tokenId?: unknown; occurredAt?: unknown };
+  return typeof kind === 'string' ? { kind, tokenId: typeof tokenId === 'string' ? tokenId : null, occurredAt } : null;
+}
+
+/** An instant as a message carries it (ISO string) or an object holds it (Date); null when it is neither. */
+function epochMsOf(instant: unknown): number | null {
+  const ms = instant instanceof Date ? instant.getTime() : typeof instant === 'string' ? Date.parse(instant) : NaN;
+  return Number.isFinite(ms) ? ms : null;
+}
+
+function issuedAtMsOf({ token, credential }: Resolved): number {
+  if (token) return token.createdAt.getTime();
+  return credential.kind === 'session' ? credential.issuedAtS * 1000 : Number.NEGATIVE_INFINITY;
 }

@@ -49,10 +49,11 @@ function fakeResolver() {
       live.set(keyOf(resolved.credential), resolved);
       return resolved;
     },
-    session: (userId: string): Resolved => {
+    /** A session of the user, issued at `issuedAtS` (its `iat`, epoch seconds). */
+    session: (userId: string, issuedAtS = 0): Resolved => {
       const resolved: Resolved = {
         principal: principal(userId, 'session', null),
-        credential: { kind: 'session', userId, expiresAtMs: null, issuedAtS: 0 },
+        credential: { kind: 'session', userId, expiresAtMs: null, issuedAtS },
         token: null,
       };
       live.set(keyOf(resolved.credential), resolved);
@@ -159,6 +160,70 @@ describe('the credential watcher', () => {
     const unrelated = resolver.rechecks();
     watcher.onMessage({ kind: 'USER_UPDATED', userId: BOB });
     expect(resolver.rechecks() - unrelated).toBe(1);
+  });
+
+  it('is not ended by a replayed event from before the credential was issued; one from since still ends it', async () => {
+    const resolver = fakeResolver();
+    const { watcher, connect } = watcherWith(resolver);
+    // Tokens disabled, then enabled again, before the token was generated (2026-01-01T00:00:00.000Z).
+    const disabled = { id: '7', kind: 'ACCESS_DISABLED', userId: ALICE, tokenId: null, occurredAt: '2025-12-31T23:59:59.999Z' };
+    const enabled = { ...disabled, id: '8', kind: 'ACCESS_ENABLED' };
+    const t1 = connect(resolver.token(ALICE, 't1'));
+
+    expect(await t1.watch.admits(disabled)).toBe(true);
+    expect(await t1.watch.admits(enabled)).toBe(true);
+    await afterGrace();
+    expect(t1.ends).toEqual([]);
+    expect(await t1.watch.current()).not.toBeNull();
+    // The same old event heard live (late, from the log) does not end it either.
+    watcher.onMessage(disabled);
+    await afterGrace();
+    expect(t1.ends).toEqual([]);
+
+    // From the token's own millisecond on, the disabling is its end: delivered, then the connection ends.
+    expect(await t1.watch.admits({ ...disabled, id: '9', occurredAt: '2026-01-01T00:00:00.000Z' })).toBe(true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t1.ends).toEqual(['API token no longer valid']);
+    expect(await t1.watch.admits({ ...enabled, id: '10' })).toBe(false);
+
+    // An old event reaches only a live credential.
+    const t2Resolved = resolver.token(ALICE, 't2');
+    const t2 = connect(t2Resolved);
+    resolver.set(t2Resolved, null);
+    expect(await t2.watch.admits(disabled)).toBe(false);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t2.ends).toEqual(['credential no longer valid']);
+
+    // Heard live, an event with no time, or one after the token's creation, ends it.
+    const t3 = connect(resolver.token(ALICE, 't3'));
+    watcher.onMessage({ kind: 'ACCESS_DISABLED', userId: ALICE, tokenId: null });
+    const t4 = connect(resolver.token(ALICE, 't4'));
+    watcher.onMessage({ ...disabled, occurredAt: '2026-01-01T00:00:00.001Z' });
+    await afterGrace();
+    expect([t3.ends, t4.ends]).toEqual([['access disabled'], ['access disabled']]);
+  });
+
+  it("ends a token on its own REVOKED whatever the event's time, and a session from the second of its iat on", async () => {
+    const resolver = fakeResolver();
+    const { connect } = watcherWith(resolver);
+    const token = connect(resolver.token(ALICE, 't1'));
+    // Stamped by another instance whose clock is behind: it still names this very token.
+    expect(
+      await token.watch.admits({ id: '3', kind: 'REVOKED', userId: ALICE, tokenId: 't1', occurredAt: '2025-12-01T00:00:00.000Z' }),
+    ).toBe(true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(token.ends).toEqual(['API token no longer valid']);
+
+    const iat = Date.parse('2026-01-01T00:00:10.000Z') / 1000;
+    const before = connect(resolver.session(ALICE, iat));
+    const sameSecond = connect(resolver.session(BOB, iat));
+    const deactivated = (userId: string, occurredAt: string) => ({ id: '4', kind: 'USER_DEACTIVATED', userId, tokenId: null, occurredAt });
+    expect(await before.watch.admits(deactivated(ALICE, '2026-01-01T00:00:09.999Z'))).toBe(true);
+    // `iat` has whole seconds: a deactivation within that second may have come after the session was issued.
+    expect(await sameSecond.watch.admits(deactivated(BOB, '2026-01-01T00:00:10.500Z'))).toBe(true);
+    await afterGrace();
+    expect(before.ends).toEqual([]);
+    expect(sameSecond.ends).toEqual(['API token no longer valid']);
   });
 
   it('tells a credential its final event from the event itself, whatever fields the client selected', async () => {
