@@ -4,31 +4,28 @@ import type { Logger } from 'pino';
 import type { AuditEvent } from './audit/audit-event.entity.js';
 import { AuditLog } from './audit/audit-log.js';
 import { Changes } from './audit/changes.js';
-import { credentialKindOf, PrincipalResolver } from './credentials/principal-resolver.js';
-import { SessionVerifier, sessionConfigWarnings, sessionSecret } from './auth/session.js';
+import { credentialKindOf, type PrincipalResolver } from './credentials/principal-resolver.js';
+import type { SessionVerifier } from './auth/session.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { databaseKind } from './db/mikro-orm.config.js';
 import { locksRows, openDatabase } from './db/orm.js';
 import { ruleOf } from './audit/event-rules.js';
-import { inProcessHub, redisHub, type TokenEventHub } from './events/event-hub.js';
-import { LogFollower } from './events/log-follower.js';
+import type { TokenEventHub } from './events/event-hub.js';
 import { publishTokenEvents } from './events/publish.js';
 import { TokenEventService } from './events/token-event.service.js';
 import { Sweeper } from './expiry/sweeper.js';
 import type { Services } from './context.js';
 import { registerRoutes } from './routes.js';
 import type { ScimCredentials } from './scim/scim-credentials.js';
-import { ScimTokenCache } from './scim/scim-token-cache.js';
 import { buildAppSchema } from './schema.js';
-import { Redis } from 'ioredis';
 import { clientIpOf } from './http/client-ip.js';
 import { RateLimits } from './http/rate-limits.js';
 import { createHttpServer } from './http/server.js';
 import { createWebSocketServer } from './http/websocket.js';
 import { listenError } from './http/listen-error.js';
 import { createLogger, prettyLogs } from './logger.js';
-import { countAuthentication, countingHub, measuredAuthenticator } from './metrics/instrumented.js';
+import { countAuthentication, measuredAuthenticator } from './metrics/instrumented.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createMail, type Mail } from './mail/mail.js';
 import { queueMailFor } from './mail/outbox.js';
@@ -38,6 +35,10 @@ import { createAdminServices } from './admin/admin-services.js';
 import { postureWarning } from './posture.js';
 import { seedDemo } from './users/seed.js';
 import { UserService } from './users/user.service.js';
+import { createAuthority } from './wiring/authority.js';
+import { createEvents } from './wiring/events.js';
+import { readinessOf } from './wiring/readiness.js';
+import { connectSharedRedis } from './wiring/shared-redis.js';
 
 export interface AppDeps {
   readonly clock?: Clock;
@@ -104,99 +105,45 @@ export async function prepareDatabase(config: Config, clock: Clock, logger: Logg
   return orm;
 }
 
-/**
- * The connection for rate-limit counters and the readiness PING. Commands
- * fail at once while it is down (no offline queue, one retry), so a limiter
- * falls back to memory and `/readyz` answers, instead of both waiting.
- */
-function sharedRedis(url: string): Redis {
-  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
-}
-
-/**
- * Waits briefly for Redis, so a freshly started instance counts in the shared
- * budgets and reports ready at once. It starts without Redis all the same:
- * limits then count in memory and `/readyz` says 503 until Redis is back.
- */
-async function connected(redis: Redis, logger: Logger): Promise<void> {
-  if (redis.status === 'ready') return;
-  let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    new Promise<string>((resolve) => redis.once('ready', () => resolve('ready'))),
-    new Promise<string>((resolve) => redis.once('error', () => resolve('error'))),
-    new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timeout'), 2_000))),
-  ]);
-  clearTimeout(timer);
-  if (outcome !== 'ready') logger.warn('redis is not reachable at start: rate limits count in memory until it is');
-}
-
 /** Builds the service. Nothing happens until `start()`: no ports, timers or connections. */
 export function createApp(config: Config, deps: AppDeps = {}): App {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel, { pretty: prettyLogs(config) });
   let running: Running | null = null;
   const closers: (() => Promise<unknown>)[] = [];
+  /** Registers what `stop()` closes: last opened, first closed. */
+  const defer = (close: () => Promise<unknown>) => void closers.unshift(close);
 
   async function start(): Promise<Running> {
     if (running) return running;
     logger.warn({ posture: config.env }, postureWarning(config));
     try {
       const orm = await prepareDatabase(config, clock, logger);
-      closers.unshift(() => orm.close());
+      defer(() => orm.close());
       const metrics = createMetrics();
-      const pollMs = config.eventPollInterval.ms;
-      const hub = config.redisUrl
-        ? redisHub(config.redisUrl, logger, {
-            keyPrefix: config.redisKeyPrefix,
-            // The follower's lease, and a little for the clocks' granularity.
-            publishWaitMs: 3 * pollMs + 50,
-            readyTimeoutMs: deps.timeouts?.eventsReadyMs,
-            onPublishFailure: () => metrics.eventPublishFailures.inc(),
-          })
-        : inProcessHub(logger);
-      closers.unshift(() => hub.close());
-      // The stored log is the source of truth; Redis is the fast path (see LogFollower).
-      // A SCIM token's issue, rotation or revocation comes from the admin CLI, which runs no hub: only the log brings it.
-      const follower = new LogFollower({
+      const { events, follower, cacheable } = createEvents({
+        config,
         orm,
-        hub,
         logger,
-        intervalMs: pollMs,
-        onOrganizationChange: (organizationId) => scimTokens.invalidateOrganization(organizationId),
+        metrics,
+        readyTimeoutMs: deps.timeouts?.eventsReadyMs,
+        // Called only once the follower has started, below, when `authority` exists.
+        onOrganizationChange: (organizationId) => authority.scimTokens.invalidateOrganization(organizationId),
+        onStop: defer,
       });
-      const counted = countingHub(hub, metrics);
-      // Events reach this instance while either path works.
-      const events: TokenEventHub = { ...counted, healthy: () => counted.healthy() || follower.fresh() };
-      const redis = config.redisUrl ? sharedRedis(config.redisUrl) : null;
-      if (redis) {
-        closers.unshift(async () => {
-          if (redis.status === 'ready') await redis.quit();
-          else redis.disconnect();
-        });
-        await connected(redis, logger);
-      }
+      const redis = config.redisUrl ? await connectSharedRedis(config.redisUrl, logger, defer) : null;
       const limits = new RateLimits({ limits: config.rateLimits, redis, keyPrefix: config.redisKeyPrefix, logger });
-      const kind = databaseKind(config.databaseUrl);
-      const usage = new TokenUsage({ orm, region: config.region, databaseKind: kind, logger });
+      const usage = new TokenUsage({ orm, region: config.region, databaseKind: databaseKind(config.databaseUrl), logger });
       usage.start();
-      closers.unshift(() => usage.stop());
-      const sessions = new SessionVerifier(sessionSecret(config), config.session);
-      for (const warning of sessionConfigWarnings(config)) logger.warn(warning);
-      // With one instance nothing else changes what it cached (but the admin CLI, which the follower brings in).
-      const cacheable = config.redisUrl ? () => follower.trusted() : () => true;
-      const principals = new PrincipalResolver({ orm, sessions, usage, clock, cacheable, maxEntries: config.principalCacheSize });
-      const scimTokens = new ScimTokenCache({ cacheable });
-      // Registered first, so every other watcher of the hub already sees the user's current state.
-      // After a Redis outage nothing is dropped wholesale: the follower delivered what Redis missed.
-      events.onMessage((message) => {
-        if (ruleOf(message.kind).invalidates) principals.invalidateUser(message.userId);
-      });
+      defer(() => usage.stop());
+      const authority = createAuthority({ config, orm, clock, logger, usage, events, cacheable });
+      const { sessions, principals, scimTokens } = authority;
       await follower.start();
-      closers.unshift(() => follower.stop());
+      defer(() => follower.stop());
       // The outbox hook writes each event's email in the event's own transaction.
       const audit = new AuditLog(config.region, [queueMailFor(config)]);
       const mail = createMail({ config, orm, clock, logger, metrics });
-      closers.unshift(() => mail.stop());
+      defer(() => mail.stop());
       const changes = new Changes(orm, audit, (recorded) => {
         deps.afterCommit?.(recorded);
         // This instance applies its own changes at once, before any event crosses Redis.
@@ -229,22 +176,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         services,
         limits,
         metrics,
-        readiness: {
-          checks: {
-            // Not a query: since MikroORM 7 a query reopens a closed connection (lazy connect), so
-            // `select 1` answered even with the database gone. This asks the open connection only.
-            database: async () => {
-              const check = await orm.checkConnection();
-              if (!check.ok) throw check.error ?? new Error(check.reason);
-            },
-            ...(redis ? { redis: () => redis.ping() } : {}),
-            // Without the hub, revocations from other instances cannot reach this one's sockets.
-            events: () => (events.healthy() ? Promise.resolve() : Promise.reject(new Error('token events cannot flow'))),
-          },
-          details: async () => ({ region: config.region, mail: await mail.status() }),
-        },
+        readiness: readinessOf({ config, orm, redis, events, mail }),
       });
-      closers.unshift(closeHttp);
+      defer(closeHttp);
       const { scim } = await registerRoutes(http, {
         config,
         orm,
@@ -274,7 +208,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           countAuthentication(metrics, outcome === null ? 'none' : credentialKindOf(authorization), outcome ?? 'MALFORMED'),
         expireToken: (tokenId) => sweeper.expireToken(tokenId),
       });
-      closers.unshift(() => websockets.close());
+      defer(() => websockets.close());
       await http.listen({ host: config.host, port: config.port }).catch((error: unknown) => {
         throw listenError(error, config.port);
       });
@@ -286,7 +220,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         now: () => clock.now(),
       });
       if (deps.autoSweep !== false) sweeper.start();
-      closers.unshift(() => sweeper.stop());
+      defer(() => sweeper.stop());
       const address = http.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;

@@ -136,6 +136,14 @@ export async function expiredLeft(url: string): Promise<number> {
   });
 }
 
+/** Emails queued and not yet sent. */
+export async function outboxPending(url: string): Promise<number> {
+  return withClient(url, async (client) => {
+    const result = await client.query<{ n: string }>(`select count(*) as n from outbox_messages where status = 'PENDING'`);
+    return Number(result.rows[0]?.n ?? 0);
+  });
+}
+
 /** A SCIM token for the first organisation, stored as the admin CLI stores one. */
 export async function scimSecret(url: string): Promise<string> {
   const { secret, digest } = createScimSecret();
