@@ -17,7 +17,17 @@ import type { TokenUsage } from '../src/tokens/token-usage.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
 import { introspectionClients, median, percentile, startServer, tempDir, type BenchServer } from './load/harness.js';
 import { cycle, drive, pace, type Drive, type DrivenRequest } from './scale/drive.js';
-import { BACKLOG, SAMPLED, expireBacklog, expiredLeft, fill, md5uuid, outboxPending, sampleSecrets, scimSecret } from './scale/fill.js';
+import {
+  BACKLOG,
+  SAMPLED,
+  expireBacklog,
+  expiredLeft,
+  fill,
+  md5uuid,
+  discardPendingMail,
+  sampleSecrets,
+  scimSecret,
+} from './scale/fill.js';
 
 /**
  * `npm run bench:scale` (issue 17): PostgreSQL at 10,000 and at 1,000,000
@@ -35,8 +45,8 @@ import { BACKLOG, SAMPLED, expireBacklog, expiredLeft, fill, md5uuid, outboxPend
  * - a 1,000-member SCIM group replace, and back;
  * then, after every round of those and once per round again, at the large
  * size only: the sweeper on a backlog of 100,000 expired tokens, with `me`
- * p99 during the sweep against p99 just before it (each sweep after the
- * previous one's emails were sent). Last, the heap one cached principal costs. Skipped unless BENCH_SCALE=1, so
+ * p99 during the sweep against p99 just before it (the emails the previous
+ * sweep queued dropped first). Last, the heap one cached principal costs. Skipped unless BENCH_SCALE=1, so
  * `npm run bench` does not fill a million rows.
  */
 const SIZES = (process.env['BENCH_SCALE_SIZES'] ?? '10000,1000000').split(',').map(Number);
@@ -114,12 +124,12 @@ describe.skipIf(!enabled)('scale (issue 17)', () => {
             await measureGroupReplace(each, round);
           }
         }
-        // Last, and apart: each sweep leaves 100,000 emails that its server then sends for minutes,
-        // which would weigh on whatever ran next. The next sweep waits for them.
+        // Last, and apart: each sweep leaves 100,000 emails that its server then sends for half an hour,
+        // which would weigh on whatever ran next. The next sweep drops them first.
         const big = sized.find((each) => each.size === largest);
         if (big) {
           for (let round = 1; round <= ROUNDS; round++) {
-            if (round > 1) await mailSent(big);
+            if (round > 1) await discardQueuedMail(big);
             await measureSweep(big, round);
           }
           await measureCacheMemory(big);
@@ -305,17 +315,14 @@ async function measureSweep(each: Sized, round: number): Promise<void> {
   if (idle.failures + during.failures > 0) throw new Error('me failed around the sweep');
 }
 
-/** Waits until the server sent every queued email (the last sweep's), and says how long that took. */
-async function mailSent(each: Sized): Promise<void> {
-  const started = performance.now();
-  let pending = await outboxPending(each.db.url);
-  const queued = pending;
-  while (pending > 0) {
-    if (performance.now() - started > 1_800_000) throw new Error(`${pending} emails still queued after 30 minutes`);
-    await new Promise((done) => setTimeout(done, 1_000));
-    pending = await outboxPending(each.db.url);
-  }
-  log(`  (waited ${((performance.now() - started) / 1000).toFixed(0)} s for ${queued} queued emails to be sent)`);
+/**
+ * Drops the emails the last sweep queued (100,000), as if sent: the mail
+ * worker delivers about 60 a second here (two committed updates and a file
+ * each), so sending them would take half an hour and weigh on the next sweep.
+ */
+async function discardQueuedMail(each: Sized): Promise<void> {
+  const dropped = await discardPendingMail(each.db.url);
+  log(`  (dropped ${dropped} emails the sweep queued, before the next sweep)`);
 }
 
 /**

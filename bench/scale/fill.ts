@@ -136,12 +136,9 @@ export async function expiredLeft(url: string): Promise<number> {
   });
 }
 
-/** Emails queued and not yet sent. */
-export async function outboxPending(url: string): Promise<number> {
-  return withClient(url, async (client) => {
-    const result = await client.query<{ n: string }>(`select count(*) as n from outbox_messages where status = 'PENDING'`);
-    return Number(result.rows[0]?.n ?? 0);
-  });
+/** Deletes the emails still queued; resolves how many. */
+export async function discardPendingMail(url: string): Promise<number> {
+  return withClient(url, async (client) => (await client.query(`delete from outbox_messages where status = 'PENDING'`)).rowCount ?? 0);
 }
 
 /** A SCIM token for the first organisation, stored as the admin CLI stores one. */

@@ -59,6 +59,14 @@ export class Sweeper {
   private stopped = false;
   /** When the last sweep completed (for the sweep-lag metric); null before the first. */
   lastCompletedAt: Date | null = null;
+  /**
+   * The start of the last sweep whose warning passes all completed: every
+   * token that crossed a threshold before then has been warned. The next
+   * sweep looks only at tokens that crossed one since (see `warnedSince`).
+   */
+  private warnedThrough: Date | null = null;
+  /** When a sweep last looked at every token within the thresholds. */
+  private fullWarnPassAt: Date | null = null;
 
   constructor(private readonly options: SweeperOptions) {
     this.batchSize = options.batchSize ?? 500;
@@ -78,13 +86,17 @@ export class Sweeper {
   /** One full pass: expire what is due, then warn what is due. */
   async sweep(): Promise<SweepResult> {
     try {
+      const startedAt = this.options.clock.now();
+      const since = this.warnedSince(startedAt);
       const expired = await this.drain((after) => this.expireBatch(after));
       let warned = 0;
       // Smallest threshold first: a token that crossed several gets only the nearest.
       for (const threshold of [...this.options.config.expiryWarnings].reverse()) {
-        warned += await this.drain((after) => this.warnBatch(threshold.ms, after));
+        warned += await this.drain((after) => this.warnBatch(threshold.ms, since, after));
       }
       if (warned || expired) this.options.logger.info({ warned, expired }, 'expiry sweep');
+      this.warnedThrough = startedAt;
+      if (since === null) this.fullWarnPassAt = startedAt;
       this.lastCompletedAt = this.options.clock.now();
       this.options.metrics?.sweeps.inc({ outcome: 'ok' });
       return { warned, expired };
@@ -180,20 +192,39 @@ export class Sweeper {
     return result;
   }
 
-  private async warnBatch(thresholdMs: number, after: Position | null): Promise<BatchResult> {
-    const result = await this.warnBatchWithin(thresholdMs, after);
+  /**
+   * Since when a sweep starting `now` must look for tokens that crossed a
+   * threshold: slightly before the last complete sweep started, so the
+   * warning pass reads only the tokens that entered a threshold's window
+   * since (a few per interval), not every token within 30 days of expiring
+   * (a sixth of the table). Null (look at all of them) for the first sweep,
+   * once an hour, and when the clock went back: anything a narrower pass
+   * could miss (a token written with an old warning state by hand, a failed
+   * pass's stragglers) is warned within the hour.
+   */
+  private warnedSince(now: Date): Date | null {
+    const { warnedThrough, fullWarnPassAt } = this;
+    if (!warnedThrough || !fullWarnPassAt || now < warnedThrough) return null;
+    if (now.getTime() - fullWarnPassAt.getTime() >= FULL_WARN_PASS_EVERY_MS) return null;
+    return new Date(warnedThrough.getTime() - WARN_SLACK_MS);
+  }
+
+  private async warnBatch(thresholdMs: number, since: Date | null, after: Position | null): Promise<BatchResult> {
+    const result = await this.warnBatchWithin(thresholdMs, since, after);
     this.options.metrics?.expiryWarnings.inc(result.done);
     return result;
   }
 
-  private warnBatchWithin(thresholdMs: number, after: Position | null): Promise<BatchResult> {
+  private warnBatchWithin(thresholdMs: number, since: Date | null, after: Position | null): Promise<BatchResult> {
     const { changes, clock, config } = this.options;
     return changes.run(async (tx) => {
       const now = clock.now();
+      // A token crossed the threshold at `expiresAt - threshold`: after `since` means expiring after `since + threshold`.
+      const notBefore = since && since.getTime() + thresholdMs > now.getTime() ? new Date(since.getTime() + thresholdMs) : now;
       const candidates = await this.claim(
         tx,
         {
-          expiresAt: { $gt: now, $lte: new Date(now.getTime() + thresholdMs) },
+          expiresAt: { $gt: notBefore, $lte: new Date(now.getTime() + thresholdMs) },
           $or: [{ warnedThresholdMs: null }, { warnedThresholdMs: { $gt: thresholdMs } }],
         },
         after,
@@ -224,6 +255,11 @@ export class Sweeper {
     });
   }
 }
+
+/** How often a warning pass looks at every token within the thresholds, not only those that crossed one lately. */
+const FULL_WARN_PASS_EVERY_MS = 60 * 60_000;
+/** How far before the last complete sweep an incremental warning pass looks: clock steps and slow batches. */
+const WARN_SLACK_MS = 60_000;
 
 function positionOf(token: ApiToken | undefined): Position | null {
   return token ? { expiresAt: token.expiresAt, id: token.id } : null;
