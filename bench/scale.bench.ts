@@ -5,7 +5,14 @@ import { runInNewContext } from 'node:vm';
 import type { MikroORM } from '@mikro-orm/core';
 import pg from 'pg';
 import { describe, test } from 'vitest';
+import pino from 'pino';
 import { AdminQueries } from '../src/admin/admin-queries.service.js';
+import { AuditLog } from '../src/audit/audit-log.js';
+import { Changes } from '../src/audit/changes.js';
+import { Sweeper } from '../src/expiry/sweeper.js';
+import { findTokenByDigest } from '../src/tokens/token-lookup.js';
+import { digestToken } from '../src/tokens/token-format.js';
+import { TokenService } from '../src/tokens/token.service.js';
 import type { Principal } from '../src/auth/principal.js';
 import { SessionVerifier } from '../src/auth/session.js';
 import { systemClock } from '../src/clock.js';
@@ -132,6 +139,7 @@ describe.skipIf(!enabled)('scale (issue 17)', () => {
             if (round > 1) await discardQueuedMail(big);
             await measureSweep(big, round);
           }
+          await explainSweepAndLookup(big);
           await measureCacheMemory(big);
         }
         summarise(SIZES.filter((size) => size !== largest)[0] ?? largest, largest);
@@ -326,6 +334,22 @@ async function discardQueuedMail(each: Sized): Promise<void> {
 }
 
 /**
+ * The plans of the sweeper's claims (its first sweep, reading every token
+ * within the thresholds, then a later one, reading only those that crossed
+ * one since) and of the token lookup a cache miss runs, at the large size.
+ */
+async function explainSweepAndLookup(each: Sized): Promise<void> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: each.db.url });
+  const changes = new Changes(each.orm, new AuditLog(config.region), () => undefined);
+  const tokens = new TokenService(each.orm, changes, systemClock, config);
+  const sweeper = new Sweeper({ changes, tokens, clock: systemClock, config, logger: pino({ level: 'silent' }), lockRows: true });
+  await explainOf(each, 'sweep, first (every token within the thresholds)', () => sweeper.sweep());
+  await explainOf(each, 'sweep, next (tokens that crossed a threshold since)', () => sweeper.sweep());
+  const digest = digestToken(each.secrets[0] ?? '');
+  await explainOf(each, 'token lookup by digest (a cache miss)', () => findTokenByDigest(each.orm, digest));
+}
+
+/**
  * What a cached principal costs: the heap a resolver holding SAMPLED tokens
  * of the filled database frees when it drops them (a full collection each
  * side), per entry.
@@ -434,7 +458,8 @@ async function explainOf(each: Sized, name: string, run: () => Promise<unknown>)
   const client = new pg.Client({ connectionString: each.db.url });
   await client.connect();
   try {
-    for (const { sql, params } of captured.statements) {
+    // Reads only: the sweeper's transaction statements and writes are not plans.
+    for (const { sql, params } of captured.statements.filter((statement) => /^\s*select\b/i.test(statement.sql))) {
       let n = 0;
       const numbered = sql.replace(/\?/g, () => `$${++n}`);
       const result = await client.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${numbered}`, params);
