@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { percentile } from '../load/harness.js';
+import { cpuTicks, percentile } from '../load/harness.js';
 
 /** One request a driver sends: a POST with its body and headers. */
 export interface DrivenRequest {
@@ -23,11 +22,9 @@ export interface Drive {
   readonly failed: readonly string[];
 }
 
-/** CPU time (user + system) the process has used so far, in clock ticks of 10 ms. */
-async function cpuTicks(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+interface Target {
+  readonly url: string;
+  readonly pid: number;
 }
 
 function post(agent: Agent, base: URL, each: DrivenRequest): Promise<{ status: number; body: string }> {
@@ -48,6 +45,61 @@ function post(agent: Agent, base: URL, each: DrivenRequest): Promise<{ status: n
   });
 }
 
+/** What one driven run saw: each request's latency and answer, and the server's CPU time over the run. */
+class Run {
+  private readonly latencies: number[] = [];
+  private readonly failed: string[] = [];
+  private failures = 0;
+  private readonly started = performance.now();
+
+  private constructor(
+    private readonly server: Target,
+    private readonly ticksBefore: number,
+    readonly agent: Agent,
+    private readonly check: (body: string) => boolean,
+  ) {}
+
+  static async start(server: Target, maxSockets: number, check: (body: string) => boolean): Promise<Run> {
+    return new Run(server, await cpuTicks(server.pid), new Agent({ keepAlive: true, maxSockets }), check);
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.started;
+  }
+
+  /** Sends one request and records it, its latency counted from `since` (when it was due). */
+  async send(each: DrivenRequest, since = performance.now()): Promise<void> {
+    try {
+      const answer = await post(this.agent, new URL(this.server.url), each);
+      if (answer.status !== 200 || !this.check(answer.body)) this.fail(`${answer.status} ${answer.body.slice(0, 200)}`);
+    } catch (error) {
+      this.fail(String(error));
+    }
+    this.latencies.push(performance.now() - since);
+  }
+
+  async finish(): Promise<Drive> {
+    this.agent.destroy();
+    const seconds = this.elapsedMs() / 1000;
+    const cpuSeconds = ((await cpuTicks(this.server.pid)) - this.ticksBefore) / 100;
+    const { latencies } = this;
+    return {
+      requests: latencies.length,
+      rps: latencies.length / seconds,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      perCpuSecond: latencies.length / Math.max(cpuSeconds, 0.01),
+      failures: this.failures,
+      failed: this.failed,
+    };
+  }
+
+  private fail(what: string): void {
+    this.failures++;
+    if (this.failed.length < 3) this.failed.push(what);
+  }
+}
+
 /**
  * A closed loop of `workers` clients on keep-alive connections for `ms`: each
  * sends `next()`'s request as soon as its previous one answered. Unlike a
@@ -56,53 +108,19 @@ function post(agent: Agent, base: URL, each: DrivenRequest): Promise<{ status: n
  * the server's cache is a cycle of misses.
  */
 export async function drive(
-  server: { readonly url: string; readonly pid: number },
+  server: Target,
   next: () => DrivenRequest,
   check: (body: string) => boolean,
-  options: { readonly workers?: number; readonly ms?: number; readonly until?: () => boolean } = {},
+  options: { readonly workers?: number; readonly ms?: number } = {},
 ): Promise<Drive> {
-  const { workers = 16, ms = 5_000, until } = options;
-  const agent = new Agent({ keepAlive: true, maxSockets: workers });
-  const base = new URL(server.url);
-  const latencies: number[] = [];
-  let failures = 0;
-  const failed: string[] = [];
-  const fail = (what: string) => {
-    failures++;
-    if (failed.length < 3) failed.push(what);
-  };
-  const started = performance.now();
-  const before = await cpuTicks(server.pid);
-  const done = () => (until ? until() : performance.now() - started >= ms);
-  try {
-    await Promise.all(
-      Array.from({ length: workers }, async () => {
-        while (!done()) {
-          const sent = performance.now();
-          try {
-            const answer = await post(agent, base, next());
-            if (answer.status !== 200 || !check(answer.body)) fail(`${answer.status} ${answer.body.slice(0, 200)}`);
-          } catch (error) {
-            fail(String(error));
-          }
-          latencies.push(performance.now() - sent);
-        }
-      }),
-    );
-  } finally {
-    agent.destroy();
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const cpuSeconds = ((await cpuTicks(server.pid)) - before) / 100;
-  return {
-    requests: latencies.length,
-    rps: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    perCpuSecond: latencies.length / Math.max(cpuSeconds, 0.01),
-    failures,
-    failed,
-  };
+  const { workers = 16, ms = 5_000 } = options;
+  const run = await Run.start(server, workers, check);
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (run.elapsedMs() < ms) await run.send(next());
+    }),
+  );
+  return run.finish();
 }
 
 /**
@@ -111,59 +129,24 @@ export async function drive(
  * instead of slowing the load), for `ms` or `until` it says so.
  */
 export async function pace(
-  server: { readonly url: string; readonly pid: number },
+  server: Target,
   next: () => DrivenRequest,
   check: (body: string) => boolean,
   options: { readonly rps: number; readonly ms?: number; readonly until?: () => boolean },
 ): Promise<Drive> {
   const { rps, ms = 5_000, until } = options;
   // Within the default HTTP_MAX_CONNECTIONS_PER_ADDRESS (64), with room for the connections a closing socket still holds.
-  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
-  const base = new URL(server.url);
-  const latencies: number[] = [];
+  const run = await Run.start(server, 32, check);
   const pending: Promise<void>[] = [];
-  let failures = 0;
-  const failed: string[] = [];
-  const fail = (what: string) => {
-    failures++;
-    if (failed.length < 3) failed.push(what);
-  };
   const started = performance.now();
-  const before = await cpuTicks(server.pid);
-  const done = () => (until ? until() : performance.now() - started >= ms);
-  try {
-    for (let sent = 0; !done(); sent++) {
-      const due = started + (sent * 1000) / rps;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      pending.push(
-        post(agent, base, next()).then(
-          (answer) => {
-            if (answer.status !== 200 || !check(answer.body)) fail(`${answer.status} ${answer.body.slice(0, 200)}`);
-            latencies.push(performance.now() - due);
-          },
-          (error: unknown) => {
-            fail(String(error));
-            latencies.push(performance.now() - due);
-          },
-        ),
-      );
-    }
-    await Promise.all(pending);
-  } finally {
-    agent.destroy();
+  for (let sent = 0; until ? !until() : run.elapsedMs() < ms; sent++) {
+    const due = started + (sent * 1000) / rps;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(run.send(next(), due));
   }
-  const seconds = (performance.now() - started) / 1000;
-  const cpuSeconds = ((await cpuTicks(server.pid)) - before) / 100;
-  return {
-    requests: latencies.length,
-    rps: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    perCpuSecond: latencies.length / Math.max(cpuSeconds, 0.01),
-    failures,
-    failed,
-  };
+  await Promise.all(pending);
+  return run.finish();
 }
 
 /** `next` for a cycle through `items`, one after the other, shared by every worker. */
