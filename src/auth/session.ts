@@ -63,12 +63,15 @@ export class SessionVerifier {
   /** Signs a session for local use (the `session` CLI and tests). */
   async sign(user: { id: string; email: string }): Promise<string> {
     if (!this.secret) throw new Error('Sessions can only be signed locally with SESSION_SECRET');
+    // One reading of the clock for both claims: jose reads it again for each, and a second
+    // ticking between the two made `exp - iat` one more than SESSION_MAX_AGE (refused, MALFORMED).
+    const issuedAt = Math.floor(Date.now() / 1000);
     let jwt = new SignJWT({ email: user.email })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(user.id)
-      .setIssuedAt()
+      .setIssuedAt(issuedAt)
       // As long as verification allows: the CLI's sessions pass the rules this service enforces.
-      .setExpirationTime(`${Math.floor(this.config.maxAge.ms / 1000)}s`);
+      .setExpirationTime(issuedAt + Math.floor(this.config.maxAge.ms / 1000));
     if (this.config.issuer) jwt = jwt.setIssuer(this.config.issuer);
     if (this.config.audience) jwt = jwt.setAudience(this.config.audience);
     return jwt.sign(this.secret);
