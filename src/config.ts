@@ -342,7 +342,7 @@ function toConfig(e: z.output<typeof EnvSchema>, derived: Derived) {
     eventPollInterval: e.EVENT_POLL_INTERVAL,
     /**
      * Credentials each instance keeps resolved (API tokens by digest, session
-     * users), each kind apart; about 1.7 KiB of heap each (bench/REPORT.md, "Scale").
+     * users), each kind apart; about 1.6 KiB of heap each (bench/REPORT.md, "Scale").
      */
     principalCacheSize: e.PRINCIPAL_CACHE_SIZE,
     /** The profile page; links in emails point here. From `PUBLIC_URL` (or the older `APP_URL`). */
