@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type Agent } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import pino from 'pino';
@@ -150,15 +150,20 @@ export function post(
   body: string,
   headers: Record<string, string>,
   localAddress?: string,
+  agent?: Agent,
 ): Promise<{ status: number; body: string }> {
   return new Promise((done, fail) => {
-    const req = httpRequest(url, { method: 'POST', headers, ...(localAddress ? { localAddress } : {}) }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
-      res.on('error', fail);
-    });
+    const req = httpRequest(
+      url,
+      { method: 'POST', headers, ...(localAddress ? { localAddress } : {}), ...(agent ? { agent } : {}) },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
+        res.on('error', fail);
+      },
+    );
     req.on('error', fail);
     req.end(body);
   });

@@ -1,6 +1,6 @@
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { cpuTicks, percentile } from '../load/harness.js';
+import { cpuTicks, percentile, post } from '../load/harness.js';
 
 /** One request a driver sends: a POST with its body and headers. */
 export interface DrivenRequest {
@@ -25,24 +25,6 @@ export interface Drive {
 interface Target {
   readonly url: string;
   readonly pid: number;
-}
-
-function post(agent: Agent, base: URL, each: DrivenRequest): Promise<{ status: number; body: string }> {
-  return new Promise((done, fail) => {
-    const req = request(
-      new URL(each.path, base),
-      { method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(each.body), ...each.headers } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
-        res.on('error', fail);
-      },
-    );
-    req.on('error', fail);
-    req.end(each.body);
-  });
 }
 
 /** What one driven run saw: each request's latency and answer, and the server's CPU time over the run. */
@@ -70,7 +52,7 @@ class Run {
   /** Sends one request and records it, its latency counted from `since` (when it was due). */
   async send(each: DrivenRequest, since = performance.now()): Promise<void> {
     try {
-      const answer = await post(this.agent, new URL(this.server.url), each);
+      const answer = await post(new URL(each.path, this.server.url).toString(), each.body, each.headers, undefined, this.agent);
       if (answer.status !== 200 || !this.check(answer.body)) this.fail(`${answer.status} ${answer.body.slice(0, 200)}`);
     } catch (error) {
       this.fail(String(error));

@@ -1,16 +1,15 @@
 import type { MikroORM } from '@mikro-orm/core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { Changes } from '../../src/audit/changes.js';
 import { systemClock } from '../../src/clock.js';
 import { openDatabase } from '../../src/db/orm.js';
 import { followerLeaseMs } from '../../src/events/log-follower.js';
 import { ScimCredentials } from '../../src/scim/scim-credentials.js';
-import { digestScimToken } from '../../src/scim/scim-token-format.js';
 import { REDIS_URL } from '../limits/rate-limit-helpers.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { expectScimError, scimClient } from './scim-client.js';
+import { expectScimError, lookupsDuring, scimClient } from './scim-client.js';
 
 /**
  * Two instances on PostgreSQL and Redis, each caching verified SCIM tokens,
@@ -44,17 +43,6 @@ describe('SCIM token rotation across instances (PostgreSQL + Redis)', () => {
     if (!issued) throw new Error('no organisation Acme');
     return issued.secret;
   };
-  /** Lookups of `secret` by `t` during `work` (queries carrying its digest). */
-  async function lookupsDuring(t: TestApp, secret: string, work: () => Promise<void>): Promise<number> {
-    const spy = vi.spyOn(t.running.orm.em.getConnection(), 'execute');
-    try {
-      await work();
-      const digest = digestScimToken(secret);
-      return spy.mock.calls.filter(([, params]) => JSON.stringify(params ?? []).includes(digest)).length;
-    } finally {
-      spy.mockRestore();
-    }
-  }
   /** Until the cache may answer (each instance's log follower has read since it registered with the hub). */
   const warm = async (t: TestApp, secret: string) => {
     for (let attempt = 0; attempt < 50; attempt++) {

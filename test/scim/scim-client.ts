@@ -1,4 +1,5 @@
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
+import { digestScimToken } from '../../src/scim/scim-token-format.js';
 import type { TestApp } from '../support/test-app.js';
 
 export interface ScimResponse {
@@ -52,4 +53,20 @@ export async function scimToken(t: TestApp, organization: string): Promise<strin
   const issued = await t.running.scim.issue(organization);
   if (!issued) throw new Error(`no organisation ${organization}`);
   return issued.secret;
+}
+
+/**
+ * Lookups of a SCIM token by `t` during `work`. Every query runs on the app's
+ * one connection (the mail worker and the sweeper share it): those that carry
+ * the token's digest are the ones that look it up.
+ */
+export async function lookupsDuring(t: TestApp, secret: string, work: () => Promise<void>): Promise<number> {
+  const spy = vi.spyOn(t.running.orm.em.getConnection(), 'execute');
+  try {
+    await work();
+    const digest = digestScimToken(secret);
+    return spy.mock.calls.filter(([, params]) => JSON.stringify(params ?? []).includes(digest)).length;
+  } finally {
+    spy.mockRestore();
+  }
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScimToken } from '../../src/scim/scim-token.entity.js';
 import { createScimSecret, digestScimToken } from '../../src/scim/scim-token-format.js';
 import { Organization } from '../../src/users/organization.entity.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { expectScimError, scimClient, scimToken } from './scim-client.js';
+import { expectScimError, lookupsDuring, scimClient, scimToken } from './scim-client.js';
 
 /** The same token with its last character changed: the checksum no longer matches. */
 function withBadChecksum(secret: string): string {
@@ -23,26 +23,11 @@ describe('SCIM tokens: checksum, cache and tokens issued before the checksum', (
     await t.stop();
   });
 
-  /**
-   * Every query runs on this connection (the mail worker and the sweeper share
-   * it): count those that carry a token's digest, i.e. that look it up.
-   */
-  async function lookupsDuring(secret: string, work: () => Promise<void>): Promise<number> {
-    const spy = vi.spyOn(t.running.orm.em.getConnection(), 'execute');
-    try {
-      await work();
-      const digest = digestScimToken(secret);
-      return spy.mock.calls.filter(([, params]) => JSON.stringify(params ?? []).includes(digest)).length;
-    } finally {
-      spy.mockRestore();
-    }
-  }
-
   it('issues tokens with a checksum, and refuses one whose checksum fails as malformed, without a database read', async () => {
     const token = await scimToken(t, 'Acme');
     expect(token).toMatch(/^scim_[\w-]{43}[0-9A-Za-z]{6}$/);
     const mistyped = withBadChecksum(token);
-    const reads = await lookupsDuring(mistyped, async () => {
+    const reads = await lookupsDuring(t, mistyped, async () => {
       const refused = await scimClient(t, mistyped)('GET', '/Users');
       expectScimError(refused, 401);
       expect(refused.headers.get('www-authenticate')).toBe(MALFORMED);
@@ -50,7 +35,7 @@ describe('SCIM tokens: checksum, cache and tokens issued before the checksum', (
     expect(reads).toBe(0);
     // The spy does see lookups: a well-formed token we never issued is looked up, and unknown.
     const madeUp = createScimSecret().secret;
-    expect(await lookupsDuring(madeUp, async () => expectScimError(await scimClient(t, madeUp)('GET', '/Users'), 401))).toBe(1);
+    expect(await lookupsDuring(t, madeUp, async () => expectScimError(await scimClient(t, madeUp)('GET', '/Users'), 401))).toBe(1);
   });
 
   it('issues tokens that match the pattern the README gives secret scanners, and no mistyped one does', async () => {
@@ -66,8 +51,8 @@ describe('SCIM tokens: checksum, cache and tokens issued before the checksum', (
   it('answers a repeated request from the cache, without reading the token again', async () => {
     const token = await scimToken(t, 'Globex');
     const globex = scimClient(t, token);
-    expect(await lookupsDuring(token, async () => expect((await globex('GET', '/Users')).status).toBe(200))).toBe(1);
-    expect(await lookupsDuring(token, async () => expect((await globex('GET', '/Users')).status).toBe(200))).toBe(0);
+    expect(await lookupsDuring(t, token, async () => expect((await globex('GET', '/Users')).status).toBe(200))).toBe(1);
+    expect(await lookupsDuring(t, token, async () => expect((await globex('GET', '/Users')).status).toBe(200))).toBe(0);
     // Rotating on this instance ends the cached token before `issue` returns.
     const rotated = await scimToken(t, 'Globex');
     expectScimError(await globex('GET', '/Users'), 401);
@@ -88,7 +73,7 @@ describe('SCIM tokens: checksum, cache and tokens issued before the checksum', (
     expect(users.body).toMatchObject({ totalResults: 1 });
     // Its shape is still checked before any read.
     const truncated = old.slice(0, -1);
-    expect(await lookupsDuring(truncated, async () => expectScimError(await scimClient(t, truncated)('GET', '/Users'), 401))).toBe(0);
+    expect(await lookupsDuring(t, truncated, async () => expectScimError(await scimClient(t, truncated)('GET', '/Users'), 401))).toBe(0);
 
     const rotated = await scimToken(t, 'Acme');
     expectScimError(await client('GET', '/Users'), 401);
