@@ -10,17 +10,11 @@ export const SAMPLED = 5_000;
 
 const DAY_MS = 86_400_000;
 
-/**
- * The fill's `bench_uuid(text)`: the MD5 of a name, made a version 4 UUID (the
- * service refuses other ids), so a row's id can be told from its name.
- */
+/** PostgreSQL's `md5(text)::uuid`, as the fill names its rows: a row's id can be told from its name. */
 export function md5uuid(text: string): string {
   const hex = createHash('md5').update(text).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
-
-const BENCH_UUID = `create or replace function bench_uuid(name text) returns uuid language sql immutable
-  as $$ select overlay(overlay(md5(name) placing '4' from 13) placing '8' from 17)::uuid $$`;
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -43,34 +37,33 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
 export async function fill(url: string, size: number, backlog: boolean): Promise<void> {
   const orgs = Math.max(1, Math.floor(size / 1000));
   await withClient(url, async (client) => {
-    await client.query(BENCH_UUID);
     await client.query(
       `insert into organizations (id, name, created_at)
-      select bench_uuid('org' || o), 'Org ' || o, now() from generate_series(0, $1 - 1) o`,
+      select md5('org' || o)::uuid, 'Org ' || o, now() from generate_series(0, $1 - 1) o`,
       [orgs + (backlog ? BACKLOG / 1000 : 0)],
     );
     await client.query(
       `insert into business_units (id, organization_id, name, created_at)
-      select bench_uuid('unit' || o || '-' || b), bench_uuid('org' || o), 'Unit ' || b, now()
+      select md5('unit' || o || '-' || b)::uuid, md5('org' || o)::uuid, 'Unit ' || b, now()
         from generate_series(0, $1 - 1) o, generate_series(0, 9) b`,
       [orgs],
     );
     await client.query(
       `insert into users (id, organization_id, email, name, role, created_at)
-      select bench_uuid('user' || i), bench_uuid('org' || (i / 1000)), 'user' || i || '@scale.example', 'User ' || i,
+      select md5('user' || i)::uuid, md5('org' || (i / 1000))::uuid, 'user' || i || '@scale.example', 'User ' || i,
              case when i % 1000 = 0 then 'ADMIN' else 'USER' end, now() - (i % 1000) * interval '1 minute'
         from generate_series(0, $1 - 1) i`,
       [size + (backlog ? BACKLOG : 0)],
     );
     await client.query(
       `insert into user_business_units (user_id, business_unit_id)
-      select bench_uuid('user' || i), bench_uuid('unit' || (i / 1000) || '-' || (i % 10)) from generate_series(0, $1 - 1) i`,
+      select md5('user' || i)::uuid, md5('unit' || (i / 1000) || '-' || (i % 10))::uuid from generate_series(0, $1 - 1) i`,
       [size],
     );
     // The warning already sent is the shortest threshold the token is within (30, 7 or 1 days; none: the lifetime).
     await client.query(
       `insert into api_tokens (id, user_id, digest, hint, created_at, expires_at, created_region, last_used_at, last_used_region, warned_threshold_ms)
-      select bench_uuid('token' || i), bench_uuid('user' || i), encode(sha256(('secret' || i)::bytea), 'hex'), 'tok_' || (i % 10000),
+      select md5('token' || i)::uuid, md5('user' || i)::uuid, encode(sha256(('secret' || i)::bytea), 'hex'), 'tok_' || (i % 10000),
              now() - (i % 180) * interval '1 day', now() + (180 - i % 180) * interval '1 day', 'eu-west',
              case when i % 3 = 0 then now() - interval '1 minute' else null end, case when i % 3 = 0 then 'eu-west' else null end,
              case when 180 - i % 180 <= 1 then $2::bigint when 180 - i % 180 <= 7 then $3::bigint
@@ -80,7 +73,7 @@ export async function fill(url: string, size: number, backlog: boolean): Promise
     );
     await client.query(
       `insert into audit_events (occurred_at, action, actor_kind, actor_label, subject_user_id, organization_id, region)
-      select now(), 'GENERATED', 'session', 'user' || i || '@scale.example', bench_uuid('user' || i), bench_uuid('org' || (i / 1000)), 'eu-west'
+      select now(), 'GENERATED', 'session', 'user' || i || '@scale.example', md5('user' || i)::uuid, md5('org' || (i / 1000))::uuid, 'eu-west'
         from generate_series(0, $1 - 1) i`,
       [size],
     );
@@ -118,7 +111,7 @@ export async function expireBacklog(url: string, size: number): Promise<number> 
   return withClient(url, async (client) => {
     const inserted = await client.query(
       `insert into api_tokens (id, user_id, digest, hint, created_at, expires_at, created_region, warned_threshold_ms)
-      select gen_random_uuid(), bench_uuid('user' || i), encode(sha256((gen_random_uuid()::text)::bytea), 'hex'), 'tok_bl',
+      select gen_random_uuid(), md5('user' || i)::uuid, encode(sha256((gen_random_uuid()::text)::bytea), 'hex'), 'tok_bl',
              now() - interval '181 days', now() - interval '1 day' + (i % 1000) * interval '1 second', 'eu-west', $3::bigint
         from generate_series($1::int, $1::int + $2::int - 1) i`,
       [size, BACKLOG, DAY_MS],

@@ -1,24 +1,16 @@
 import type { WebSocket } from 'ws';
-import type { CredentialWatcher } from '../../credentials/credential-watcher.js';
-import type { PrincipalResolver } from '../../credentials/principal-resolver.js';
-import type { CredentialOutcome } from '../../credential-outcome.js';
 import { CLOSE_CODES } from '../../close-codes.js';
-import type { TokenEventHub } from '../../events/event-hub.js';
-import type { RateLimits } from '../rate-limits.js';
 import type { SubscriptionLimits } from '../socket-limits.js';
 import type { SocketCounts } from '../socket-guards.js';
+import type { ProtocolDeps } from './protocol.js';
 import { closeForbidden, type ProtocolOptions } from './socket-extra.js';
 
-export interface ConnectOptions {
-  readonly principals: Pick<PrincipalResolver, 'verify'>;
-  readonly watcher: CredentialWatcher;
-  readonly hub: Pick<TokenEventHub, 'ready'>;
-  readonly limits: RateLimits;
+/** What `connection_init` needs: the protocol's own dependencies, and the counts the protocol keeps. */
+export interface ConnectOptions extends Pick<ProtocolDeps, 'principals' | 'watcher' | 'hub' | 'limits' | 'onAuthentication'> {
   readonly userSockets: SocketCounts;
   readonly subscriptionLimits: SubscriptionLimits;
   /** Sockets past `connection_ack`, whose subscriptions the stats count. */
   readonly acknowledged: Set<{ readonly subscriptions: Record<string, unknown> }>;
-  readonly onAuthentication?: (authorization: string, outcome: CredentialOutcome | null) => void;
 }
 
 /**
