@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import type { Principal } from '../auth/principal.js';
-import { sqlNames } from '../db/columns.js';
+import { sqlDate, sqlNames } from '../db/columns.js';
 import { ApiToken } from '../tokens/api-token.entity.js';
 import { Role } from '../auth/role.js';
 import { User } from '../users/user.entity.js';
@@ -44,11 +44,11 @@ export async function tokenOwnerPage(orm: MikroORM, query: TokenPageQuery): Prom
   const { principal, unitId, afterUserId, limit } = query;
   const params: unknown[] = [];
   const live = (key: string) => {
-    params.push(sqlDate(orm, query.expiresAfter));
+    params.push(sqlDate(orm.em, query.expiresAfter));
     let sql = `t.${n.t.expiresAt} > ?`;
     if (query.expiresBy) {
       sql += ` and t.${n.t.expiresAt} <= ?`;
-      params.push(sqlDate(orm, query.expiresBy));
+      params.push(sqlDate(orm.em, query.expiresBy));
     }
     if (afterUserId !== null) {
       sql += ` and ${key} > ?`;
@@ -158,11 +158,6 @@ async function keys(orm: MikroORM, sql: string, params: readonly unknown[]): Pro
 
 function marks(values: readonly unknown[]): string {
   return values.map(() => '?').join(', ');
-}
-
-/** A date as the database stores it (MikroORM's own mapping: epoch milliseconds on SQLite). */
-function sqlDate(orm: MikroORM, date: Date): unknown {
-  return orm.em.getPlatform().processDateProperty(date);
 }
 
 interface Names {

@@ -8,6 +8,8 @@ import type { AuditLog, AuditRecord } from './audit-log.js';
 export interface Tx {
   readonly em: EntityManager;
   record(record: AuditRecord): Promise<AuditEvent>;
+  /** Many at once, in one insert (see `AuditLog.recordMany`). */
+  recordMany(records: readonly AuditRecord[]): Promise<AuditEvent[]>;
 }
 
 /**
@@ -53,6 +55,11 @@ export class Changes {
             const event = await this.audit.record(em, record);
             recorded.push(event);
             return event;
+          },
+          recordMany: async (records) => {
+            const events = await this.audit.recordMany(em, records);
+            recorded.push(...events);
+            return events;
           },
         };
         return this.current.run(tx, () => work(tx));

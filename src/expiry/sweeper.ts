@@ -1,5 +1,4 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { LockMode, type FilterQuery } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes, Tx } from '../audit/changes.js';
@@ -9,7 +8,8 @@ import type { Config } from '../config.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { ApiToken } from '../tokens/api-token.entity.js';
 import type { TokenService } from '../tokens/token.service.js';
-import { dueWarning } from '../tokens/expiry-rules.js';
+import { dueWarning, type DueWarning } from '../tokens/expiry-rules.js';
+import { claimDueTokens, type DueQuery, type DueToken, type Position } from './due-tokens.js';
 
 export interface SweeperOptions {
   readonly changes: Changes;
@@ -32,12 +32,6 @@ export interface SweeperOptions {
 export interface SweepResult {
   readonly warned: number;
   readonly expired: number;
-}
-
-/** Where a sweep's walk along `(expires_at, id)` has got to. */
-interface Position {
-  readonly expiresAt: Date;
-  readonly id: string;
 }
 
 interface BatchResult {
@@ -114,7 +108,7 @@ export class Sweeper {
   async expireToken(tokenId: string): Promise<void> {
     const { changes, tokens, clock } = this.options;
     const done = await changes.run(async (tx) =>
-      tokens.expireMany(tx, await this.claim(tx, { id: tokenId, expiresAt: { $lte: clock.now() } }, null)),
+      tokens.expireMany(tx, await this.claim(tx, { expiresBy: clock.now(), id: tokenId }, null)),
     );
     this.options.metrics?.tokensExpired.inc(done);
   }
@@ -153,37 +147,15 @@ export class Sweeper {
     }
   }
 
-  /**
-   * Loads up to a batch of tokens and claims them for this transaction: on
-   * PostgreSQL with `FOR UPDATE SKIP LOCKED`, so concurrent sweepers on other
-   * instances take different rows; SQLite serialises writers by itself.
-   * Rows come in the order of the `(expires_at, id)` index, from `after` on,
-   * so a batch reads its rows off the index without sorting the backlog.
-   */
-  private claim(tx: Tx, where: FilterQuery<ApiToken>, after: Position | null): Promise<ApiToken[]> {
-    const from: FilterQuery<ApiToken> = after
-      ? {
-          expiresAt: { $gte: after.expiresAt },
-          $or: [{ expiresAt: { $gt: after.expiresAt } }, { id: { $gt: after.id } }],
-        }
-      : {};
-    return tx.em.find(
-      ApiToken,
-      { $and: [where, from] },
-      {
-        orderBy: { expiresAt: 'asc', id: 'asc' },
-        limit: this.batchSize,
-        populate: ['user'],
-        strategy: 'select-in',
-        ...(this.options.lockRows ? { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE } : {}),
-      },
-    );
+  /** Claims up to a batch of tokens for this transaction, after `after` (see `claimDueTokens`). */
+  private claim(tx: Tx, query: Omit<DueQuery, 'after' | 'limit' | 'lock'>, after: Position | null): Promise<DueToken[]> {
+    return claimDueTokens(tx.em, { ...query, after, limit: this.batchSize, lock: this.options.lockRows });
   }
 
   private async expireBatch(after: Position | null): Promise<BatchResult> {
     const { changes, tokens, clock } = this.options;
     const result = await changes.run(async (tx) => {
-      const due = await this.claim(tx, { expiresAt: { $lte: clock.now() } }, after);
+      const due = await this.claim(tx, { expiresBy: clock.now() }, after);
       const last = positionOf(due.at(-1));
       return { found: due.length, done: await tokens.expireMany(tx, due), last };
     });
@@ -223,21 +195,16 @@ export class Sweeper {
       const notBefore = since && since.getTime() + thresholdMs > now.getTime() ? new Date(since.getTime() + thresholdMs) : now;
       const candidates = await this.claim(
         tx,
-        {
-          expiresAt: { $gt: notBefore, $lte: new Date(now.getTime() + thresholdMs) },
-          $or: [{ warnedThresholdMs: null }, { warnedThresholdMs: { $gt: thresholdMs } }],
-        },
+        { expiresAfter: notBefore, expiresBy: new Date(now.getTime() + thresholdMs), notWarnedAt: thresholdMs },
         after,
       );
-      const byThreshold = new Map<number, string[]>();
-      let done = 0;
+      const warnings: { token: DueToken; due: DueWarning }[] = [];
       for (const token of candidates) {
         const due = dueWarning(token, now, config.expiryWarnings);
-        if (!due) continue;
-        const ids = byThreshold.get(due.threshold.ms) ?? [];
-        ids.push(token.id);
-        byThreshold.set(due.threshold.ms, ids);
-        await tx.record({
+        if (due) warnings.push({ token, due });
+      }
+      await tx.recordMany(
+        warnings.map(({ token, due }) => ({
           action: 'EXPIRY_WARNING',
           actor: SYSTEM_ACTOR,
           occurredAt: now,
@@ -245,13 +212,18 @@ export class Sweeper {
           token,
           threshold: due.threshold.iso,
           daysLeft: due.daysLeft,
-        });
-        done++;
+        })),
+      );
+      const byThreshold = new Map<number, string[]>();
+      for (const { token, due } of warnings) {
+        const ids = byThreshold.get(due.threshold.ms) ?? [];
+        ids.push(token.id);
+        byThreshold.set(due.threshold.ms, ids);
       }
       for (const [ms, ids] of byThreshold) {
         await tx.em.nativeUpdate(ApiToken, { id: { $in: ids } }, { warnedThresholdMs: ms });
       }
-      return { found: candidates.length, done, last: positionOf(candidates.at(-1)) };
+      return { found: candidates.length, done: warnings.length, last: positionOf(candidates.at(-1)) };
     });
   }
 }
@@ -261,6 +233,6 @@ const FULL_WARN_PASS_EVERY_MS = 60 * 60_000;
 /** How far before the last complete sweep an incremental warning pass looks: clock steps and slow batches. */
 const WARN_SLACK_MS = 60_000;
 
-function positionOf(token: ApiToken | undefined): Position | null {
+function positionOf(token: DueToken | undefined): Position | null {
   return token ? { expiresAt: token.expiresAt, id: token.id } : null;
 }

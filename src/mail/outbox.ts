@@ -1,38 +1,87 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, RequiredEntityData } from '@mikro-orm/core';
 import type { AuditEvent } from '../audit/audit-event.entity.js';
 import type { AuditHook } from '../audit/audit-log.js';
 import type { Config } from '../config.js';
 import { ruleOf } from '../audit/event-rules.js';
 import { User } from '../users/user.entity.js';
 import { OutboxMessage } from './outbox-message.entity.js';
-import { renderMail } from './templates.js';
+import { sqlNames } from '../db/columns.js';
+import { renderMail, type Recipient } from './templates.js';
 
 /**
- * The audit hook that queues the email reporting an event, inside the
- * transaction that records it: the email is sent if and only if the change
+ * The audit hook that queues the emails reporting events, inside the
+ * transaction that records them: an email is sent if and only if its change
  * committed. Events users are not mailed about (admin actions) queue nothing.
+ * A batch already stored (the sweeper's) gets its emails in one insert; a
+ * single event still in the unit of work, with it at commit.
  */
 export function queueMailFor(config: Pick<Config, 'appUrl'>): AuditHook {
-  return async (em: EntityManager, event: AuditEvent) => {
+  return async (em: EntityManager, events: readonly AuditEvent[]) => {
     // Admin actions (USER_CREATED …) are not mailed and not worth a lookup.
-    if (!event.subjectUserId || !ruleOf(event.action).mailed) return;
-    const user = await em.findOne(User, event.subjectUserId);
-    if (!user) return;
-    const content = renderMail(event, { email: user.email, name: user.name }, config);
-    if (!content) return;
-    em.persist(
-      em.create(OutboxMessage, {
+    const mailed = events.filter((event) => event.subjectUserId !== null && ruleOf(event.action).mailed);
+    if (mailed.length === 0) return;
+    const recipients = await recipientsOf(em, mailed);
+    const messages: (RequiredEntityData<OutboxMessage> & { auditEvent: AuditEvent })[] = [];
+    for (const event of mailed) {
+      const to = recipients.get(event.subjectUserId ?? '');
+      const content = to ? renderMail(event, to, config) : null;
+      if (!to || !content) continue;
+      messages.push({
         createdAt: event.occurredAt,
         kind: event.action,
-        recipient: user.email,
+        recipient: to.email,
         subject: content.subject,
         text: content.text,
         html: content.html,
         nextAttemptAt: event.occurredAt,
         auditEvent: event,
-      }),
-    );
+      });
+    }
+    if (messages.every((message) => isStored(message.auditEvent))) {
+      await em.insertMany(
+        OutboxMessage,
+        messages.map((message) => ({ ...message, auditEvent: message.auditEvent.id })),
+      );
+    } else {
+      for (const message of messages) em.persist(em.create(OutboxMessage, message));
+    }
   };
+}
+
+/** Whether an event is in the table already (`recordMany`), rather than waiting in the unit of work for the commit. */
+function isStored(event: AuditEvent): boolean {
+  return (event.id as number | undefined) !== undefined;
+}
+
+/**
+ * The addressees of the events' users: those the transaction has loaded
+ * already (a revoke has its user) from the identity map, the rest (a batch of
+ * expiries) in one query.
+ */
+async function recipientsOf(em: EntityManager, events: readonly AuditEvent[]): Promise<Map<string, Recipient>> {
+  const recipients = new Map<string, Recipient>();
+  const missing = new Set<string>();
+  for (const { subjectUserId: id } of events) {
+    if (id === null || recipients.has(id)) continue;
+    const user = em.getUnitOfWork().getById(User, id);
+    if (user) recipients.set(id, { email: user.email, name: user.name });
+    else missing.add(id);
+  }
+  if (missing.size > 0) {
+    const u = sqlNames(em, User);
+    const ids = [...missing];
+    // Raw SQL comes back untyped; the row is what this query selects.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
+    const rows: { id: string; email: string; name: string }[] = await em.getConnection().execute(
+      `select ${u.column('id')} as id, ${u.column('email')} as email, ${u.column('name')} as name
+           from ${u.table} where ${u.column('id')} in (${ids.map(() => '?').join(', ')})`,
+      ids,
+      'all',
+      em.getTransactionContext(),
+    );
+    for (const row of rows) recipients.set(row.id, { email: row.email, name: row.name });
+  }
+  return recipients;
 }
 
 export interface OutboxCounts {

@@ -20,6 +20,14 @@ export interface GeneratedToken {
   readonly token: ApiToken;
 }
 
+/** What expiring a token needs to know: a loaded token, or a row a sweep claimed. */
+export interface ExpiringToken {
+  readonly id: string;
+  readonly hint: string;
+  readonly expiresAt: Date;
+  readonly user: { readonly id: string; readonly organization: { readonly id: string } };
+}
+
 export interface RevokedToken {
   readonly tokenId: string;
   readonly revokedAt: Date;
@@ -66,6 +74,8 @@ export class TokenService {
         const existing = await tx.em.findOne(ApiToken, { user: userId });
         if (existing) {
           if (!isExpired(existing, this.clock.now())) throw new ApiTokenExistsError();
+          // Deleted below, past the unit of work, which must not write it back.
+          tx.em.getUnitOfWork().unsetIdentity(existing);
           await this.expireMany(tx, [existing]);
         }
         return this.issue(tx, actor, user);
@@ -194,21 +204,20 @@ export class TokenService {
    * caller must own the rows (the sweeper claims them with a row lock; SQLite
    * serialises writers), so each expiry is recorded exactly once.
    */
-  async expireMany(tx: Tx, tokens: readonly ApiToken[]): Promise<number> {
+  async expireMany(tx: Tx, tokens: readonly ExpiringToken[]): Promise<number> {
     if (tokens.length === 0) return 0;
     await tx.em.nativeDelete(ApiToken, { id: { $in: tokens.map((token) => token.id) } });
     const now = this.clock.now();
-    for (const token of tokens) {
-      tx.em.getUnitOfWork().unsetIdentity(token);
-      await tx.record({
+    await tx.recordMany(
+      tokens.map((token) => ({
         action: 'EXPIRED',
         actor: SYSTEM_ACTOR,
         occurredAt: now,
         subject: subjectOf(token.user),
         token,
         daysLeft: 0,
-      });
-    }
+      })),
+    );
     return tokens.length;
   }
 

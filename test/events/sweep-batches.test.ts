@@ -6,6 +6,8 @@ import { Changes } from '../../src/audit/changes.js';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { ManualClock } from '../../src/clock.js';
 import { locksRows } from '../../src/db/orm.js';
+import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
+import { queueMailFor } from '../../src/mail/outbox.js';
 import { Sweeper } from '../../src/expiry/sweeper.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
 import { Organization } from '../../src/users/organization.entity.js';
@@ -66,7 +68,9 @@ describe.each(['sqlite', 'postgresql'] as const)('a sweep in small batches (%s)'
     });
     await em.flush();
 
-    const changes = new Changes(t.running.orm, new AuditLog('eu-west'), () => undefined);
+    const published: AuditEvent[] = [];
+    const audit = new AuditLog('eu-west', [queueMailFor(t.config)]);
+    const changes = new Changes(t.running.orm, audit, (events) => void published.push(...events));
     const sweeper = new Sweeper({
       changes,
       tokens: t.running.services.tokens,
@@ -85,5 +89,20 @@ describe.each(['sqlite', 'postgresql'] as const)('a sweep in small batches (%s)'
     const expired = await after.find(AuditEvent, { action: 'EXPIRED' });
     expect(new Set(warned.map((event) => event.tokenId)).size).toBe(8);
     expect(new Set(expired.map((event) => event.tokenId)).size).toBe(11);
+    // Each batch is written past the unit of work: what was published is what was stored, ids included.
+    expect(published.map((event) => [event.id, event.action, event.tokenId]).sort()).toEqual(
+      [...warned, ...expired].map((event) => [event.id, event.action, event.tokenId]).sort(),
+    );
+    // And each event's email went to its own user, linked to its own audit row, with what it reports.
+    const mail = await after.find(OutboxMessage, { kind: { $in: ['EXPIRED', 'EXPIRY_WARNING'] } }, { populate: ['auditEvent'] });
+    expect(mail).toHaveLength(19);
+    for (const message of mail) {
+      const event = message.auditEvent;
+      const user = await after.findOneOrFail(User, event?.subjectUserId ?? '');
+      expect(message.recipient).toBe(user.email);
+      expect(message.kind).toBe(event?.action);
+      expect(message.text).toContain(`Hi ${user.name},`);
+      expect(message.text).toContain(event?.tokenHint);
+    }
   });
 });
