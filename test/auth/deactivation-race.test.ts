@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userId } from '../admin/admin-helpers.js';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
 import { User } from '../../src/users/user.entity.js';
-import { userId } from '../admin/admin-helpers.js';
 import { PATCH_OP, scimClient, scimToken } from '../scim/scim-client.js';
 import { startOwnRedis, type OwnRedis } from '../support/own-redis.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
@@ -14,14 +14,13 @@ const GENERATE_DELAYS_MS = [0, 4, 8, 12, 16, 24, 32, 48];
 const GENERATE = 'mutation { generateApiToken { secret token { id } } }';
 const DEACTIVATE = 'mutation ($id: ID!) { deactivateUser(id: $id) { id active } }';
 const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const EMAIL = 'bob@example.com';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * generateApiToken on one instance races a deactivation on the other, by
- * every path a deactivation takes, on one PostgreSQL database with Redis
- * between them. Whichever commits first, nothing issued in the race may work
+ * every path a deactivation takes (each on its own user, the four at once),
+ * on one PostgreSQL database with Redis between them. Whichever commits first, nothing issued in the race may work
  * after the user is re-activated, and no "token created" email may follow
  * the deactivation.
  */
@@ -53,34 +52,44 @@ describe('generate racing a deactivation, on two instances (PostgreSQL + Redis)'
   });
 
   it('leaves no working token or session, and no "created" email after the deactivation', { timeout: 240_000 }, async () => {
-    const bob = await userId(a, EMAIL);
     const admin = await a.session('admin@example.com');
     const directoryToken = await scimToken(a, 'Acme');
     const directory = scimClient(a, directoryToken);
-    const patchActive = (active: boolean) =>
-      directory('PATCH', `/Users/${bob}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active } }] });
-    const paths: Record<string, (on: TestApp) => Promise<unknown>> = {
-      'SCIM PATCH active=false': () => patchActive(false),
-      'SCIM PUT active=false': (on) =>
-        scimClient(on, directoryToken)('PUT', `/Users/${bob}`, {
+    const patchActive = (user: string, active: boolean) =>
+      directory('PATCH', `/Users/${user}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active } }] });
+    const paths: Record<string, (on: TestApp, user: string, email: string) => Promise<unknown>> = {
+      'SCIM PATCH active=false': (_on, user) => patchActive(user, false),
+      'SCIM PUT active=false': (on, user, email) =>
+        scimClient(on, directoryToken)('PUT', `/Users/${user}`, {
           schemas: [CORE_USER],
-          userName: EMAIL,
-          name: { givenName: 'Bob', familyName: 'Example' },
+          userName: email,
+          name: { givenName: 'Race', familyName: 'Runner' },
           active: false,
         }),
-      'SCIM DELETE': (on) => scimClient(on, directoryToken)('DELETE', `/Users/${bob}`),
-      'admin deactivateUser': (on) => on.gql(DEACTIVATE, { auth: admin, variables: { id: bob } }),
+      'SCIM DELETE': (on, user) => scimClient(on, directoryToken)('DELETE', `/Users/${user}`),
+      'admin deactivateUser': (on, user) => on.gql(DEACTIVATE, { auth: admin, variables: { id: user } }),
     };
     const em = () => a.running.orm.em.fork();
     const outcomes: Record<string, number> = {};
 
-    for (const [path, deactivate] of Object.entries(paths)) {
+    // Each path races on its own user, all four at once: a round must wait for the next whole
+    // second (below), and four users wait together instead of one after the other.
+    // The directory's paths on users it provisions; the admin's on bob, a member of the admin's units.
+    const userFor = async (path: string, n: number): Promise<{ user: string; email: string }> => {
+      if (!path.startsWith('SCIM')) return { user: await userId(a, 'bob@example.com'), email: 'bob@example.com' };
+      const email = `race${n}@example.com`;
+      const created = await directory('POST', '/Users', { schemas: [CORE_USER], userName: email, name: { formatted: `Race ${n}` } });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      return { user: String(created.body?.['id']), email };
+    };
+    const race = async (path: string, deactivate: (on: TestApp, user: string, email: string) => Promise<unknown>, n: number) => {
+      const { user, email } = await userFor(path, n);
       for (let round = 0; round < ROUNDS_PER_PATH; round++) {
         const [generator, deactivator] = round % 2 === 0 ? [b, a] : [a, b];
         // A session issued after the previous round's deactivation (iat has whole seconds).
-        const bound = (await em().findOneOrFail(User, bob)).credentialsValidAfter?.getTime() ?? 0;
+        const bound = (await em().findOneOrFail(User, user)).credentialsValidAfter?.getTime() ?? 0;
         if (Date.now() < bound) await sleep(bound - Date.now());
-        const session = await generator.session(EMAIL);
+        const session = await generator.session(email);
         // Warm the generator's cache, so the race meets a cached principal.
         expect((await generator.gql('{ me { email } }', { auth: session })).status).toBe(200);
         const startId = (await em().findOne(AuditEvent, { id: { $gt: 0 } }, { orderBy: { id: 'desc' } }))?.id ?? 0;
@@ -91,7 +100,7 @@ describe('generate racing a deactivation, on two instances (PostgreSQL + Redis)'
           sleep(GENERATE_DELAYS_MS[round % GENERATE_DELAYS_MS.length] ?? 0).then(() =>
             generator.gql<{ generateApiToken: { secret: string } }>(GENERATE, { auth: session }),
           ),
-          deactivate(deactivator),
+          deactivate(deactivator, user, email),
         ]);
         const secret = generated.body.data?.generateApiToken.secret ?? null;
         const outcome = secret ? 'generated, then revoked' : (errorCode(generated) ?? 'none');
@@ -100,24 +109,28 @@ describe('generate racing a deactivation, on two instances (PostgreSQL + Redis)'
           outcome,
         );
         expect(deactivated, path).toBeDefined();
-        expect((await em().findOneOrFail(User, bob)).active, path).toBe(false);
+        expect((await em().findOneOrFail(User, user)).active, path).toBe(false);
 
-        expect((await patchActive(true)).status, path).toBe(200);
+        expect((await patchActive(user, true)).status, path).toBe(200);
         for (const app of [a, b]) {
           for (const credential of secret ? [session, secret] : [session]) {
             expect((await app.gql('{ me { email } }', { auth: credential })).status, `${path} round ${round}`).toBe(401);
           }
         }
-        expect(await em().count(ApiToken, { user: bob }), path).toBe(0);
+        expect(await em().count(ApiToken, { user }), path).toBe(0);
 
-        const events = await em().find(AuditEvent, { subjectUserId: bob, id: { $gt: startId } }, { orderBy: { id: 'asc' } });
+        const events = await em().find(AuditEvent, { subjectUserId: user, id: { $gt: startId } }, { orderBy: { id: 'asc' } });
         const deactivation = events.find((event) => event.action === 'USER_DEACTIVATED');
         expect(deactivation, path).toBeDefined();
         const createdIds = events.filter((event) => event.action === 'GENERATED').map((event) => event.id);
         expect(createdIds.length, path).toBe(secret ? 1 : 0);
         // Every audit row, and the email written with it, is numbered in the order it was inserted.
         for (const id of createdIds) expect(id, path).toBeLessThan(deactivation?.id ?? 0);
-        const mails = await em().find(OutboxMessage, { auditEvent: { id: { $gt: startId } } }, { populate: ['auditEvent'] });
+        const mails = await em().find(
+          OutboxMessage,
+          { auditEvent: { id: { $gt: startId }, subjectUserId: user } },
+          { populate: ['auditEvent'], orderBy: { id: 'asc' } },
+        );
         const createdMails = mails.filter((mail) => mail.auditEvent?.action === 'GENERATED');
         expect(
           createdMails.map((mail) => mail.auditEvent?.id),
@@ -128,7 +141,8 @@ describe('generate racing a deactivation, on two instances (PostgreSQL + Redis)'
           expect(revoked?.id ?? 0, path).toBeGreaterThan(deactivation?.id ?? 0);
         }
       }
-    }
+    };
+    await Promise.all(Object.entries(paths).map(([path, deactivate], n) => race(path, deactivate, n)));
     // Which side won varies from run to run; every round ended in one of the allowed outcomes above.
     expect(Object.values(outcomes).reduce((sum, n) => sum + n, 0)).toBe(ROUNDS_PER_PATH * Object.keys(paths).length);
   });
