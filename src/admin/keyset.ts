@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import type { Principal } from '../auth/principal.js';
-import { sqlDate, sqlNames } from '../db/columns.js';
+import { marks, sqlDate, sqlNames } from '../db/columns.js';
 import { ApiToken } from '../tokens/api-token.entity.js';
 import { Role } from '../auth/role.js';
 import { User } from '../users/user.entity.js';
@@ -154,10 +154,6 @@ async function keys(orm: MikroORM, sql: string, params: readonly unknown[]): Pro
   // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
   const rows: { k: string | number }[] = await orm.em.getConnection().execute(sql, [...params], 'all');
   return rows.map((row) => String(row.k));
-}
-
-function marks(values: readonly unknown[]): string {
-  return values.map(() => '?').join(', ');
 }
 
 interface Names {

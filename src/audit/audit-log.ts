@@ -17,8 +17,14 @@ export interface AuditRecord {
   readonly reason?: string | null;
 }
 
+/** A user as a record's subject needs them: a loaded entity, or a row a sweep read. */
+export interface SubjectUser {
+  readonly id: string;
+  readonly organization: { readonly id: string };
+}
+
 /** The subject of a record about `user`'s token. */
-export function subjectOf(user: { id: string; organization: { id: string } }): AuditRecord['subject'] {
+export function subjectOf(user: SubjectUser): AuditRecord['subject'] {
   return { id: user.id, organizationId: user.organization.id };
 }
 

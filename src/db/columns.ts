@@ -43,6 +43,11 @@ export function toDate(value: unknown): Date {
   return date;
 }
 
+/** One `?` per value, for a raw query's `in (...)` list. */
+export function marks(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
 /** A date as the database stores it, for a raw query's parameter (MikroORM's own mapping: epoch milliseconds on SQLite). */
 export function sqlDate(from: { getPlatform(): Platform }, date: Date): unknown {
   return from.getPlatform().processDateProperty(date);

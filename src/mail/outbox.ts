@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { ruleOf } from '../audit/event-rules.js';
 import { User } from '../users/user.entity.js';
 import { OutboxMessage } from './outbox-message.entity.js';
-import { sqlNames } from '../db/columns.js';
+import { marks, sqlNames } from '../db/columns.js';
 import { renderMail, type Recipient } from './templates.js';
 
 /**
@@ -74,7 +74,7 @@ async function recipientsOf(em: EntityManager, events: readonly AuditEvent[]): P
     // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
     const rows: { id: string; email: string; name: string }[] = await em.getConnection().execute(
       `select ${u.column('id')} as id, ${u.column('email')} as email, ${u.column('name')} as name
-           from ${u.table} where ${u.column('id')} in (${ids.map(() => '?').join(', ')})`,
+           from ${u.table} where ${u.column('id')} in (${marks(ids)})`,
       ids,
       'all',
       em.getTransactionContext(),

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type { DatabaseKind } from '../db/mikro-orm.config.js';
+import { marks } from '../db/columns.js';
 
 /** Ids per UPDATE; keeps the statement and its parameter list small. */
 const FLUSH_CHUNK = 500;
@@ -97,7 +98,7 @@ export class TokenUsage {
     const address = postgres ? 'coalesce(cast(? as varchar), last_used_address)' : 'coalesce(?, last_used_address)';
     const atCases = entries.map(() => `when ? then ${value}`).join(' ');
     const addressCases = entries.map(() => `when ? then ${address}`).join(' ');
-    const ids = entries.map(() => '?').join(', ');
+    const ids = marks(entries);
     await orm.em.getConnection().execute(
       `update api_tokens
           set last_used_at = case id ${atCases} end,

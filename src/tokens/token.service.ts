@@ -1,5 +1,5 @@
 import { LockMode, type MikroORM } from '@mikro-orm/core';
-import { subjectOf } from '../audit/audit-log.js';
+import { subjectOf, type SubjectUser } from '../audit/audit-log.js';
 import type { Changes, Tx } from '../audit/changes.js';
 import { SYSTEM_ACTOR, type Actor } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
@@ -25,7 +25,7 @@ export interface ExpiringToken {
   readonly id: string;
   readonly hint: string;
   readonly expiresAt: Date;
-  readonly user: { readonly id: string; readonly organization: { readonly id: string } };
+  readonly user: SubjectUser;
 }
 
 export interface RevokedToken {
