@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userId } from '../admin/admin-helpers.js';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
@@ -72,23 +71,33 @@ describe('generate racing a deactivation, on two instances (PostgreSQL + Redis)'
     const em = () => a.running.orm.em.fork();
     const outcomes: Record<string, number> = {};
 
-    // Each path races on its own user, all four at once: a round must wait for the next whole
-    // second (below), and four users wait together instead of one after the other.
-    // The directory's paths on users it provisions; the admin's on bob, a member of the admin's units.
-    const userFor = async (path: string, n: number): Promise<{ user: string; email: string }> => {
-      if (!path.startsWith('SCIM')) return { user: await userId(a, 'bob@example.com'), email: 'bob@example.com' };
-      const email = `race${n}@example.com`;
+    // Every round races on a user of its own, the four paths at once. A re-activated user's
+    // sessions must be issued after the deactivation's bound (iat has whole seconds): a
+    // fresh user has no bound, so no round waits for the clock.
+    // The directory provisions them all; the admin's users join Engineering (a unit of the admin's), so the admin can see them.
+    const groups = await directory(
+      'GET',
+      `/Groups?filter=${encodeURIComponent('displayName eq "Engineering"')}&excludedAttributes=members`,
+    );
+    const engineering = String((groups.body?.['Resources'] as { id: string }[] | undefined)?.[0]?.id);
+    const userFor = async (path: string, n: number, round: number): Promise<{ user: string; email: string }> => {
+      const email = `race${n}-${round}@example.com`;
       const created = await directory('POST', '/Users', { schemas: [CORE_USER], userName: email, name: { formatted: `Race ${n}` } });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
-      return { user: String(created.body?.['id']), email };
+      const user = String(created.body?.['id']);
+      if (!path.startsWith('SCIM')) {
+        const joined = await directory('PATCH', `/Groups/${engineering}`, {
+          schemas: [PATCH_OP],
+          Operations: [{ op: 'add', path: 'members', value: [{ value: user }] }],
+        });
+        expect(joined.status, JSON.stringify(joined.body)).toBeLessThan(300);
+      }
+      return { user, email };
     };
     const race = async (path: string, deactivate: (on: TestApp, user: string, email: string) => Promise<unknown>, n: number) => {
-      const { user, email } = await userFor(path, n);
       for (let round = 0; round < ROUNDS_PER_PATH; round++) {
+        const { user, email } = await userFor(path, n, round);
         const [generator, deactivator] = round % 2 === 0 ? [b, a] : [a, b];
-        // A session issued after the previous round's deactivation (iat has whole seconds).
-        const bound = (await em().findOneOrFail(User, user)).credentialsValidAfter?.getTime() ?? 0;
-        if (Date.now() < bound) await sleep(bound - Date.now());
         const session = await generator.session(email);
         // Warm the generator's cache, so the race meets a cached principal.
         expect((await generator.gql('{ me { email } }', { auth: session })).status).toBe(200);

@@ -25,7 +25,7 @@ export async function newContext(browser: Browser, origin: string): Promise<Brow
 
 /** Fails with the rule ids and elements when axe-core finds any accessibility violation. */
 export async function expectAccessible(page: Page, state: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
+  const { violations } = await new AxeBuilder({ page }).setLegacyMode(true).analyze();
   const found = violations.map((v) => `${v.id} (${v.impact ?? ''}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   expect(found, `axe-core violations in state "${state}"`).toEqual([]);
 }

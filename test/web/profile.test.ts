@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { latestEventId } from '../support/ws-client.js';
@@ -21,6 +21,10 @@ describe('profile page', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     [t, browser] = await Promise.all([startTestApp({ SESSION_SECRET: '' }, { clock, autoSweep: false }), launchBrowser()]);
     origin = originOf(t.url);
+  });
+  // A page left open keeps its live subscription and renders every later event: close each test's pages.
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
   });
   afterAll(async () => {
     await browser?.close();
