@@ -24,6 +24,8 @@ export async function newContext(browser: Browser, origin: string): Promise<Brow
 }
 
 /** Fails with the rule ids and elements when axe-core finds any accessibility violation. */
+// Legacy mode runs axe.run() in the page itself. The default runs each frame's part and then
+// opens a blank page to finish, about a second per scan here; our pages have no cross-origin frames.
 export async function expectAccessible(page: Page, state: string): Promise<void> {
   const { violations } = await new AxeBuilder({ page }).setLegacyMode(true).analyze();
   const found = violations.map((v) => `${v.id} (${v.impact ?? ''}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);

@@ -47,8 +47,9 @@ describe('profile page', { timeout: 120_000 }, () => {
    * Waits until no dialog is left in the document. A closed dialog leaves the
    * accessibility tree at once, which is all that a role locator's "detached"
    * waits for; the page removes it, and moves focus, in its close event, a task later.
+   * (A CSS locator, not waitForFunction: a string predicate that must poll is eval'd in the page, which its CSP refuses.)
    */
-  const dialogRemoved = (page: Page) => page.waitForFunction('document.querySelector("dialog") === null');
+  const dialogRemoved = (page: Page) => page.locator('dialog').first().waitFor({ state: 'detached' });
   const tokenSection = (page: Page) => page.getByRole('region', { name: 'API Token' });
 
   // Four axe scans and the browser's first page: about 8 s alone, near 20 s with the whole suite on 2 cores.
