@@ -52,6 +52,12 @@ function cspViolations(page: Page, refused: string[] = []): string[] {
   return refused;
 }
 
+/** The app's count of live GraphQL subscriptions, as its metrics report it. */
+async function liveSubscriptions(t: TestApp): Promise<number> {
+  const gauge = await t.running.metrics.registry.getSingleMetric('api_tokens_live_subscriptions')?.get();
+  return gauge?.values[0]?.value ?? 0;
+}
+
 describe('GraphiQL explorer and the production page', { timeout: 120_000 }, () => {
   let dev: TestApp;
   let production: TestApp;
@@ -102,8 +108,11 @@ describe('GraphiQL explorer and the production page', { timeout: 120_000 }, () =
     await editor.click();
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.insertText('subscription { apiTokenEvents { kind actor } }');
+    // A token generated before the server holds the subscription would never reach it (no `after:` here): wait for it.
+    const subscribed = await liveSubscriptions(dev);
     await run.click();
     await expect.poll(() => page.locator('.result-window').textContent(), { timeout: 10_000 }).not.toContain('alice@example.com');
+    await expect.poll(() => liveSubscriptions(dev)).toBe(subscribed + 1);
     await dev.gql('mutation { generateApiToken { token { id } } }', { auth: await dev.session('alice@example.com') });
     await expect.poll(() => page.locator('.result-window').textContent(), { timeout: 10_000 }).toContain('GENERATED');
 
