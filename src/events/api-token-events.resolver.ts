@@ -1,4 +1,4 @@
-import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Ctx, ID, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { type GraphQLContext } from '../context.js';
 import { requirePrincipal } from '../auth/guards.js';
 import { ApiTokenEvent } from './api-token-event.type.js';
@@ -6,6 +6,14 @@ import type { TokenEventMessage } from './token-event.js';
 
 @Resolver()
 export class ApiTokenEventsResolver {
+  @Query(() => ID, {
+    description:
+      'The id of your newest token event now ("0": none yet). Read it before the state you show, then subscribe to `apiTokenEvents` with it as `after`: what happens after this read is replayed, however late the subscription reaches the service.',
+  })
+  latestApiTokenEventId(@Ctx() ctx: GraphQLContext): Promise<string> {
+    return ctx.services.events.latest(requirePrincipal(ctx).userId);
+  }
+
   @Subscription(() => ApiTokenEvent, {
     description:
       'Your own token events, live. With `after`, first replays the stored events after that id, so a client that reconnects misses nothing.',

@@ -118,6 +118,15 @@ export class TokenEventService {
     return newest.seen;
   }
 
+  /**
+   * The id of the user's newest stored event ("0": none yet). A client reads
+   * it before the state it shows, then subscribes with it as `after`: whatever
+   * happens after the read is replayed, however late its subscription arrives.
+   */
+  async latest(userId: string): Promise<string> {
+    return String(await this.latestId(userId));
+  }
+
   private async latestId(userId: string): Promise<number> {
     const [newest] = await this.orm.em
       .fork()

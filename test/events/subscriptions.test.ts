@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { errorCode, startTestApp, type TestApp } from '../support/test-app.js';
 import { EVENT_FIELDS, latestEventId, subscribe } from '../support/ws-client.js';
 
 interface TokenEvent {
@@ -81,6 +81,31 @@ describe('apiTokenEvents subscription', () => {
     expect(all.map((e) => e.kind)).toEqual(['REVOKED', 'GENERATED', 'REVOKED']);
     expect(new Set(all.map((e) => e.id)).size).toBe(3);
     await resumed.dispose();
+  });
+
+  it('latestApiTokenEventId: read before the state, then subscribe after it, and nothing in between is missed', async () => {
+    const carol = await t.session('carol@globex.example.com');
+    const CURSOR = '{ latestApiTokenEventId }';
+    const cursorOf = async (auth: string) =>
+      (await t.gql<{ latestApiTokenEventId: string }>(CURSOR, { auth })).body.data?.latestApiTokenEventId;
+    const before = await cursorOf(carol);
+    expect(before).toMatch(/^\d+$/);
+
+    // A token made after the read, before the subscription reaches the service.
+    const generated = await t.gql<{ generateApiToken: { token: { id: string } } }>(GENERATE, { auth: carol });
+    const late = subscribe<TokenEvent>(t.url, carol, EVENTS, { after: before });
+    const [event] = await late.waitFor(1);
+    expect(event).toMatchObject({ kind: 'GENERATED', tokenId: generated.body.data?.generateApiToken.token.id });
+    await late.dispose();
+
+    // It is the user's own newest event: another user's change does not move it.
+    expect(await cursorOf(carol)).toBe(event?.id);
+    await t.gql(GENERATE, { auth: bob });
+    expect(await cursorOf(carol)).toBe(event?.id);
+    await t.gql(REVOKE, { auth: bob });
+    await t.gql(REVOKE, { auth: carol });
+
+    expect(errorCode(await t.gql(CURSOR))).toBe('UNAUTHENTICATED');
   });
 
   it('refuses a malformed resume id with BAD_USER_INPUT', async () => {

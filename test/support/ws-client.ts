@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
+import type { TestApp } from './test-app.js';
 
 export interface Received<T> {
   /** Every payload received so far, in order. */
@@ -102,4 +103,13 @@ export const EVENT_FIELDS = 'id kind tokenId occurredAt expiresAt daysLeft thres
 export async function latestEventId(orm: MikroORM): Promise<string> {
   const [newest] = await orm.em.fork().find(AuditEvent, {}, { orderBy: { id: 'desc' }, limit: 1 });
   return String(newest?.id ?? 0);
+}
+
+/**
+ * The app's live GraphQL subscriptions, as its metrics count them. A client has sent its
+ * `subscribe` before the server holds it: an event committed in between never reaches it.
+ */
+export async function liveSubscriptions(t: TestApp): Promise<number> {
+  const gauge = await t.running.metrics.registry.getSingleMetric('api_tokens_live_subscriptions')?.get();
+  return gauge?.values[0]?.value ?? 0;
 }

@@ -2,6 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../src/users/seed.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { liveSubscriptions } from '../support/ws-client.js';
 import { ALLOW_FULFILLED_DOCUMENTS_ON_LOCALHOST, expectAccessible, launchBrowser, newContext, originOf } from './browser.js';
 
 /** Every request a page makes, so a test can show none leaves the service's origin. */
@@ -50,12 +51,6 @@ function cspViolations(page: Page, refused: string[] = []): string[] {
     if (message.text().includes('Content Security Policy')) refused.push(message.text());
   });
   return refused;
-}
-
-/** The app's count of live GraphQL subscriptions, as its metrics report it. */
-async function liveSubscriptions(t: TestApp): Promise<number> {
-  const gauge = await t.running.metrics.registry.getSingleMetric('api_tokens_live_subscriptions')?.get();
-  return gauge?.values[0]?.value ?? 0;
 }
 
 describe('GraphiQL explorer and the production page', { timeout: 120_000 }, () => {

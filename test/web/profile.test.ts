@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-c
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { latestEventId } from '../support/ws-client.js';
+import { latestEventId, liveSubscriptions } from '../support/ws-client.js';
 import { expectAccessible, launchBrowser, newContext, originOf } from './browser.js';
 
 const HOUR = 3_600_000;
@@ -22,9 +22,11 @@ describe('profile page', { timeout: 120_000 }, () => {
     [t, browser] = await Promise.all([startTestApp({ SESSION_SECRET: '' }, { clock, autoSweep: false }), launchBrowser()]);
     origin = originOf(t.url);
   });
-  // A page left open keeps its live subscription and renders every later event: close each test's pages.
+  // A page left open keeps its live subscription and renders every later event: close each
+  // test's pages, and let the server drop their subscriptions, so the next test counts only its own.
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((context) => context.close()));
+    await expect.poll(() => liveSubscriptions(t)).toBe(0);
   });
   afterAll(async () => {
     await browser?.close();
@@ -37,10 +39,15 @@ describe('profile page', { timeout: 120_000 }, () => {
     return context.newPage();
   }
 
-  async function signInAs(page: Page, email: string): Promise<void> {
+  /**
+   * Signs in, then waits until the server holds the page's subscription (`live`: how many
+   * pages' subscriptions the server holds then): an event committed before that never reaches the page.
+   */
+  async function signInAs(page: Page, email: string, live = 1): Promise<void> {
     await page.goto('/');
     await page.getByRole('button', { name: new RegExp(`\\(${email.replace(/\./g, '\\.')},`) }).click();
     await page.getByRole('heading', { name: 'API Token' }).waitFor();
+    await expect.poll(() => liveSubscriptions(t)).toBe(live);
   }
 
   /**
@@ -214,9 +221,36 @@ describe('profile page', { timeout: 120_000 }, () => {
     await page.getByText('Live updates paused: reconnecting…').waitFor();
     await t.gql('mutation { revokeApiToken { tokenId } }', { auth: support });
     await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
-    await expect.poll(() => subscribes).toEqual([{ after: null }, { after: lastSeen }]);
+    // The first from where its state was read (see the next test), then from the last event it saw.
+    await expect.poll(() => subscribes).toEqual([{ after: expect.stringMatching(/^\d+$/) as unknown }, { after: lastSeen }]);
     // Only the replayed REVOKED event says so; a plain re-read would just show Generate.
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('revoked');
+  });
+
+  it('misses nothing that happens between reading its state and the service holding its subscription', async () => {
+    const context = await newContext(browser, origin);
+    contexts.push(context);
+    // The page's socket passes through, but its subscribe waits until a token was generated elsewhere.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await context.routeWebSocket(/\/graphql$/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        if ((JSON.parse(String(message)) as { type: string }).type === 'subscribe') void released.then(() => server.send(message));
+        else server.send(message);
+      });
+      server.onMessage((message) => ws.send(message));
+    });
+    const page = await context.newPage();
+    await signInAs(page, 'admin@globex.example.com', 0);
+    await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+
+    const admin = await t.session('admin@globex.example.com');
+    const generated = await t.gql<{ generateApiToken: { token: { hint: string } } }>(GENERATE, { auth: admin });
+    release();
+    // Replayed from the stored events: the subscription started after the page's first read.
+    await expect.poll(() => tokenSection(page).locator('code').textContent()).toBe(generated.body.data?.generateApiToken.token.hint);
+    await t.gql('mutation { revokeApiToken { tokenId } }', { auth: admin });
   });
 
   it('warns live before expiry, then shows the expiry', async () => {
@@ -268,7 +302,7 @@ describe('profile page', { timeout: 120_000 }, () => {
     // No live updates for this page, so it still offers Generate after a token was made elsewhere.
     await context.routeWebSocket(/\/graphql$/, () => {});
     const page = await context.newPage();
-    await signInAs(page, 'admin@example.com');
+    await signInAs(page, 'admin@example.com', 0);
     await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
     await t.gql(GENERATE, { auth: await t.session('admin@example.com') });
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
@@ -309,7 +343,7 @@ describe('profile page', { timeout: 120_000 }, () => {
     if (!before.body.data?.myApiToken) await t.gql(GENERATE, { auth: alice });
     const [here, there] = [await openPage(), await openPage()];
     await signInAs(here, 'alice@example.com');
-    await signInAs(there, 'alice@example.com');
+    await signInAs(there, 'alice@example.com', 2);
     await tokenSection(there).locator('code').waitFor();
 
     await here.getByRole('button', { name: 'Regenerate' }).click();

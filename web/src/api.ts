@@ -115,8 +115,10 @@ export class LiveEvents {
     });
   }
 
-  start(): void {
+  /** Subscribes; `after`, the first time: the event id the page read its state after (see `EventsCursor`). */
+  start(after?: string | null): void {
     if (this.stopped) return;
+    if (after !== undefined) this.lastSeenId = after;
     this.stopSubscription = this.ws.subscribe<{ apiTokenEvents: ApiTokenEvent }>(
       { query: EventsSource, variables: { after: this.lastSeenId } },
       {

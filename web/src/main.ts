@@ -4,7 +4,16 @@ import { h, type Child } from './dom.js';
 import { humanMessage, sessionEndedMessage } from './errors.js';
 import { listInWords } from './format.js';
 import { showNewToken } from './new-token-dialog.js';
-import { Generate, PageState, Regenerate, Revoke, type ApiTokenEvent, type GeneratedToken, type PageStateData } from './operations.js';
+import {
+  EventsCursor,
+  Generate,
+  PageState,
+  Regenerate,
+  Revoke,
+  type ApiTokenEvent,
+  type GeneratedToken,
+  type PageStateData,
+} from './operations.js';
 import { clearSession, demoUsers, devSignIn, saveSession, storedSession, takeSessionFromFragment, type DemoUser } from './session.js';
 import { layout, profileView, signInView } from './view.js';
 
@@ -118,11 +127,29 @@ function startProfile(session: string): void {
     },
     onUnauthenticated: (reason) => sessionExpired(reason),
   });
-  signed = { session, api, live, data: null, warning: null, liveText: 'Live updates on.' };
+  const current: Signed = { session, api, live, data: null, warning: null, liveText: 'Live updates on.' };
+  signed = current;
   render();
-  // Subscribe before the first read, so nothing between the two is missed.
-  live.start();
-  void refresh().then(() => focusTarget()?.focus());
+  void startLive(current)
+    .then(refresh)
+    .then(() => focusTarget()?.focus());
+}
+
+/**
+ * Subscribes from the newest event there is before the page reads its state. A
+ * subscribe that was sent is not yet one the service holds, so subscribing first
+ * is not enough: an event in between would be missed. With `after`, the service
+ * replays it, however late the subscription reaches it.
+ */
+async function startLive(current: Signed): Promise<void> {
+  try {
+    const { latestApiTokenEventId } = await current.api.query(EventsCursor, {});
+    if (signed === current) current.live.start(latestApiTokenEventId);
+  } catch (error) {
+    fail(error);
+    // Still signed in (offline, say): live updates from now on, as the state read will be.
+    if (signed === current) current.live.start(null);
+  }
 }
 
 function setLive(text: string): void {

@@ -79,6 +79,13 @@ export type RevokeVariables = {
 export const RevokeSource = "mutation Revoke($id: ID) {\n  revokeApiToken(id: $id) {\n    tokenId\n    revokedAt\n  }\n}";
 export const Revoke: TypedDocumentNode<RevokeData, RevokeVariables> = gql(RevokeSource);
 
+export type EventsCursorData = {
+  readonly latestApiTokenEventId: string;
+};
+export type EventsCursorVariables = Record<string, never>;
+export const EventsCursorSource = "query EventsCursor {\n  latestApiTokenEventId\n}";
+export const EventsCursor: TypedDocumentNode<EventsCursorData, EventsCursorVariables> = gql(EventsCursorSource);
+
 export type EventsData = {
   readonly apiTokenEvents: {
     readonly id: string;

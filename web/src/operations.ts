@@ -4,7 +4,7 @@ import type { EventsData, GenerateData, PageStateData } from './operations.gener
  * Names the page uses for the generated operation types (web/src/operations.graphql,
  * typed from schema.graphql by `npm run web:types`).
  */
-export { Events, EventsSource, Generate, PageState, Regenerate, Revoke } from './operations.generated.js';
+export { Events, EventsCursor, EventsSource, Generate, PageState, Regenerate, Revoke } from './operations.generated.js';
 export type { ApiTokenEventKind, PageStateData } from './operations.generated.js';
 
 export type TokenFields = NonNullable<PageStateData['myApiToken']>;
