@@ -9,7 +9,7 @@ import type { SessionVerifier } from './auth/session.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { databaseKind } from './db/mikro-orm.config.js';
-import { locksRows, openDatabase } from './db/orm.js';
+import { locksRows } from './db/orm.js';
 import { ruleOf } from './audit/event-rules.js';
 import type { TokenEventHub } from './events/event-hub.js';
 import { publishTokenEvents } from './events/publish.js';
@@ -33,9 +33,9 @@ import { TokenService } from './tokens/token.service.js';
 import { TokenUsage } from './tokens/token-usage.js';
 import { createAdminServices } from './admin/admin-services.js';
 import { postureWarning } from './posture.js';
-import { seedDemo } from './users/seed.js';
 import { UserService } from './users/user.service.js';
 import { createAuthority } from './wiring/authority.js';
+import { prepareDatabase } from './wiring/database.js';
 import { createEvents } from './wiring/events.js';
 import { readinessOf } from './wiring/readiness.js';
 import { connectSharedRedis } from './wiring/shared-redis.js';
@@ -94,15 +94,6 @@ export interface App {
   start(): Promise<Running>;
   /** Stops taking requests, lets running ones finish, and closes every connection. */
   stop(): Promise<void>;
-}
-
-/** Opens and migrates the database, and seeds the demo organisations outside production. */
-export async function prepareDatabase(config: Config, clock: Clock, logger: Logger): Promise<MikroORM> {
-  const orm = await openDatabase(config.databaseUrl, logger);
-  if (config.env !== 'production' && (await seedDemo(orm, clock.now()))) {
-    logger.info('seeded the demo organisations Acme and Globex');
-  }
-  return orm;
 }
 
 /** Builds the service. Nothing happens until `start()`: no ports, timers or connections. */

@@ -6,7 +6,7 @@ import { request as httpRequest, type Agent } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import pino from 'pino';
-import { prepareDatabase } from '../../src/app.js';
+import { prepareDatabase } from '../../src/wiring/database.js';
 import { SessionVerifier } from '../../src/auth/session.js';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { prepareDatabase } from '../app.js';
+import { prepareDatabase } from '../wiring/database.js';
 import { SessionVerifier, sessionSecret } from '../auth/session.js';
 import { systemClock } from '../clock.js';
 import { ConfigError, loadConfig } from '../config.js';
