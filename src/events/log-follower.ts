@@ -1,10 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
-import { AuditEvent } from '../audit/audit-event.entity.js';
-import type { TokenEventHub } from './event-hub.js';
 import { isPublished, ruleOf } from '../audit/event-rules.js';
-import { toHubMessage } from './token-event.js';
+import type { TokenEventHub } from './event-hub.js';
+import type { StoredLog } from './stored-log.js';
+import { toHubMessage, type StoredEvent } from './token-event.js';
 
 /** Rows read per query; a longer backlog is read page after page at once. */
 const PAGE = 500;
@@ -23,7 +22,8 @@ export function followerLeaseMs(intervalMs: number): number {
 }
 
 export interface LogFollowerOptions {
-  readonly orm: MikroORM;
+  /** The audit trail (`storedLog(orm)`). */
+  readonly log: StoredLog;
   readonly hub: Pick<TokenEventHub, 'receive' | 'memberSince'>;
   readonly logger: Logger;
   /** How often the stored log is read (`EVENT_POLL_INTERVAL`). */
@@ -75,8 +75,7 @@ export class LogFollower {
   /** Starts after the newest stored event: what came before is in the database any read sees. */
   async start(): Promise<void> {
     const started = performance.now();
-    const [newest] = await this.options.orm.em.fork().find(AuditEvent, {}, { orderBy: { id: 'desc' }, limit: 1, fields: ['id'] });
-    this.cursor = newest?.id ?? 0;
+    this.cursor = await this.options.log.newestId();
     this.lastReadStartedAt = started;
     this.schedule();
   }
@@ -132,15 +131,11 @@ export class LogFollower {
     }
   }
 
-  private readPage(): Promise<AuditEvent[]> {
-    const after = { id: { $gt: this.cursor } };
-    const gaps = [...this.gaps.keys()];
-    return this.options.orm.em
-      .fork()
-      .find(AuditEvent, gaps.length ? { $or: [after, { id: { $in: gaps } }] } : after, { orderBy: { id: 'asc' }, limit: PAGE });
+  private readPage(): Promise<StoredEvent[]> {
+    return this.options.log.after(this.cursor, [...this.gaps.keys()], PAGE);
   }
 
-  private take(row: AuditEvent, noticedAt: number): void {
+  private take(row: StoredEvent, noticedAt: number): void {
     this.gaps.delete(row.id);
     if (row.id > this.cursor) {
       if (row.id - this.cursor <= MAX_GAP) for (let id = this.cursor + 1; id < row.id; id++) this.gaps.set(id, noticedAt);

@@ -37,18 +37,34 @@ export function isTokenEventMessage(message: HubMessage): message is TokenEventM
   return isTokenEventKind(message.kind);
 }
 
-export function isTokenEvent(event: AuditEvent): event is AuditEvent & { action: TokenEventKind } {
+/** What a hub message is made of: a stored audit row, as an entity or as the log follower's plain row. */
+export type StoredEvent = Pick<
+  AuditEvent,
+  | 'id'
+  | 'action'
+  | 'subjectUserId'
+  | 'organizationId'
+  | 'tokenId'
+  | 'occurredAt'
+  | 'tokenExpiresAt'
+  | 'daysLeft'
+  | 'threshold'
+  | 'actorLabel'
+  | 'reason'
+>;
+
+export function isTokenEvent<T extends StoredEvent>(event: T): event is T & { action: TokenEventKind } {
   return isTokenEventKind(event.action);
 }
 
 /** The hub message for a stored event about a user. */
-export function toHubMessage(event: AuditEvent, userId: string): HubMessage {
+export function toHubMessage(event: StoredEvent, userId: string): HubMessage {
   if (isTokenEvent(event)) return toTokenEventMessage(event);
   // Not a token event, so one of the admin actions.
   return { id: String(event.id), kind: event.action as AdminAction, userId };
 }
 
-export function toTokenEventMessage(event: AuditEvent & { action: TokenEventKind }): TokenEventMessage {
+export function toTokenEventMessage(event: StoredEvent & { action: TokenEventKind }): TokenEventMessage {
   return {
     id: String(event.id),
     kind: event.action,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { inProcessHub, redisHub, type TokenEventHub } from '../events/event-hub.js';
 import { LogFollower } from '../events/log-follower.js';
+import { storedLog } from '../events/stored-log.js';
 import { countingHub } from '../metrics/instrumented.js';
 import type { Metrics } from '../metrics/metrics.js';
 
@@ -51,7 +52,13 @@ export function createEvents(options: EventsOptions): Events {
     : inProcessHub(logger);
   onStop(() => hub.close());
   // A SCIM token's issue, rotation or revocation comes from the admin CLI, which runs no hub: only the log brings it.
-  const follower = new LogFollower({ orm, hub, logger, intervalMs: pollMs, onOrganizationChange: options.onOrganizationChange });
+  const follower = new LogFollower({
+    log: storedLog(orm),
+    hub,
+    logger,
+    intervalMs: pollMs,
+    onOrganizationChange: options.onOrganizationChange,
+  });
   const counted = countingHub(hub, metrics);
   // Events reach this instance while either path works.
   const events: TokenEventHub = { ...counted, healthy: () => counted.healthy() || follower.fresh() };

@@ -1,59 +1,53 @@
-import type { MikroORM } from '@mikro-orm/core';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { AuditAction } from '../../src/audit/event-rules.js';
 import { LogFollower } from '../../src/events/log-follower.js';
+import type { StoredLog } from '../../src/events/stored-log.js';
 import type { HubMessage } from '../../src/events/token-event.js';
 
 const USER = '00000000-0000-4000-8000-000000000003';
 const ORGANIZATION = '00000000-0000-4000-8000-000000000009';
 
-interface Where {
-  id?: { $gt: number };
-  $or?: [{ id: { $gt: number } }, { id: { $in: number[] } }];
-}
-
-/** The audit table as the follower queries it: rows committed so far, any id order. */
+/** The audit table as the follower reads it: rows committed so far, any id order. */
 function auditTable() {
-  const committed: { id: number; action: string; subjectUserId: string | null; organizationId: string | null }[] = [];
-  const orm = {
-    em: {
-      fork: () => ({
-        find: async (_entity: unknown, where: Where, options: { orderBy: { id: string } }) => {
-          const after = where.id?.$gt ?? where.$or?.[0].id.$gt ?? 0;
-          const gaps = where.$or?.[1].id.$in ?? [];
-          const found = committed
-            .filter((row) => row.id > after || gaps.includes(row.id))
-            .sort((x, y) => x.id - y.id)
-            .map((row) => ({
-              ...row,
-              tokenId: 't',
-              occurredAt: new Date(0),
-              tokenExpiresAt: null,
-              daysLeft: null,
-              threshold: null,
-              actorLabel: 'system',
-            }));
-          return options.orderBy.id === 'desc' ? found.reverse().slice(0, 1) : found;
-        },
-      }),
-    },
-  } as unknown as MikroORM;
+  const committed: { id: number; action: AuditAction; subjectUserId: string | null; organizationId: string | null }[] = [];
+  const log: StoredLog = {
+    newestId: () => Promise.resolve(Math.max(0, ...committed.map((row) => row.id))),
+    after: (cursor, gaps, limit) =>
+      Promise.resolve(
+        committed
+          .filter((row) => row.id > cursor || gaps.includes(row.id))
+          .sort((x, y) => x.id - y.id)
+          .slice(0, limit)
+          .map((row) => ({
+            ...row,
+            tokenId: 't',
+            occurredAt: new Date(0),
+            tokenExpiresAt: null,
+            daysLeft: null,
+            threshold: null,
+            actorLabel: 'system',
+            reason: null,
+          })),
+      ),
+  };
   return {
-    orm,
-    commit: (id: number, action = 'REVOKED') => committed.push({ id, action, subjectUserId: USER, organizationId: ORGANIZATION }),
+    log,
+    commit: (id: number, action: AuditAction = 'REVOKED') =>
+      committed.push({ id, action, subjectUserId: USER, organizationId: ORGANIZATION }),
     /** An organisation-level event: no subject user. */
-    commitForOrganization: (id: number, action: string) =>
+    commitForOrganization: (id: number, action: AuditAction) =>
       committed.push({ id, action, subjectUserId: null, organizationId: ORGANIZATION }),
   };
 }
 
-function follower(orm: MikroORM) {
+function follower(log: StoredLog) {
   const received: string[] = [];
   const organizationsChanged: string[] = [];
   const hub = { receive: (message: HubMessage) => received.push(message.id), memberSince: () => -Infinity };
   // A long interval: the test reads by hand.
   const following = new LogFollower({
-    orm,
+    log,
     hub,
     logger: pino({ level: 'silent' }),
     intervalMs: 60_000,
@@ -66,7 +60,7 @@ describe('LogFollower', () => {
   it('starts after what is stored, then delivers each new event once, in id order', async () => {
     const table = auditTable();
     table.commit(1);
-    const { following, received } = follower(table.orm);
+    const { following, received } = follower(table.log);
     await following.start();
     table.commit(2);
     table.commit(3, 'USER_CREATED'); // not published: no instance needs to hear of it
@@ -80,7 +74,7 @@ describe('LogFollower', () => {
 
   it('tells of SCIM token changes (organisation-level, no user) outside the hub, and of nothing else', async () => {
     const table = auditTable();
-    const { following, received, organizationsChanged } = follower(table.orm);
+    const { following, received, organizationsChanged } = follower(table.log);
     await following.start();
     table.commitForOrganization(1, 'SCIM_TOKEN_ISSUED');
     table.commitForOrganization(2, 'DOMAIN_ADDED');
@@ -95,7 +89,7 @@ describe('LogFollower', () => {
 
   it('delivers an event whose transaction committed after a later id was read (PostgreSQL commits out of id order)', async () => {
     const table = auditTable();
-    const { following, received } = follower(table.orm);
+    const { following, received } = follower(table.log);
     await following.start();
     table.commit(2); // id 1 is taken by a transaction still open
     await following.read();
