@@ -12,40 +12,54 @@ import { renderMail, type Recipient } from './templates.js';
  * The audit hook that queues the emails reporting events, inside the
  * transaction that records them: an email is sent if and only if its change
  * committed. Events users are not mailed about (admin actions) queue nothing.
- * A batch already stored (the sweeper's) gets its emails in one insert; a
- * single event still in the unit of work, with it at commit.
+ * A batch already stored (the sweeper's) gets its emails in inserts of
+ * `insertPart`; a single event still in the unit of work, with it at commit.
  */
-export function queueMailFor(config: Pick<Config, 'appUrl'>): AuditHook {
+export function queueMailFor(config: Pick<Config, 'appUrl'>, { insertPart = 100 } = {}): AuditHook {
   return async (em: EntityManager, events: readonly AuditEvent[]) => {
     // Admin actions (USER_CREATED …) are not mailed and not worth a lookup.
     const mailed = events.filter((event) => event.subjectUserId !== null && ruleOf(event.action).mailed);
     if (mailed.length === 0) return;
     const recipients = await recipientsOf(em, mailed);
-    const messages: (RequiredEntityData<OutboxMessage> & { auditEvent: AuditEvent })[] = [];
-    for (const event of mailed) {
-      const to = recipients.get(event.subjectUserId ?? '');
-      const content = to ? renderMail(event, to, config) : null;
-      if (!to || !content) continue;
-      messages.push({
-        createdAt: event.occurredAt,
-        kind: event.action,
-        recipient: to.email,
-        subject: content.subject,
-        text: content.text,
-        html: content.html,
-        nextAttemptAt: event.occurredAt,
-        auditEvent: event,
-      });
+    if (!mailed.every(isStored)) {
+      for (const message of render(mailed, recipients, config)) em.persist(em.create(OutboxMessage, message));
+      return;
     }
-    if (messages.every((message) => isStored(message.auditEvent))) {
+    // Rendered and inserted a part at a time: each part is a short stretch of the event
+    // loop (a sweep's 500 emails in one insert were about 600 KB of SQL built at once).
+    for (let from = 0; from < mailed.length; from += insertPart) {
+      const messages = render(mailed.slice(from, from + insertPart), recipients, config);
       await em.insertMany(
         OutboxMessage,
         messages.map((message) => ({ ...message, auditEvent: message.auditEvent.id })),
       );
-    } else {
-      for (const message of messages) em.persist(em.create(OutboxMessage, message));
     }
   };
+}
+
+/** The events' emails, for those whose user has an address and whose action has a template. */
+function render(
+  events: readonly AuditEvent[],
+  recipients: ReadonlyMap<string, Recipient>,
+  config: Pick<Config, 'appUrl'>,
+): (RequiredEntityData<OutboxMessage> & { auditEvent: AuditEvent })[] {
+  const messages: (RequiredEntityData<OutboxMessage> & { auditEvent: AuditEvent })[] = [];
+  for (const event of events) {
+    const to = recipients.get(event.subjectUserId ?? '');
+    const content = to ? renderMail(event, to, config) : null;
+    if (!to || !content) continue;
+    messages.push({
+      createdAt: event.occurredAt,
+      kind: event.action,
+      recipient: to.email,
+      subject: content.subject,
+      text: content.text,
+      html: content.html,
+      nextAttemptAt: event.occurredAt,
+      auditEvent: event,
+    });
+  }
+  return messages;
 }
 
 /** Whether an event is in the table already (`recordMany`), rather than waiting in the unit of work for the commit. */
