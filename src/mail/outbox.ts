@@ -29,6 +29,7 @@ export function queueMailFor(config: Pick<Config, 'appUrl'>, { insertPart = 100 
     // loop (a sweep's 500 emails in one insert were about 600 KB of SQL built at once).
     for (let from = 0; from < mailed.length; from += insertPart) {
       const messages = render(mailed.slice(from, from + insertPart), recipients, config);
+      if (messages.length === 0) continue;
       await em.insertMany(
         OutboxMessage,
         messages.map((message) => ({ ...message, auditEvent: message.auditEvent.id })),
