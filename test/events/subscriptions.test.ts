@@ -92,14 +92,15 @@ describe('apiTokenEvents subscription', () => {
     expect(before).toMatch(/^\d+$/);
 
     // A token made after the read, before the subscription reaches the service.
-    const generated = await t.gql<{ generateApiToken: { token: { id: string } } }>(GENERATE, { auth: carol });
+    const generated = await t.gql<{ generateApiToken: { secret: string; token: { id: string } } }>(GENERATE, { auth: carol });
     const late = subscribe<TokenEvent>(t.url, carol, EVENTS, { after: before });
     const [event] = await late.waitFor(1);
     expect(event).toMatchObject({ kind: 'GENERATED', tokenId: generated.body.data?.generateApiToken.token.id });
     await late.dispose();
 
-    // It is the user's own newest event: another user's change does not move it.
+    // It is the user's own newest event, with a session or with the token: another user's change does not move it.
     expect(await cursorOf(carol)).toBe(event?.id);
+    expect(await cursorOf(generated.body.data?.generateApiToken.secret ?? 'missing')).toBe(event?.id);
     await t.gql(GENERATE, { auth: bob });
     expect(await cursorOf(carol)).toBe(event?.id);
     await t.gql(REVOKE, { auth: bob });
