@@ -38,13 +38,12 @@ export function queueMailFor(config: Pick<Config, 'appUrl'>, { insertPart = 100 
   };
 }
 
+/** An email to queue, with the event it reports. */
+type QueuedMail = RequiredEntityData<OutboxMessage> & { auditEvent: AuditEvent };
+
 /** The events' emails, for those whose user has an address and whose action has a template. */
-function render(
-  events: readonly AuditEvent[],
-  recipients: ReadonlyMap<string, Recipient>,
-  config: Pick<Config, 'appUrl'>,
-): (RequiredEntityData<OutboxMessage> & { auditEvent: AuditEvent })[] {
-  const messages: (RequiredEntityData<OutboxMessage> & { auditEvent: AuditEvent })[] = [];
+function render(events: readonly AuditEvent[], recipients: ReadonlyMap<string, Recipient>, config: Pick<Config, 'appUrl'>): QueuedMail[] {
+  const messages: QueuedMail[] = [];
   for (const event of events) {
     const to = recipients.get(event.subjectUserId ?? '');
     const content = to ? renderMail(event, to, config) : null;
