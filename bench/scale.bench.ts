@@ -23,7 +23,7 @@ import { Role } from '../src/auth/role.js';
 import type { TokenUsage } from '../src/tokens/token-usage.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
 import { introspectionClients, median, percentile, startServer, tempDir, type BenchServer } from './load/harness.js';
-import { cycle, drive, pace, type Drive, type DrivenRequest } from './scale/drive.js';
+import { cycle, drive, merged, pace, type Drive, type DrivenRequest } from './scale/drive.js';
 import {
   BACKLOG,
   SAMPLED,
@@ -41,7 +41,8 @@ import {
  * users and tokens, alternating the two sizes in one run and reporting every
  * round. Filled with SQL `generate_series` (bench/scale/fill.ts): organisations
  * of 1,000 users in 10 units, one token each, a third used recently. Each
- * round, at each size:
+ * round, at each size (the sizes taking turns within each measurement, so
+ * that the shared machine's changing load falls on both alike):
  * - every listing page, first and deep, for SUPPORT, an ADMIN of one
  *   organisation and an ADMIN scoped to one unit, through the service's own
  *   query code (in-process), p50/p99; at the large size, in the last round,
@@ -61,6 +62,8 @@ const ROUNDS = Number(process.env['BENCH_SCALE_ROUNDS'] ?? 2);
 // p99 of 100 samples was nearly the slowest one: one preemption on the shared cores moved it.
 const SAMPLES = Number(process.env['BENCH_SCALE_SAMPLES'] ?? 400);
 const DRIVE_MS = Number(process.env['BENCH_SCALE_DRIVE_MS'] ?? 5_000);
+/** The turns the sizes take within each DRIVE_MS of requests (see measureRequests). */
+const SLICES = 5;
 const enabled = process.env['BENCH_SCALE'] === '1';
 /** Tokens `me warm` cycles through: well within the default cache. */
 const WARM = 1_000;
@@ -126,11 +129,9 @@ describe.skipIf(!enabled)('scale (issue 17)', () => {
       try {
         for (const size of SIZES) sized.push(await prepare(size, size === largest));
         for (let round = 1; round <= ROUNDS; round++) {
-          for (const each of sized) {
-            await measure(each, round, round === ROUNDS && each.size === largest);
-            await measureRequests(each, round);
-            await measureGroupReplace(each, round);
-          }
+          await measureListings(sized, round, round === ROUNDS ? (sized.find((each) => each.size === largest) ?? null) : null);
+          await measureRequests(sized, round);
+          for (const each of sized) await measureGroupReplace(each, round);
         }
         // Last, and apart: each sweep leaves 100,000 emails that its server then sends for half an hour,
         // which would weigh on whatever ran next. The next sweep drops them first.
@@ -212,11 +213,39 @@ const answered = (body: string) => body.includes('"data"') && !body.includes('"e
  * `me` on cache hits (a cycle of WARM tokens, well within the cache), on
  * misses (all the sampled tokens, cycling through a cache of MISS_CACHE:
  * every request reads the database) and RFC 7662 introspection (warm), each
- * for DRIVE_MS with 16 clients.
+ * for DRIVE_MS with 16 clients at each size. The sizes take turns in SLICES
+ * slices (ABBA order), so a change in the machine's load over the run falls
+ * on both sizes alike instead of on whichever ran at that moment.
  */
-async function measureRequests(each: Sized, round: number): Promise<void> {
+async function measureRequests(sized: readonly Sized[], round: number): Promise<void> {
+  const scenarios = new Map(sized.map((each) => [each, requestScenarios(each)]));
+  const names = requestScenarios(sized[0] as Sized).map(([name]) => name);
+  for (const [k, name] of names.entries()) {
+    const slices = new Map<Sized, Drive[]>(sized.map((each) => [each, []]));
+    for (const each of sized) {
+      const [, server, next, check] = scenarios.get(each)?.[k] ?? [];
+      if (server && next && check) await drive(server, next, check, { ms: 1_000 });
+    }
+    for (let slice = 0; slice < SLICES; slice++) {
+      for (const each of slice % 2 ? [...sized].reverse() : sized) {
+        const [, server, next, check] = scenarios.get(each)?.[k] ?? [];
+        if (server && next && check) slices.get(each)?.push(await drive(server, next, check, { ms: DRIVE_MS / SLICES }));
+      }
+    }
+    for (const each of sized) {
+      const driven = merged(slices.get(each) ?? []);
+      log(`round ${round} size ${each.size} ${name}: ${describeDrive(driven)}`);
+      record(`${name} req/CPU-s`, each.size, driven.perCpuSecond);
+      record(`${name} req/s`, each.size, driven.rps);
+      record(`${name} p99`, each.size, driven.p99);
+      if (driven.failures > 0) throw new Error(`${name} at ${each.size}: ${driven.failures} requests failed`);
+    }
+  }
+}
+
+function requestScenarios(each: Sized): [string, BenchServer, () => DrivenRequest, (body: string) => boolean][] {
   const warmSecrets = each.secrets.slice(0, WARM);
-  const scenarios: [string, BenchServer, () => DrivenRequest, (body: string) => boolean][] = [
+  return [
     [
       'me warm',
       each.warm,
@@ -250,15 +279,6 @@ async function measureRequests(each: Sized, round: number): Promise<void> {
       (body) => body.includes('"active":true'),
     ],
   ];
-  for (const [name, server, next, check] of scenarios) {
-    await drive(server, next, check, { ms: 1_000 });
-    const driven = await drive(server, next, check, { ms: DRIVE_MS });
-    log(`round ${round} size ${each.size} ${name}: ${describeDrive(driven)}`);
-    record(`${name} req/CPU-s`, each.size, driven.perCpuSecond);
-    record(`${name} req/s`, each.size, driven.rps);
-    record(`${name} p99`, each.size, driven.p99);
-    if (driven.failures > 0) throw new Error(`${name} at ${each.size}: ${driven.failures} requests failed`);
-  }
 }
 
 /**
@@ -431,39 +451,66 @@ function summarise(small: number, large: number): void {
   log(`  me p99 during the sweep / idle: ${rounds(figures.get(`sweep me p99 during/idle@${large}`) ?? [])} (target <= 1.5)`);
 }
 
-async function measure(each: Sized, round: number, explain: boolean): Promise<void> {
+/**
+ * Every listing page at each size, SAMPLES times. The sizes take turns
+ * sample by sample (ABBA order), so a moment of load on the shared machine
+ * falls on both sizes alike; p99 per size. At `explain`'s size, the plan of
+ * each page's statements.
+ */
+async function measureListings(sized: readonly Sized[], round: number, explain: Sized | null): Promise<void> {
+  const cases = new Map<Sized, ListingCase[]>();
+  for (const each of sized) cases.set(each, await listingCases(each));
+  const names = (cases.get(sized[0] as Sized) ?? []).map(({ name }) => name);
+  for (const [k, name] of names.entries()) {
+    const times = new Map<Sized, number[]>(sized.map((each) => [each, []]));
+    for (let i = 0; i < SAMPLES; i++) {
+      for (const each of i % 2 ? [...sized].reverse() : sized) {
+        const run = cases.get(each)?.[k]?.run;
+        if (!run) continue;
+        const start = performance.now();
+        await run();
+        times.get(each)?.push(performance.now() - start);
+      }
+    }
+    for (const each of sized) {
+      const taken = times.get(each) ?? [];
+      log(`round ${round} size ${each.size} ${name}: p50 ${median(taken).toFixed(2)} ms, p99 ${percentile(taken, 99).toFixed(2)} ms`);
+      record(`listing ${name}`, each.size, percentile(taken, 99));
+      const run = cases.get(each)?.[k]?.run;
+      if (each === explain && run) await explainOf(each, name, run);
+    }
+  }
+}
+
+interface ListingCase {
+  /** Who asks and which page, e.g. `scoped auditEvents deep`. */
+  readonly name: string;
+  readonly run: () => Promise<unknown>;
+}
+
+/** The pages measured at one size, in the same order at every size. */
+async function listingCases(each: Sized): Promise<ListingCase[]> {
   const queries = new AdminQueries(each.orm, systemClock);
   const callers = {
     support: principal(Role.SUPPORT, each.org, []),
     admin: principal(Role.ADMIN, each.org, []),
     scoped: principal(Role.ADMIN, each.org, [each.unit]),
   };
+  const cases: ListingCase[] = [];
   for (const [who, caller] of Object.entries(callers)) {
     const all = await queries.apiTokens(caller, { first: 100 });
     const deep = all.edges[50]?.cursor ?? null;
     const audit = await queries.auditEvents(caller, null, { first: 100 });
     const deepAudit = audit.edges[50]?.cursor ?? null;
-    const cases: [string, () => Promise<unknown>][] = [
-      ['apiTokens first', () => queries.apiTokens(caller, { first: 20 })],
-      ['apiTokens deep', () => queries.apiTokens(caller, { first: 20, after: deep })],
-      ['apiTokens unit filter', () => queries.apiTokens(caller, { first: 20 }, { businessUnitId: each.unit })],
-      ['auditEvents first', () => queries.auditEvents(caller, null, { first: 20 })],
-      ['auditEvents deep', () => queries.auditEvents(caller, null, { first: 20, after: deepAudit })],
-    ];
-    for (const [name, run] of cases) {
-      const times: number[] = [];
-      for (let i = 0; i < SAMPLES; i++) {
-        const start = performance.now();
-        await run();
-        times.push(performance.now() - start);
-      }
-      log(
-        `round ${round} size ${each.size} ${who} ${name}: p50 ${median(times).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms`,
-      );
-      record(`listing ${who} ${name}`, each.size, percentile(times, 99));
-      if (explain) await explainOf(each, `${who} ${name}`, run);
-    }
+    cases.push(
+      { name: `${who} apiTokens first`, run: () => queries.apiTokens(caller, { first: 20 }) },
+      { name: `${who} apiTokens deep`, run: () => queries.apiTokens(caller, { first: 20, after: deep }) },
+      { name: `${who} apiTokens unit filter`, run: () => queries.apiTokens(caller, { first: 20 }, { businessUnitId: each.unit }) },
+      { name: `${who} auditEvents first`, run: () => queries.auditEvents(caller, null, { first: 20 }) },
+      { name: `${who} auditEvents deep`, run: () => queries.auditEvents(caller, null, { first: 20, after: deepAudit }) },
+    );
   }
+  return cases;
 }
 
 async function explainOf(each: Sized, name: string, run: () => Promise<unknown>): Promise<void> {

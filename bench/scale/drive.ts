@@ -20,6 +20,10 @@ export interface Drive {
   readonly failures: number;
   /** The first few failures, as `<status> <body>` (or the transport error). */
   readonly failed: readonly string[];
+  /** What the figures above are computed from, so that slices of one scenario can be merged (`merged`). */
+  readonly latencies: readonly number[];
+  readonly seconds: number;
+  readonly cpuSeconds: number;
 }
 
 interface Target {
@@ -64,22 +68,40 @@ class Run {
     this.agent.destroy();
     const seconds = this.elapsedMs() / 1000;
     const cpuSeconds = ((await cpuTicks(this.server.pid)) - this.ticksBefore) / 100;
-    const { latencies } = this;
-    return {
-      requests: latencies.length,
-      rps: latencies.length / seconds,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-      perCpuSecond: latencies.length / Math.max(cpuSeconds, 0.01),
-      failures: this.failures,
-      failed: this.failed,
-    };
+    return figures(this.latencies, seconds, cpuSeconds, this.failures, this.failed);
   }
 
   private fail(what: string): void {
     this.failures++;
     if (this.failed.length < 3) this.failed.push(what);
   }
+}
+
+function figures(latencies: readonly number[], seconds: number, cpuSeconds: number, failures: number, failed: readonly string[]): Drive {
+  return {
+    requests: latencies.length,
+    rps: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    perCpuSecond: latencies.length / Math.max(cpuSeconds, 0.01),
+    failures,
+    failed,
+    latencies,
+    seconds,
+    cpuSeconds,
+  };
+}
+
+/** Several drives of one scenario as one: every latency, and the time and server CPU summed. */
+export function merged(drives: readonly Drive[]): Drive {
+  const sum = (of: (each: Drive) => number) => drives.reduce((total, each) => total + of(each), 0);
+  return figures(
+    drives.flatMap((each) => each.latencies),
+    sum((each) => each.seconds),
+    sum((each) => each.cpuSeconds),
+    sum((each) => each.failures),
+    drives.flatMap((each) => each.failed).slice(0, 3),
+  );
 }
 
 /**
