@@ -34,6 +34,7 @@ import {
   discardPendingMail,
   sampleSecrets,
   scimSecret,
+  settle,
 } from './scale/fill.js';
 
 /**
@@ -168,7 +169,10 @@ async function prepare(size: number, backlog: boolean): Promise<Sized> {
   await fill(db.url, size, backlog);
   const secrets = await sampleSecrets(db.url, size);
   const scim = await scimSecret(db.url);
-  log(`filled ${size}${backlog ? ` (and ${BACKLOG} backlog users)` : ''} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  await settle(db.url);
+  log(
+    `filled ${size}${backlog ? ` (and ${BACKLOG} backlog users)` : ''} and vacuumed in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   const common = {
     DATABASE_URL: db.url,
     INTROSPECTION_CLIENTS: clients.env,
