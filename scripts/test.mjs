@@ -2,8 +2,11 @@
 //
 // The suite leaves a core idle for much of its run (its tests wait on their
 // servers, on timers and on the browser), and the checks are one process at a
-// time: run one after the other beside vitest, they finish inside its run
-// instead of before it. Vitest's output streams as it comes; each check's is
+// time: run one after the other beside vitest, at a lower priority, they
+// finish inside its run instead of before it. When vitest ends first (after
+// an edit, ESLint's type-aware lint starts cold), whatever is left runs at the
+// normal priority, two checks at once: a starved check must not trail on one
+// core after the suite. Vitest's output streams as it comes; each check's is
 // printed when it ends, and the command fails if anything failed.
 // Arguments go to vitest: `npm test -- test/auth` runs the checks and those files.
 import { spawn } from 'node:child_process';
@@ -19,33 +22,45 @@ const CHECKS = [
   ['knip'],
 ];
 
-/** Runs a command from node_modules/.bin (npm puts it on PATH); resolves its exit code. */
+/** The checks running at the lower priority, by process id: raised back to normal when the suite ends. */
+const running = new Set();
+let suiteRunning = true;
+
+/** Runs a command from node_modules/.bin (npm puts it on PATH); resolves its exit code and output. */
 function run(command, args, stdio, { background = false } = {}) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio });
-    // The checks take the cores the tests leave idle, never the ones a test is waiting on.
-    if (background && child.pid !== undefined) lowerPriority(child.pid);
+    // While the suite runs, the checks take the cores the tests leave idle, never the ones a test is waiting on.
+    if (background && child.pid !== undefined) {
+      setNice(child.pid, 15);
+      running.add(child.pid);
+    }
     let output = '';
     child.stdout?.on('data', (chunk) => (output += chunk));
     child.stderr?.on('data', (chunk) => (output += chunk));
     child.on('error', (error) => resolve({ code: 127, output: `${command}: ${error.message}\n` }));
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), output }));
+    child.on('close', (code, signal) => {
+      running.delete(child.pid);
+      resolve({ code: code ?? (signal ? 128 : 1), output });
+    });
   });
 }
 
-function lowerPriority(pid) {
+function setNice(pid, nice) {
   try {
-    setPriority(pid, 15);
+    setPriority(pid, nice);
   } catch {
-    // Not allowed here, or already gone: it runs at the normal priority.
+    // Not allowed here (raising a priority back needs privileges), or already gone: it keeps the one it has.
   }
 }
 
-async function checks() {
+/** Takes checks off `queue` one at a time until none is left; resolves how many failed. */
+async function checker(queue) {
   let failed = 0;
-  for (const [command, ...args] of CHECKS) {
+  for (let check = queue.shift(); check; check = queue.shift()) {
+    const [command, ...args] = check;
     const started = performance.now();
-    const { code, output } = await run(command, args, ['ignore', 'pipe', 'pipe'], { background: true });
+    const { code, output } = await run(command, args, ['ignore', 'pipe', 'pipe'], { background: suiteRunning });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     process.stdout.write(`${code === 0 ? 'check passed' : 'CHECK FAILED'}: ${[command, ...args].join(' ')} (${seconds} s)\n${output}`);
     if (code !== 0) failed++;
@@ -53,6 +68,11 @@ async function checks() {
   return failed;
 }
 
-const [failedChecks, suite] = await Promise.all([checks(), run('vitest', ['run', ...process.argv.slice(2)], 'inherit')]);
+const queue = [...CHECKS];
+const first = checker(queue);
+const suite = await run('vitest', ['run', ...process.argv.slice(2)], 'inherit');
+suiteRunning = false;
+for (const pid of running) setNice(pid, 0);
+const failedChecks = (await Promise.all([first, checker(queue)])).reduce((sum, failed) => sum + failed, 0);
 if (failedChecks > 0) process.stdout.write(`\n${failedChecks} of ${CHECKS.length} static checks failed (see CHECK FAILED above)\n`);
 process.exitCode = failedChecks > 0 ? 1 : suite.code;
