@@ -109,9 +109,9 @@ export async function sampleSecrets(url: string, size: number): Promise<string[]
 /**
  * Brings a just-filled database to the state a long-running one is in:
  * vacuumed (every page all-visible, hint bits set) and analysed. Without it,
- * PostgreSQL's autovacuum works through the million fresh rows during the
- * first round, and the first reads of each page write its hint bits, so
- * round 1 measured the fill's aftermath at both sizes.
+ * PostgreSQL's autovacuum may work through the million fresh rows during the
+ * first round, and the first read of each page writes its hint bits: the
+ * rounds would measure the fill's aftermath, not the service.
  */
 export async function settle(url: string): Promise<void> {
   await withClient(url, (client) => client.query('vacuum (analyze)'));
