@@ -35,6 +35,7 @@ import {
   sampleSecrets,
   scimSecret,
   settle,
+  sharedBuffers,
 } from './scale/fill.js';
 
 /**
@@ -129,6 +130,7 @@ describe.skipIf(!enabled)('scale (issue 17)', () => {
       const largest = Math.max(...SIZES);
       try {
         for (const size of SIZES) sized.push(await prepare(size, size === largest));
+        await logBufferCache(sized[0]);
         for (let round = 1; round <= ROUNDS; round++) {
           await measureListings(sized, round, round === ROUNDS ? (sized.find((each) => each.size === largest) ?? null) : null);
           await measureRequests(sized, round);
@@ -188,6 +190,19 @@ async function prepare(size: number, backlog: boolean): Promise<Sized> {
     PRINCIPAL_CACHE_SIZE: String(MISS_CACHE),
   });
   return { size, db, orm, org: md5uuid('org0'), unit: md5uuid('unit0-3'), secrets, scim, warm, miss };
+}
+
+/**
+ * PostgreSQL's buffer cache, in the report. At its default (128 MB) it holds
+ * the 10,000-row database but not the 1,000,000-row one: the large size's
+ * tails then measure evictions of pages that earlier rounds dirtied, and the
+ * ratios with them (bench/REPORT.md, 2026-12-06).
+ */
+async function logBufferCache(each: Sized | undefined): Promise<void> {
+  if (!each) return;
+  const { setting, bytes } = await sharedBuffers(each.db.url);
+  const small = bytes < 1024 ** 3 ? ': under 1 GB, so a 1,000,000-row database does not fit (see bench/REPORT.md)' : '';
+  log(`PostgreSQL shared_buffers ${setting}${small}`);
 }
 
 /** Every figure as it comes, so a long run shows its progress. */

@@ -117,6 +117,16 @@ export async function settle(url: string): Promise<void> {
   await withClient(url, (client) => client.query('vacuum (analyze)'));
 }
 
+/** PostgreSQL's buffer cache, as set (`128MB`) and in bytes. */
+export async function sharedBuffers(url: string): Promise<{ readonly setting: string; readonly bytes: number }> {
+  const { rows } = await withClient(url, (client) =>
+    client.query<{ setting: string; bytes: string }>(
+      `select current_setting('shared_buffers') as setting, pg_size_bytes(current_setting('shared_buffers')) as bytes`,
+    ),
+  );
+  return { setting: rows[0]?.setting ?? '?', bytes: Number(rows[0]?.bytes ?? 0) };
+}
+
 /** Gives every backlog user a token that expired a day ago; resolves how many. */
 export async function expireBacklog(url: string, size: number): Promise<number> {
   return withClient(url, async (client) => {
