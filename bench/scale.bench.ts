@@ -193,15 +193,15 @@ async function prepare(size: number, backlog: boolean): Promise<Sized> {
 }
 
 /**
- * PostgreSQL's buffer cache, in the report. At its default (128 MB) it holds
- * the 10,000-row database but not the 1,000,000-row one: the large size's
- * tails then measure evictions of pages that earlier rounds dirtied, and the
- * ratios with them (bench/REPORT.md, 2026-12-06).
+ * PostgreSQL's buffer cache, in the report: at its default (128 MB) it holds
+ * the 10,000-row database but not the 1,000,000-row one, so the two sizes
+ * differ in more than their data. Two runs with 2 GB did not settle whether
+ * that is what makes round 2 slower at 1M (bench/REPORT.md, 2026-12-06).
  */
 async function logBufferCache(each: Sized | undefined): Promise<void> {
   if (!each) return;
   const { setting, bytes } = await sharedBuffers(each.db.url);
-  const small = bytes < 1024 ** 3 ? ': under 1 GB, so a 1,000,000-row database does not fit (see bench/REPORT.md)' : '';
+  const small = bytes < 1024 ** 3 ? ': under 1 GB, so a 1,000,000-row database does not fit in it' : '';
   log(`PostgreSQL shared_buffers ${setting}${small}`);
 }
 
