@@ -238,7 +238,7 @@ const answered = (body: string) => body.includes('"data"') && !body.includes('"e
  */
 async function measureRequests(sized: readonly Sized[], round: number): Promise<void> {
   const scenarios = new Map(sized.map((each) => [each, requestScenarios(each)]));
-  const names = requestScenarios(sized[0] as Sized).map(([name]) => name);
+  const names = (scenarios.get(sized[0] as Sized) ?? []).map(([name]) => name);
   for (const [k, name] of names.entries()) {
     const slices = new Map<Sized, Drive[]>(sized.map((each) => [each, []]));
     for (const each of sized) {
