@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, TEST_METRICS_TOKEN, type TestApp } from '../support/test-app.js';
 import { REDIS_URL, uniquePrefix } from '../limits/rate-limit-helpers.js';
@@ -138,6 +140,11 @@ describe('/readyz with Redis, and with the database down', () => {
   });
 
   it('answers 503 with nothing but the status when the database is gone', async () => {
+    // Closing alone is not "gone": the instance's own background work (outbox,
+    // sweeper) reconnects lazily, and a check that ran after it saw a live
+    // database (CI, 2026-12-06). Pointing the ORM at a file that cannot be
+    // opened first makes every reconnection fail, as a lost volume would.
+    t.running.orm.config.set('dbName', join(tmpdir(), `no-such-dir-${process.pid}`, 'gone.db'));
     await t.running.orm.close(true);
     const anonymous = await fetch(new URL('/readyz', t.url));
     expect(anonymous.status).toBe(503);
