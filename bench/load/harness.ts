@@ -14,7 +14,7 @@ import { Organization } from '../../src/users/organization.entity.js';
 import { Role } from '../../src/auth/role.js';
 import { User } from '../../src/users/user.entity.js';
 import { UserService } from '../../src/users/user.service.js';
-import { freePort } from '../../test/support/own-redis.js';
+import { freePort } from '../../test/support/ports.js';
 
 const SESSION_SECRET = 'bench-session-secret-that-is-long-enough-0123456789';
 /** The build to measure: this checkout, or another one (e.g. the commit before a change) for "before" figures. */

@@ -1,25 +1,15 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.js';
+import { freePort } from '../support/ports.js';
 import { TEST_BUILD_ENV } from '../support/test-build.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** `npm start`, the README's first command after `npm ci`, on the embedded default. */
 describe('npm start', () => {
@@ -70,7 +60,8 @@ describe('npm start', () => {
       );
     } finally {
       // As a process manager stops it: SIGTERM to npm and the service; the service shuts down gracefully.
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      // The group may be gone already (npm start failed): that failure, not ESRCH, is what to report.
+      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
     }
     expect([0, null]).toContain(await exited);
     // The service itself stopped, not only npm.

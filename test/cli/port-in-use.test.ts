@@ -12,7 +12,8 @@ describe('a port already in use', () => {
   let port = 0;
   let dataDir = '';
   beforeAll(async () => {
-    blocker = createServer();
+    // It answers nothing and drops whoever connects, so closing it never waits on a client.
+    blocker = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const address = blocker.address();
     port = typeof address === 'object' && address ? address.port : 0;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './ports.js';
 
 /** A Redis server of the test's own, on a free port, that a test may kill and restart. */
 export interface OwnRedis {
@@ -9,19 +9,6 @@ export interface OwnRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port and waits until it answers. */
   start(): Promise<void>;
-}
-
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startOwnRedis(): Promise<OwnRedis> {

@@ -1,5 +1,4 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { simpleParser } from 'mailparser';
@@ -9,17 +8,10 @@ import { loadConfig } from '../../src/config.js';
 import { registerWeb } from '../../src/http/web.js';
 import type { UserService } from '../../src/users/user.service.js';
 import { eventually } from '../support/eventually.js';
+import { freePort } from '../support/ports.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /** A port that was free a moment ago, so PUBLIC_URL can name it before the server listens. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 const origin = (t: TestApp): string => new URL(t.url).origin;
 const html = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
