@@ -10,7 +10,6 @@ import { TEST_BUILD_ENV } from '../support/test-build.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-
 /** `npm start`, the README's first command after `npm ci`, on the embedded default. */
 describe('npm start', () => {
   let dataDir = '';
