@@ -173,7 +173,7 @@ async function prepare(size: number, backlog: boolean): Promise<Sized> {
   const scim = await scimSecret(db.url);
   await settle(db.url);
   log(
-    `filled ${size}${backlog ? ` (and ${BACKLOG} backlog users)` : ''} and vacuumed in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    `filled ${size}${backlog ? ` (and ${BACKLOG} backlog users)` : ''} and settled (vacuumed, checkpointed) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   const common = {
     DATABASE_URL: db.url,

@@ -108,13 +108,19 @@ export async function sampleSecrets(url: string, size: number): Promise<string[]
 
 /**
  * Brings a just-filled database to the state a long-running one is in:
- * vacuumed (every page all-visible, hint bits set) and analysed. Without it,
- * PostgreSQL's autovacuum may work through the million fresh rows during the
- * first round, and the first read of each page writes its hint bits: the
- * rounds would measure the fill's aftermath, not the service.
+ * vacuumed (every page all-visible, hint bits set), analysed and checkpointed.
+ * Without it, PostgreSQL's autovacuum may work through the million fresh rows
+ * during the first round, the first read of each page writes its hint bits,
+ * and the checkpointer writes the fill's dirty pages out over the next minutes
+ * (spread over `checkpoint_timeout`, five by default): the rounds would
+ * measure the fill's aftermath, not the service.
  */
 export async function settle(url: string): Promise<void> {
-  await withClient(url, (client) => client.query('vacuum (analyze)'));
+  await withClient(url, async (client) => {
+    await client.query('vacuum (analyze)');
+    // Needs a superuser or pg_checkpoint: the bench's database is the machine's own.
+    await client.query('checkpoint');
+  });
 }
 
 /** PostgreSQL's buffer cache, as set (`128MB`) and in bytes. */
