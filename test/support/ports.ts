@@ -20,7 +20,7 @@ function canListen(port: number): Promise<boolean> {
  * A port nothing listens on now, for a process a test starts with its own PORT.
  * Not a bind(0) port: that one is ephemeral, and between the probe's close and
  * the process's bind another file's `listen(0)` or any outgoing connection could
- * be given it (CI, 2026-12-06: `npm start`'s port went to another file's listener,
+ * be given it (a local run, 2026-12-06: `npm start`'s port went to another file's listener,
  * which then held both tests for 30 s).
  */
 export async function freePort(): Promise<number> {
