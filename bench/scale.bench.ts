@@ -205,6 +205,11 @@ async function logBufferCache(each: Sized | undefined): Promise<void> {
   log(`PostgreSQL shared_buffers ${setting}${small}`);
 }
 
+/** The sizes in the order of turn `i`, ABBA: whoever went last goes first next. */
+function inTurn(sized: readonly Sized[], i: number): readonly Sized[] {
+  return i % 2 ? [...sized].reverse() : sized;
+}
+
 /** Every figure as it comes, so a long run shows its progress. */
 function log(line: string): void {
   report.push(line);
@@ -240,15 +245,16 @@ async function measureRequests(sized: readonly Sized[], round: number): Promise<
   const scenarios = new Map(sized.map((each) => [each, requestScenarios(each)]));
   const names = (scenarios.get(sized[0] as Sized) ?? []).map(([name]) => name);
   for (const [k, name] of names.entries()) {
-    const slices = new Map<Sized, Drive[]>(sized.map((each) => [each, []]));
-    for (const each of sized) {
+    const driveFor = async (each: Sized, ms: number): Promise<Drive | null> => {
       const [, server, next, check] = scenarios.get(each)?.[k] ?? [];
-      if (server && next && check) await drive(server, next, check, { ms: 1_000 });
-    }
+      return server && next && check ? drive(server, next, check, { ms }) : null;
+    };
+    const slices = new Map<Sized, Drive[]>(sized.map((each) => [each, []]));
+    for (const each of sized) await driveFor(each, 1_000);
     for (let slice = 0; slice < SLICES; slice++) {
-      for (const each of slice % 2 ? [...sized].reverse() : sized) {
-        const [, server, next, check] = scenarios.get(each)?.[k] ?? [];
-        if (server && next && check) slices.get(each)?.push(await drive(server, next, check, { ms: DRIVE_MS / SLICES }));
+      for (const each of inTurn(sized, slice)) {
+        const driven = await driveFor(each, DRIVE_MS / SLICES);
+        if (driven) slices.get(each)?.push(driven);
       }
     }
     for (const each of sized) {
@@ -483,7 +489,7 @@ async function measureListings(sized: readonly Sized[], round: number, explain: 
   for (const [k, name] of names.entries()) {
     const times = new Map<Sized, number[]>(sized.map((each) => [each, []]));
     for (let i = 0; i < SAMPLES; i++) {
-      for (const each of i % 2 ? [...sized].reverse() : sized) {
+      for (const each of inTurn(sized, i)) {
         const run = cases.get(each)?.[k]?.run;
         if (!run) continue;
         const start = performance.now();
