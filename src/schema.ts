@@ -22,11 +22,20 @@ const unusedPubSub: PubSub = {
   },
 };
 
-/** The GraphQL schema; `schema.graphql` is this, printed. */
-export async function buildAppSchema(): Promise<GraphQLSchema> {
-  // Parameter decorators run last to first, so type-graphql records (and would
-  // print) a field's arguments in reverse. Its resolvers order parameters by
-  // index too, so sorting here only fixes the order clients see.
-  getMetadataStorage().params.sort((a, b) => a.index - b.index);
-  return buildSchema({ resolvers, pubSub: unusedPubSub, validate: false, emitSchemaFile: false });
+let built: Promise<GraphQLSchema> | undefined;
+
+/**
+ * The GraphQL schema; `schema.graphql` is this, printed. It depends on the code
+ * alone (resolvers reach their services through the context), so a process
+ * builds it once, however many apps it starts (the tests start about 170).
+ */
+export function buildAppSchema(): Promise<GraphQLSchema> {
+  built ??= Promise.resolve().then(() => {
+    // Parameter decorators run last to first, so type-graphql records (and would
+    // print) a field's arguments in reverse. Its resolvers order parameters by
+    // index too, so sorting here only fixes the order clients see.
+    getMetadataStorage().params.sort((a, b) => a.index - b.index);
+    return buildSchema({ resolvers, pubSub: unusedPubSub, validate: false, emitSchemaFile: false });
+  });
+  return built;
 }

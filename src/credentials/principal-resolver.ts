@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Clock } from '../clock.js';
 import { andThen, type MaybePromise } from '../maybe-promise.js';
+import { rememberedSet } from '../remembered-set.js';
 import { sha256 } from '../sha256.js';
 import { InvalidTokenError } from '../errors.js';
 import { refused, verified, type CredentialKind, type CredentialRefusal, type Verified } from '../credential-outcome.js';
@@ -136,7 +137,7 @@ export class PrincipalResolver implements Authenticator {
     });
     this.sessionUsers = new LRUCache<string, SessionEntry>({ max, ttl });
     this.jwts = new LRUCache<string, VerifiedJwt>({ max, ttl });
-    this.knownDigests = new LRUCache<string, true>({ max: max * 5, ttl: options.knownTtlMs ?? 24 * 60 * 60_000 });
+    this.knownDigests = rememberedSet(max * 5, options.knownTtlMs ?? 24 * 60 * 60_000);
   }
 
   /**

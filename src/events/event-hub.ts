@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import { rememberedSet } from '../remembered-set.js';
 import { HubMembers, PUBLISH_TO_MEMBERS } from './hub-members.js';
 import type { HubMessage } from './token-event.js';
 
@@ -65,7 +65,7 @@ const DELIVERED_IDS = 50_000;
 /** Local fan-out shared by both hubs: watchers, then listeners per user; each event id once. */
 class Dispatcher {
   private readonly byUser = new Map<string, Set<Listener>>();
-  private readonly delivered = new LRUCache<string, true>({ max: DELIVERED_IDS });
+  private readonly delivered = rememberedSet(DELIVERED_IDS);
   readonly watchers: Listener[] = [];
   readonly resyncWatchers: (() => void)[] = [];
 

@@ -1,5 +1,4 @@
 import type { MikroORM } from '@mikro-orm/core';
-import { LRUCache } from 'lru-cache';
 import type { Changes } from '../audit/changes.js';
 import type { Principal } from '../auth/principal.js';
 import { SYSTEM_ACTOR } from '../audit/actor.js';
@@ -7,6 +6,7 @@ import type { Clock } from '../clock.js';
 import { refused, verified, type Verified } from '../credential-outcome.js';
 import { Organization } from '../users/organization.entity.js';
 import { Role } from '../auth/role.js';
+import { rememberedSet } from '../remembered-set.js';
 import { ScimToken } from './scim-token.entity.js';
 import { ScimTokenCache, type ScimTenant } from './scim-token-cache.js';
 import { createScimSecret, digestScimToken, isWellFormedScimToken } from './scim-token-format.js';
@@ -18,7 +18,7 @@ export class ScimCredentials {
    * failed-authentication budget only these are worth a read, so a flood of
    * well-formed guesses costs no query while the directory's own token passes.
    */
-  private readonly knownDigests = new LRUCache<string, true>({ max: 10_000, ttl: 24 * 60 * 60_000 });
+  private readonly knownDigests = rememberedSet(10_000, 24 * 60 * 60_000);
 
   constructor(
     private readonly orm: MikroORM,
