@@ -165,7 +165,7 @@ describe.skipIf(!enabled)('scale (issue 17)', () => {
 
 /** A filled database and the two servers on it: one with the default cache, one whose cache is too small to hit. */
 async function prepare(size: number, backlog: boolean): Promise<Sized> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase({ throwaway: true });
   const orm = await openDatabase(db.url);
   const started = performance.now();
   await fill(db.url, size, backlog);
