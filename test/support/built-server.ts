@@ -18,10 +18,16 @@ export interface ServerProcess {
   readonly output: () => string;
 }
 
+function compileCache(): Record<string, string> {
+  const dir = process.env['NODE_COMPILE_CACHE'];
+  return dir ? { NODE_COMPILE_CACHE: dir } : {};
+}
+
 /** Starts `node main` with `env` and waits until `/healthz` answers. */
 export async function startServerProcess(main: string, env: Record<string, string>, baseUrl: string): Promise<ServerProcess> {
   const child = spawn(process.execPath, [main], {
-    env: { PATH: process.env['PATH'] ?? '', ...env },
+    // Only PATH from the suite's environment (and Node's compile cache, scripts/test.mjs): the test says the rest.
+    env: { PATH: process.env['PATH'] ?? '', ...compileCache(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
