@@ -30,12 +30,18 @@ let built: Promise<GraphQLSchema> | undefined;
  * builds it once, however many apps it starts (the tests start about 170).
  */
 export function buildAppSchema(): Promise<GraphQLSchema> {
-  built ??= Promise.resolve().then(() => {
+  if (built) return built;
+  const attempt = Promise.resolve().then(() => {
     // Parameter decorators run last to first, so type-graphql records (and would
     // print) a field's arguments in reverse. Its resolvers order parameters by
     // index too, so sorting here only fixes the order clients see.
     getMetadataStorage().params.sort((a, b) => a.index - b.index);
     return buildSchema({ resolvers, pubSub: unusedPubSub, validate: false, emitSchemaFile: false });
   });
-  return built;
+  built = attempt;
+  // A failed build is not kept: the next start tries again.
+  attempt.catch(() => {
+    if (built === attempt) built = undefined;
+  });
+  return attempt;
 }
