@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { createScimSecret } from '../../src/scim/scim-token-format.js';
 import { createTokenSecret } from '../../src/tokens/token-format.js';
+import { withClient } from '../../test/support/postgres.js';
 
 /** Users in the sweeper's backlog (their own organisations), given expired tokens by `expireBacklog`. */
 export const BACKLOG = 100_000;
@@ -14,16 +14,6 @@ const DAY_MS = 86_400_000;
 export function md5uuid(text: string): string {
   const hex = createHash('md5').update(text).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /**

@@ -1,16 +1,9 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../support/postgres.js';
+import { createTestDatabase, withClient } from '../support/postgres.js';
 
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const query = <T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> =>
+  withClient(url, async (client) => (await client.query<T>(sql)).rows);
 
 /** The suite lends PostgreSQL databases from a pool (test/support/postgres.ts): each must look new. */
 describe('test databases (PostgreSQL)', () => {

@@ -2,11 +2,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { openDatabase } from '../../src/db/orm.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { createTestDatabase, withClient, type TestDatabase } from '../support/postgres.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -68,13 +67,8 @@ describe('upgrading a database made by the MikroORM 6 release', () => {
   it('PostgreSQL: the old database migrates, reads back and takes writes', async () => {
     const database: TestDatabase = await createTestDatabase();
     cleanups.push(() => database.drop());
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      await client.query(await readFile(join(FIXTURES, 'v6-postgresql.sql'), 'utf8'));
-    } finally {
-      await client.end();
-    }
+    const fixture = await readFile(join(FIXTURES, 'v6-postgresql.sql'), 'utf8');
+    await withClient(database.url, (client) => client.query(fixture));
     await checkUpgraded(database.url, V6_TOKENS.postgresql);
   });
 });

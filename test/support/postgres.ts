@@ -69,14 +69,19 @@ function databaseUrl(name: string): string {
   return url.toString();
 }
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+/** Runs `work` on a connection of its own to `url`, closed after. */
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(sql);
+    return await work(client);
   } finally {
     await client.end();
   }
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  await withClient(POSTGRES_ADMIN_URL, (client) => client.query(sql));
 }
 
 /** The first free slot from `first` on (a test of the pool starts high, clear of the files running beside it). */
@@ -96,16 +101,12 @@ async function closeConnections(lender: pg.Client, name: string): Promise<void> 
 /** Drops everything a test made in `name`, leaving it as `create database` would. */
 async function empty(lender: pg.Client, name: string): Promise<void> {
   await closeConnections(lender, name);
-  const db = new pg.Client({ connectionString: databaseUrl(name) });
-  await db.connect();
-  try {
+  await withClient(databaseUrl(name), async (db) => {
     const { rows } = await db.query<{ name: string }>(
       "select nspname as name from pg_namespace where nspname <> 'information_schema' and nspname not like 'pg\\_%'",
     );
     const drops = rows.map((schema) => `drop schema ${pg.escapeIdentifier(schema.name)} cascade;`).join('\n');
     // As in a new database: `public` owned by pg_database_owner, open to every role (PostgreSQL 15's default).
     await db.query(`${drops}\ncreate schema public authorization pg_database_owner;\ngrant usage on schema public to public;`);
-  } finally {
-    await db.end();
-  }
+  });
 }

@@ -11,8 +11,6 @@ import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/ports.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-/** A port that was free a moment ago, so PUBLIC_URL can name it before the server listens. */
-
 const origin = (t: TestApp): string => new URL(t.url).origin;
 const html = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 
