@@ -20,9 +20,8 @@ const CACHE = 'node_modules/.cache';
 // run without it, 0.6 with it). An absolute path: some of them run in another directory.
 process.env.NODE_COMPILE_CACHE ??= resolve(CACHE, 'node-compile');
 const CHECKS = [
-  ['tsc', '-p', 'tsconfig.json', '--noEmit', '--incremental', '--tsBuildInfoFile', `${CACHE}/tsc/test.tsbuildinfo`],
-  ['tsc', '-p', 'web/tsconfig.json', '--noEmit', '--incremental', '--tsBuildInfoFile', `${CACHE}/tsc/web.tsbuildinfo`],
-  ['eslint', '.', '--max-warnings=0', '--cache', '--cache-location', `${CACHE}/eslint/`],
+  // The type check and ESLint's type-aware lint, over one program (npm run check).
+  ['node', 'scripts/check.mjs'],
   ['prettier', '--check', '.', '--log-level', 'warn', '--cache', '--cache-location', `${CACHE}/prettier/.prettier-cache`],
   ['knip'],
 ];
