@@ -89,7 +89,10 @@ const projects = [
   new Project('tsconfig.json', `${CACHE}/tsc/test.tsbuildinfo`),
   new Project('web/tsconfig.json', `${CACHE}/tsc/web.tsbuildinfo`),
 ];
-for (const project of projects) if (!project.unchanged()) project.program();
+for (const project of projects) {
+  if (project.unchanged()) process.stdout.write(`${project.configPath}: no file changed since its last clean type check\n`);
+  else project.program();
+}
 
 /**
  * The programs, built when typescript-eslint first reads them (when ESLint has a file to lint, not
