@@ -109,7 +109,8 @@ const programs = new Proxy([], {
 });
 const eslint = new ESLint({
   cache: true,
-  cacheLocation: `${CACHE}/eslint/`,
+  // Its own cache: `npm run lint` hashes a different config, and each would invalidate the other's entries.
+  cacheLocation: `${CACHE}/eslint-check/`,
   overrideConfig: {
     files: ['**/*.{ts,mts,cts,tsx}'],
     languageOptions: { parserOptions: { projectService: false, programs } },
