@@ -23,7 +23,6 @@ class Project {
 
   constructor(configPath, buildInfo) {
     this.configPath = configPath;
-    this.buildInfo = buildInfo;
     /** What this project's last clean check read: see `#stamp`. */
     this.cleanFile = `${buildInfo}.clean.json`;
     /** @type {ts.Diagnostic[]} */
