@@ -132,7 +132,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       await follower.start();
       defer(() => follower.stop());
       // The outbox hook writes each event's email in the event's own transaction.
-      const audit = new AuditLog(config.region, [queueMailFor(config)]);
+      const audit = new AuditLog(config.region, [queueMailFor()]);
       const mail = createMail({ config, orm, clock, logger, metrics });
       defer(() => mail.stop());
       const changes = new Changes(orm, audit, (recorded) => {

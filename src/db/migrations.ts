@@ -16,6 +16,8 @@ import { Migration20261205010000_organization_domains as PostgresDomains } from 
 import { Migration20261205010000_organization_domains as SqliteDomains } from '../../migrations/sqlite/Migration20261205010000_organization_domains.js';
 import { Migration20261205020000_scale_indexes as PostgresScaleIndexes } from '../../migrations/postgresql/Migration20261205020000_scale_indexes.js';
 import { Migration20261205020000_scale_indexes as SqliteScaleIndexes } from '../../migrations/sqlite/Migration20261205020000_scale_indexes.js';
+import { Migration20261206000000_outbox_rendered_at_send as PostgresOutboxRenderedAtSend } from '../../migrations/postgresql/Migration20261206000000_outbox_rendered_at_send.js';
+import { Migration20261206000000_outbox_rendered_at_send as SqliteOutboxRenderedAtSend } from '../../migrations/sqlite/Migration20261206000000_outbox_rendered_at_send.js';
 
 /**
  * Applied in this order; append new migrations (`npm run migration:create`
@@ -32,6 +34,7 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261205000000_last_modified', class: SqliteLastModified },
   { name: 'Migration20261205010000_organization_domains', class: SqliteDomains },
   { name: 'Migration20261205020000_scale_indexes', class: SqliteScaleIndexes },
+  { name: 'Migration20261206000000_outbox_rendered_at_send', class: SqliteOutboxRenderedAtSend },
 ];
 
 export const postgresMigrations: MigrationObject[] = [
@@ -43,4 +46,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261205000000_last_modified', class: PostgresLastModified },
   { name: 'Migration20261205010000_organization_domains', class: PostgresDomains },
   { name: 'Migration20261205020000_scale_indexes', class: PostgresScaleIndexes },
+  { name: 'Migration20261206000000_outbox_rendered_at_send', class: PostgresOutboxRenderedAtSend },
 ];

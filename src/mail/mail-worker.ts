@@ -1,9 +1,12 @@
 import type { MikroORM } from '@mikro-orm/core';
+import { AuditEvent } from '../audit/audit-event.entity.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { describeError, messageIdFor, retryDelay, type RetryPolicy } from './delivery-rules.js';
 import { OutboxMessage } from './outbox-message.entity.js';
+import { contentOf, type Unsendable } from './outbox.js';
+import type { MailContent, TemplateConfig } from './templates.js';
 import { MAX_SEND_MS, type MailTransport } from './transport.js';
 
 export interface MailWorkerOptions {
@@ -15,6 +18,8 @@ export interface MailWorkerOptions {
   readonly from: string;
   /** The right-hand side of every `Message-ID`. */
   readonly messageIdDomain: string;
+  /** What the templates link to (`APP_URL`): messages are rendered when sent. */
+  readonly templates: TemplateConfig;
   /** How long the worker sleeps when nothing nudges it (`MAIL_POLL_INTERVAL`). */
   readonly pollIntervalMs: number;
   /** After this many failed attempts a message is marked FAILED (`MAIL_MAX_ATTEMPTS`). */
@@ -105,12 +110,14 @@ export class MailWorker {
   private async drain(): Promise<void> {
     for (;;) {
       const claimed = await this.claimDue();
+      const events = await this.eventsOf(claimed);
       for (const [index, claim] of claimed.entries()) {
         if (!this.running) {
           await this.release(claimed.slice(index));
           return;
         }
-        await this.deliver(claim);
+        const event = claim.row.auditEvent ? events.get(claim.row.auditEvent.id) : undefined;
+        await this.deliver(claim, contentOf(claim.row, event, this.options.templates));
       }
       if (claimed.length < this.batchSize || !this.running) return;
     }
@@ -144,18 +151,33 @@ export class MailWorker {
     return claimed;
   }
 
-  private async deliver({ row, attempt }: Claimed): Promise<void> {
+  /** The audit events the claimed rows report, by id, in one query. */
+  private async eventsOf(claimed: readonly Claimed[]): Promise<Map<number, AuditEvent>> {
+    const ids = claimed.flatMap(({ row }) => (row.text === null && row.auditEvent ? [row.auditEvent.id] : []));
+    if (ids.length === 0) return new Map();
+    const events = await this.options.orm.em.fork().find(AuditEvent, { id: { $in: ids } });
+    return new Map(events.map((event) => [event.id, event]));
+  }
+
+  private async deliver({ row, attempt }: Claimed, content: MailContent | Unsendable): Promise<void> {
     const { transport, logger, clock } = this.options;
     const em = this.options.orm.em.fork();
     const mine = { id: row.id, status: 'PENDING' as const, attempts: attempt };
+    if ('unsendable' in content) {
+      // No attempt can do better: the row fails now, with the reason, rather than after every retry.
+      await em.nativeUpdate(OutboxMessage, mine, { status: 'FAILED', lockedUntil: null, lastError: content.unsendable });
+      this.options.metrics?.mailDeliveries.inc({ outcome: 'failed' });
+      logger.error({ outboxId: row.id, kind: row.kind, error: content.unsendable }, `outbox row ${row.id} cannot be sent`);
+      return;
+    }
     try {
       await transport.send({
         messageId: messageIdFor(row, this.options.messageIdDomain),
         from: this.options.from,
         to: row.recipient,
-        subject: row.subject,
-        text: row.text,
-        html: row.html,
+        subject: content.subject,
+        text: content.text,
+        html: content.html,
         date: row.createdAt,
         fileName: `${row.createdAt.toISOString().replace(/[-:.]/g, '')}-outbox-${row.id}.eml`,
       });

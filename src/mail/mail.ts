@@ -30,7 +30,7 @@ export interface MailDeps {
 
 /**
  * Builds the transport and the (not yet started) worker. The outbox rows come
- * from `queueMailFor(config)`, an audit hook the composition root gives the AuditLog.
+ * from `queueMailFor()`, an audit hook the composition root gives the AuditLog.
  */
 export function createMail({ config, orm, clock, logger, metrics }: MailDeps): Mail {
   const transport = createMailTransport({ smtpUrl: config.smtpUrl, dataDir: config.dataDir, logger });
@@ -41,6 +41,7 @@ export function createMail({ config, orm, clock, logger, metrics }: MailDeps): M
     logger,
     from: config.mailFrom,
     messageIdDomain: messageIdDomain(config.mailFrom, config.appUrl),
+    templates: { appUrl: config.appUrl },
     pollIntervalMs: config.mailPollInterval.ms,
     maxAttempts: config.mailMaxAttempts,
     ...(metrics ? { metrics } : {}),

@@ -8,8 +8,13 @@ export type OutboxStatus = 'PENDING' | 'SENT' | 'FAILED';
  * One email, written in the same transaction as the change it reports, so it
  * exists if and only if that change committed. The mail worker delivers it.
  *
- * The message is rendered when queued: it reports the change as it was, and
- * a template change never alters mail already promised. `lockedUntil` is a
+ * The row says what to send, not the rendered text: the audit event it
+ * reports (which records the change as it was and never changes) and the
+ * recipient as they were when it was queued (address and name). The worker
+ * renders it when it sends it, so queuing is a small row in the change's
+ * transaction (a sweep queues thousands a second; rendered, they were most
+ * of its cost, bench/REPORT.md). Rows queued by earlier releases carry their
+ * rendered `subject`, `text` and `html` and are sent as they are. `lockedUntil` is a
  * lease: a worker claims a row by setting it with a compare-and-set, so
  * several instances never send the same row at once, and a crashed
  * instance's claim simply runs out.
@@ -17,7 +22,8 @@ export type OutboxStatus = 'PENDING' | 'SENT' | 'FAILED';
 @Entity({ tableName: 'outbox_messages' })
 @Index({ properties: ['status', 'nextAttemptAt'] })
 export class OutboxMessage {
-  [OptionalProps]?: 'status' | 'attempts' | 'lockedUntil' | 'lastError' | 'sentAt' | 'auditEvent';
+  [OptionalProps]?:
+    'status' | 'attempts' | 'lockedUntil' | 'lastError' | 'sentAt' | 'auditEvent' | 'recipientName' | 'subject' | 'text' | 'html';
 
   @PrimaryKey({ type: new BigIntType('number'), autoincrement: true })
   id!: number;
@@ -32,14 +38,19 @@ export class OutboxMessage {
   @Property({ type: 'string', length: 320 })
   recipient!: string;
 
-  @Property({ type: 'string', length: 300 })
-  subject!: string;
+  /** Whom the greeting names: the recipient's name when the message was queued (null in rows queued rendered). */
+  @Property({ type: 'string', length: 200, nullable: true })
+  recipientName: string | null = null;
 
-  @Property({ type: 'text' })
-  text!: string;
+  /** The rendered message, in rows queued by earlier releases; null: rendered at sending from `auditEvent`. */
+  @Property({ type: 'string', length: 300, nullable: true })
+  subject: string | null = null;
 
-  @Property({ type: 'text' })
-  html!: string;
+  @Property({ type: 'text', nullable: true })
+  text: string | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  html: string | null = null;
 
   @Property({ type: 'string', length: 16 })
   status: OutboxStatus = 'PENDING';

@@ -1,65 +1,94 @@
-import type { EntityManager, RequiredEntityData } from '@mikro-orm/core';
-import type { AuditEvent } from '../audit/audit-event.entity.js';
+import type { EntityManager } from '@mikro-orm/core';
+import { AuditEvent } from '../audit/audit-event.entity.js';
 import type { AuditHook } from '../audit/audit-log.js';
-import type { Config } from '../config.js';
 import { ruleOf } from '../audit/event-rules.js';
 import { User } from '../users/user.entity.js';
 import { OutboxMessage } from './outbox-message.entity.js';
 import { marks, sqlNames } from '../db/columns.js';
-import { renderMail, type Recipient } from './templates.js';
+import { renderMail, type MailContent, type Recipient, type TemplateConfig } from './templates.js';
 
 /**
  * The audit hook that queues the emails reporting events, inside the
  * transaction that records them: an email is sent if and only if its change
  * committed. Events users are not mailed about (admin actions) queue nothing.
- * A batch already stored (the sweeper's) gets its emails in inserts of
- * `insertPart`; a single event still in the unit of work, with it at commit.
+ * A row names its event and recipient; the worker renders it when it sends
+ * it (see `OutboxMessage`). A batch already stored (the sweeper's) gets its
+ * rows in one insert from the stored events; a single event still in the
+ * unit of work, with it at commit.
  */
-export function queueMailFor(config: Pick<Config, 'appUrl'>, { insertPart = 100 } = {}): AuditHook {
+export function queueMailFor(): AuditHook {
   return async (em: EntityManager, events: readonly AuditEvent[]) => {
     // Admin actions (USER_CREATED …) are not mailed and not worth a lookup.
     const mailed = events.filter((event) => event.subjectUserId !== null && ruleOf(event.action).mailed);
     if (mailed.length === 0) return;
-    const recipients = await recipientsOf(em, mailed);
-    if (!mailed.every(isStored)) {
-      for (const message of render(mailed, recipients, config)) em.persist(em.create(OutboxMessage, message));
+    if (mailed.every(isStored)) {
+      await queueStored(em, mailed);
       return;
     }
-    // Rendered and inserted a part at a time: each part is a short stretch of the event
-    // loop (a sweep's 500 emails in one insert were about 600 KB of SQL built at once).
-    for (let from = 0; from < mailed.length; from += insertPart) {
-      const messages = render(mailed.slice(from, from + insertPart), recipients, config);
-      if (messages.length === 0) continue;
-      await em.insertMany(
-        OutboxMessage,
-        messages.map((message) => ({ ...message, auditEvent: message.auditEvent.id })),
+    const recipients = await recipientsOf(em, mailed);
+    for (const event of mailed) {
+      const to = recipients.get(event.subjectUserId ?? '');
+      if (!to) continue;
+      em.persist(
+        em.create(OutboxMessage, {
+          createdAt: event.occurredAt,
+          kind: event.action,
+          recipient: to.email,
+          recipientName: to.name,
+          nextAttemptAt: event.occurredAt,
+          auditEvent: event,
+        }),
       );
     }
   };
 }
 
-/** An email to queue, with the event it reports. */
-type QueuedMail = RequiredEntityData<OutboxMessage> & { auditEvent: AuditEvent };
+/** Stored events per insert: well within every database's limit on parameters. */
+const QUEUE_PART = 1_000;
 
-/** The events' emails, for those whose user has an address and whose action has a template. */
-function render(events: readonly AuditEvent[], recipients: ReadonlyMap<string, Recipient>, config: Pick<Config, 'appUrl'>): QueuedMail[] {
-  const messages: QueuedMail[] = [];
-  for (const event of events) {
-    const to = recipients.get(event.subjectUserId ?? '');
-    const content = to ? renderMail(event, to, config) : null;
-    if (!to || !content) continue;
-    messages.push({
-      createdAt: event.occurredAt,
-      kind: event.action,
-      recipient: to.email,
-      subject: content.subject,
-      text: content.text,
-      html: content.html,
-      nextAttemptAt: event.occurredAt,
-      auditEvent: event,
-    });
+/**
+ * One email per stored event, each to its user as they are now (in this
+ * transaction), written by the database from the rows already there: a
+ * sweep's batch is one short statement, not hundreds of rows built here.
+ */
+async function queueStored(em: EntityManager, events: readonly AuditEvent[]): Promise<void> {
+  const o = sqlNames(em, OutboxMessage);
+  const a = sqlNames(em, AuditEvent);
+  const u = sqlNames(em, User);
+  const columns = (['createdAt', 'kind', 'recipient', 'recipientName', 'status', 'attempts', 'nextAttemptAt', 'auditEvent'] as const)
+    .map((name) => o.column(name))
+    .join(', ');
+  for (let from = 0; from < events.length; from += QUEUE_PART) {
+    const ids = events.slice(from, from + QUEUE_PART).map((event) => event.id);
+    await em.getConnection().execute(
+      `insert into ${o.table} (${columns})
+       select a.${a.column('occurredAt')}, a.${a.column('action')}, u.${u.column('email')}, u.${u.column('name')}, 'PENDING', 0,
+              a.${a.column('occurredAt')}, a.${a.column('id')}
+         from ${a.table} a join ${u.table} u on u.${u.column('id')} = a.${a.column('subjectUserId')}
+        where a.${a.column('id')} in (${marks(ids)})
+        order by a.${a.column('id')}`,
+      ids,
+      'run',
+      em.getTransactionContext(),
+    );
   }
-  return messages;
+}
+
+/** Why a queued row cannot be sent at all. */
+export interface Unsendable {
+  readonly unsendable: string;
+}
+
+/**
+ * What a queued row sends: its own rendering (a row queued by an earlier
+ * release), or `event`, the audit event it reports, rendered now for the
+ * recipient it was queued for; why it cannot be sent when neither is there.
+ */
+export function contentOf(row: OutboxMessage, event: AuditEvent | undefined, templates: TemplateConfig): MailContent | Unsendable {
+  if (row.text !== null) return { subject: row.subject ?? '', text: row.text, html: row.html ?? '' };
+  if (!event) return { unsendable: 'the audit event it reports is not in the database' };
+  const to = { email: row.recipient, name: row.recipientName ?? row.recipient };
+  return renderMail(event, to, templates) ?? { unsendable: `no email template for ${event.action}` };
 }
 
 /** Whether an event is in the table already (`recordMany`), rather than waiting in the unit of work for the commit. */

@@ -52,7 +52,7 @@ describe.each(['sqlite', 'postgresql'] as const)('entities loaded and left alone
       NODE_ENV: 'test',
       DATABASE_URL: kind === 'sqlite' ? `sqlite:${join(dir, 'api-tokens.sqlite')}` : (db?.url ?? ''),
     });
-    const changes = new Changes(orm, new AuditLog('test', [queueMailFor(config)]), () => undefined);
+    const changes = new Changes(orm, new AuditLog('test', [queueMailFor()]), () => undefined);
     const alice = await orm.em.fork().findOneOrFail(User, { email: 'alice@example.com' });
     await new TokenService(orm, changes, systemClock, config).generate(SYSTEM_ACTOR, alice.id);
     await new ScimCredentials(orm, changes, systemClock).issue('Acme');

@@ -7,6 +7,9 @@ import { ManualClock } from '../../src/clock.js';
 import { openDatabase } from '../../src/db/orm.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/postgres.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { eventually } from '../support/eventually.js';
+import { SmtpSink } from '../mail/smtp-sink.js';
+import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
 
 /**
  * Databases made by the last release on MikroORM 6 (dumped by `sqlite3 .dump`
@@ -29,7 +32,11 @@ describe('upgrading a database made by the MikroORM 6 release', () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
-  async function checkUpgraded(url: string, token: { secret: string; id: string }): Promise<void> {
+  /**
+   * `outboxIdsFrom`: the id the next queued email must get at least (the old
+   * release's sequence goes on, so no Message-ID is ever repeated).
+   */
+  async function checkUpgraded(url: string, token: { secret: string; id: string }, outboxIdsFrom = 2): Promise<void> {
     const orm = await openDatabase(url);
     try {
       expect(await orm.migrator.getPending()).toEqual([]);
@@ -39,8 +46,19 @@ describe('upgrading a database made by the MikroORM 6 release', () => {
     } finally {
       await orm.close();
     }
-    const app: TestApp = await startTestApp({ DATABASE_URL: url }, { clock: clock() });
+    const sink = await SmtpSink.start();
+    cleanups.push(() => sink.stop());
+    const app: TestApp = await startTestApp({ DATABASE_URL: url, SMTP_URL: sink.url, MAIL_POLL_INTERVAL: 'PT0.2S' }, { clock: clock() });
     cleanups.push(() => app.stop());
+    // The old release queued alice's "created" email rendered, and it was never sent: it goes out as it was written.
+    const [old] = await eventually(
+      'the email the old release queued',
+      () => sink.to('alice@example.com').length > 0 && sink.to('alice@example.com'),
+    );
+    expect(old!.parsed.subject).toBe('Your API token was created');
+    expect(old!.parsed.text).toContain('Hi Alice Example,');
+    expect(old!.parsed.text).toMatch(/Created by: you \(signed in as alice@example\.com\)/);
+    expect(old!.parsed.messageId).toMatch(/^<outbox-1\./);
     const read = await app.gql<{ me: { email: string }; myApiToken: { id: string } | null }>('{ me { email } myApiToken { id } }', {
       auth: token.secret,
     });
@@ -52,6 +70,17 @@ describe('upgrading a database made by the MikroORM 6 release', () => {
     });
     expect(generated.body.errors).toBeUndefined();
     expect(generated.body.data?.generateApiToken.secret).toMatch(/^own_/);
+    // Bob's email is queued the new way and rendered when sent.
+    const [created] = await eventually("bob's created email", () => sink.to('bob@example.com').length > 0 && sink.to('bob@example.com'));
+    expect(created!.parsed.subject).toBe('Your API token was created');
+    expect(created!.parsed.text).toContain('Hi Bob Example,');
+    const rows = await app.running.orm.em.fork().find(OutboxMessage, {}, { orderBy: { id: 'asc' } });
+    expect(rows.map((row) => [row.recipient, row.status])).toEqual([
+      ['alice@example.com', 'SENT'],
+      ['bob@example.com', 'SENT'],
+    ]);
+    expect(rows[0]!.id).toBe(1);
+    expect(rows[1]!.id).toBeGreaterThanOrEqual(outboxIdsFrom);
   }
 
   it('SQLite: the old file migrates, reads back and takes writes', async () => {
@@ -60,8 +89,10 @@ describe('upgrading a database made by the MikroORM 6 release', () => {
     const file = join(dir, 'v6.sqlite');
     const db = new DatabaseSync(file);
     db.exec(await readFile(join(FIXTURES, 'v6-sqlite.sql'), 'utf8'));
+    // As if emails 2-41 had been queued and removed since: the rebuilt outbox must not hand out their ids again.
+    db.exec("update sqlite_sequence set seq = 41 where name = 'outbox_messages'");
     db.close();
-    await checkUpgraded(`sqlite:${file}`, V6_TOKENS.sqlite);
+    await checkUpgraded(`sqlite:${file}`, V6_TOKENS.sqlite, 42);
   });
 
   it('PostgreSQL: the old database migrates, reads back and takes writes', async () => {

@@ -4,6 +4,7 @@ import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { generate } from '../support/tokens.js';
 import { madeUpToken, reportCredentials, snapshot } from './leak-helpers.js';
+import { queuedContent } from '../mail/mail-app.js';
 
 describe('POST /credentials/revoke', () => {
   let t: TestApp;
@@ -38,8 +39,9 @@ describe('POST /credentials/revoke', () => {
     for (const email of ['alice@example.com', 'bob@example.com']) {
       const mails = await em.find(OutboxMessage, { recipient: email, kind: 'REVOKED' });
       expect(mails).toHaveLength(1);
-      expect(mails[0]?.subject).toBe('Your API token was exposed and has been revoked');
-      expect(mails[0]?.text).toContain('reported as exposed');
+      const content = await queuedContent(em, mails[0]!);
+      expect(content.subject).toBe('Your API token was exposed and has been revoked');
+      expect(content.text).toContain('reported as exposed');
     }
   });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { Changes } from '../../src/audit/changes.js';
 import { SYSTEM_ACTOR } from '../../src/audit/actor.js';
+import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { queueMailFor } from '../../src/mail/outbox.js';
 import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
 import { User } from '../../src/users/user.entity.js';
@@ -75,6 +76,26 @@ describe('email over SMTP', () => {
     expect(new Set(mails.map((mail) => mail.parsed.messageId)).size).toBe(3);
   });
 
+  it('queues what to send, not the rendered email: the worker renders it from the audit event when sending', async () => {
+    const before = sink.to('support@example.com').length;
+    const { token } = await generate(t, 'support@example.com');
+    const em = t.running.orm.em.fork();
+    const sam = await em.findOneOrFail(User, { email: 'support@example.com' });
+    const [row] = await em.find(OutboxMessage, { recipient: sam.email, kind: 'GENERATED' }, { orderBy: { id: 'desc' }, limit: 1 });
+    // A small row in the change's transaction: the event it reports and whom to greet, no text.
+    expect(row).toMatchObject({ recipientName: sam.name, subject: null, text: null, html: null });
+    const event = await em.findOneOrFail(AuditEvent, { id: row!.auditEvent!.id });
+    expect(event).toMatchObject({ action: 'GENERATED', tokenId: token.id, subjectUserId: sam.id });
+    const [mail] = await eventually('the created email to support', () => {
+      const all = sink.to(sam.email).slice(before);
+      return all.length === 1 && all;
+    });
+    expect(mail!.parsed.subject).toBe('Your API token was created');
+    expect(mail!.parsed.text).toContain(`Hi ${sam.name},`);
+    expect(mail!.parsed.text).toContain(token.hint);
+    expect(mail!.parsed.html).toContain(token.hint);
+  });
+
   it('says who revoked: the token itself, or the user signed in', async () => {
     const viaToken = await generate(t, 'carol@globex.example.com');
     expect((await t.gql(REVOKE, { auth: viaToken.secret })).body.errors).toBeUndefined();
@@ -96,7 +117,7 @@ describe('email over SMTP', () => {
   });
 
   it('queues nothing for a change that rolls back, and exactly one message for one that commits', async () => {
-    const audit = new AuditLog('eu-west', [queueMailFor({ appUrl: APP_URL })]);
+    const audit = new AuditLog('eu-west', [queueMailFor()]);
     const changes = new Changes(t.running.orm, audit, () => undefined);
     const admin = await t.running.orm.em.fork().findOneOrFail(User, { email: 'admin@example.com' });
     const record = {
@@ -132,5 +153,32 @@ describe('email over SMTP', () => {
     const rows = await outboxRows(t);
     expect(rows.length).toBe(sink.received.length);
     expect(rows.every((row) => row.attempts === 1 && row.sentAt !== null && row.lockedUntil === null)).toBe(true);
+  });
+
+  it('fails a row whose audit event is gone at once, with the reason, instead of retrying it', async () => {
+    const em = t.running.orm.em.fork();
+    const now = new Date();
+    const row = em.create(OutboxMessage, {
+      createdAt: now,
+      kind: 'REVOKED',
+      recipient: 'ghost@example.com',
+      recipientName: 'Ghost',
+      nextAttemptAt: now,
+      auditEvent: em.getReference(AuditEvent, 999_999_999),
+    });
+    await em.flush();
+    t.running.mail.nudge();
+    const failed = await eventually('the row to fail', async () => {
+      const found = await t.running.orm.em.fork().findOneOrFail(OutboxMessage, { id: row.id });
+      return found.status === 'FAILED' && found;
+    });
+    expect(failed).toMatchObject({
+      attempts: 1,
+      lockedUntil: null,
+      sentAt: null,
+      lastError: 'the audit event it reports is not in the database',
+    });
+    expect(sink.to('ghost@example.com')).toEqual([]);
+    expect((await readyz(t)).mail.failed).toBe(1);
   });
 });

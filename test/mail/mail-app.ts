@@ -1,5 +1,9 @@
+import type { EntityManager } from '@mikro-orm/core';
 import type { ParsedMail } from 'mailparser';
+import { AuditEvent } from '../../src/audit/audit-event.entity.js';
+import { contentOf } from '../../src/mail/outbox.js';
 import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
+import type { MailContent } from '../../src/mail/templates.js';
 import { TEST_METRICS_TOKEN, type TestApp } from '../support/test-app.js';
 
 export { generate } from '../support/tokens.js';
@@ -12,6 +16,14 @@ export const REVOKE = 'mutation { revokeApiToken { tokenId } }';
 
 export async function outboxRows(t: TestApp): Promise<OutboxMessage[]> {
   return t.running.orm.em.fork().find(OutboxMessage, {}, { orderBy: { id: 'asc' } });
+}
+
+/** What a queued row will send, rendered from the event it reports as the mail worker renders it. */
+export async function queuedContent(em: EntityManager, row: OutboxMessage, appUrl = APP_URL): Promise<MailContent> {
+  const event = row.auditEvent ? ((await em.findOne(AuditEvent, { id: row.auditEvent.id })) ?? undefined) : undefined;
+  const content = contentOf(row, event, { appUrl });
+  if ('unsendable' in content) throw new Error(`outbox row ${row.id} cannot be sent: ${content.unsendable}`);
+  return content;
 }
 
 export async function readyz(t: TestApp): Promise<{ mail: { pending: number; failed: number; transport: string } }> {

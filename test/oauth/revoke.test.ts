@@ -3,6 +3,7 @@ import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
 import { ApiToken } from '../../src/tokens/api-token.entity.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { auditRows, generateToken, INTROSPECTION_ENV, introspect, oauthPost, userId } from '../admin/admin-helpers.js';
+import { queuedContent } from '../mail/mail-app.js';
 
 describe('POST /oauth/revoke (RFC 7009)', () => {
   let t: TestApp;
@@ -38,9 +39,12 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
       region: 'us-east',
     });
     // The usual revocation email, queued with the change.
-    const mail = await t.running.orm.em.fork().find(OutboxMessage, { recipient: 'alice@example.com', kind: 'REVOKED' });
+    const em = t.running.orm.em.fork();
+    const mail = await em.find(OutboxMessage, { recipient: 'alice@example.com', kind: 'REVOKED' });
     expect(mail).toHaveLength(1);
-    expect(mail[0]?.text).not.toContain(token.secret);
+    const content = await queuedContent(em, mail[0]!);
+    expect(content.subject).toBe('Your API token was revoked');
+    expect(`${content.text}${content.html}`).not.toContain(token.secret);
   });
 
   it('answers 200 for an unknown, malformed or already revoked token, and changes nothing', async () => {

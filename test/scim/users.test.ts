@@ -5,6 +5,7 @@ import { auditRows, generateToken, untilSessionsCount, userId } from '../admin/a
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { EVENT_FIELDS, latestEventId, subscribe } from '../support/ws-client.js';
 import { PATCH_OP, ROLE_EXTENSION, expectScimError, scimClient, scimToken } from './scim-client.js';
+import { queuedContent } from '../mail/mail-app.js';
 
 /** Okta's documented create-user request (SCIM 2.0 reference: "Create the user"). */
 function oktaUser(email: string, externalId: string) {
@@ -142,11 +143,11 @@ describe('SCIM /Users', () => {
       ['REVOKED', 'scim'],
     ]);
     // Bob is told, and told who did it; the mail is queued with the revocation itself.
-    const mail = await t.running.orm.em
-      .fork()
-      .findOneOrFail(OutboxMessage, { recipient: 'bob@example.com', kind: 'REVOKED' }, { orderBy: { id: 'desc' } });
-    expect(mail.text).toMatch(/Revoked by:\s+your organisation’s identity provider \(directory sync\)/);
-    expect(mail.text).not.toContain(token.secret);
+    const em = t.running.orm.em.fork();
+    const mail = await em.findOneOrFail(OutboxMessage, { recipient: 'bob@example.com', kind: 'REVOKED' }, { orderBy: { id: 'desc' } });
+    const { text, html } = await queuedContent(em, mail);
+    expect(text).toMatch(/Revoked by:\s+your organisation’s identity provider \(directory sync\)/);
+    expect(`${text}${html}`).not.toContain(token.secret);
   });
 
   it('deactivates and re-activates on Entra ID’s PATCH ("Replace", "False"/"True"); re-activation brings no token back', async () => {
