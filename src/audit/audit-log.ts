@@ -62,7 +62,8 @@ export class AuditLog {
     if (records.length === 0) return [];
     const fields = records.map((record) => this.fieldsOf(record));
     const ids = await insertReturningIds(em, AuditEvent, fields);
-    const events = fields.map((row, i) => Object.assign(new AuditEvent(), row, { id: ids[i] }));
+    // Plain objects: an entity instance costs a setter call per property (a sweep makes 100,000 of them).
+    const events = fields.map((row, i): AuditEvent => ({ ...row, id: ids[i] ?? Number.NaN }));
     for (const hook of this.hooks) await hook(em, events);
     return events;
   }

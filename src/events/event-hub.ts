@@ -33,6 +33,8 @@ export interface TokenEventHub {
    * from Redis, unless it already was. Each event id is delivered once.
    */
   receive(event: HubMessage): void;
+  /** Whether the event id was delivered here already: the log follower need not build its message again. */
+  delivered(eventId: string): boolean;
   /**
    * Since when (monotonic ms, `performance.now()`) this instance has been
    * among those a publish waits for, without a break; null when it may not
@@ -80,6 +82,10 @@ class Dispatcher {
   remove(userId: string, listener: Listener): void {
     const listeners = this.byUser.get(userId);
     if (listeners?.delete(listener) && listeners.size === 0) this.byUser.delete(userId);
+  }
+
+  hasDelivered(eventId: string): boolean {
+    return this.delivered.has(eventId);
   }
 
   deliver(event: HubMessage): void {
@@ -130,6 +136,7 @@ export function inProcessHub(logger: Logger): TokenEventHub {
     ...hubOn(dispatcher, ready),
     publish: async (events) => events.forEach((event) => dispatcher.deliver(event)),
     receive: (event) => dispatcher.deliver(event),
+    delivered: (eventId) => dispatcher.hasDelivered(eventId),
     // One instance: nobody else can be waiting for it.
     memberSince: () => -Infinity,
     healthy: () => true,
@@ -313,6 +320,7 @@ export function redisHub(url: string, logger: Logger, options: RedisHubOptions):
       }
     },
     receive: (event) => dispatcher.deliver(event),
+    delivered: (eventId) => dispatcher.hasDelivered(eventId),
     memberSince: () => members.registeredSince(),
     healthy: () => subscribed,
     ready,

@@ -24,7 +24,7 @@ export function followerLeaseMs(intervalMs: number): number {
 export interface LogFollowerOptions {
   /** The audit trail (`storedLog(orm)`). */
   readonly log: StoredLog;
-  readonly hub: Pick<TokenEventHub, 'receive' | 'memberSince'>;
+  readonly hub: Pick<TokenEventHub, 'receive' | 'delivered' | 'memberSince'>;
   readonly logger: Logger;
   /** How often the stored log is read (`EVENT_POLL_INTERVAL`). */
   readonly intervalMs: number;
@@ -142,7 +142,10 @@ export class LogFollower {
       this.cursor = row.id;
     }
     const { subjectUserId, organizationId } = row;
-    if (subjectUserId && isPublished(row.action)) this.options.hub.receive(toHubMessage(row, subjectUserId));
+    // Most rows came over Redis first (or are this instance's own): their message is not built twice.
+    if (subjectUserId && isPublished(row.action) && !this.options.hub.delivered(String(row.id))) {
+      this.options.hub.receive(toHubMessage(row, subjectUserId));
+    }
     if (organizationId && ruleOf(row.action).invalidatesOrganization) this.organizationChanged(organizationId, row.id);
   }
 

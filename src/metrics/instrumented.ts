@@ -63,6 +63,7 @@ export function countingHub(hub: TokenEventHub, metrics: Pick<Metrics, 'eventsPu
       return hub.publish(events);
     },
     receive: (event) => hub.receive(event),
+    delivered: (eventId) => hub.delivered(eventId),
     memberSince: () => hub.memberSince(),
     listen: (userId, listener) => hub.listen(userId, listener),
     onMessage: (watcher) => hub.onMessage(watcher),

@@ -17,6 +17,7 @@ function manualHub() {
       return { ready: Promise.resolve(), stop: () => listeners.delete(listener) };
     },
     receive: (event) => listeners.forEach((listener) => listener(event)),
+    delivered: () => false,
     memberSince: () => -Infinity,
     onMessage: () => undefined,
     onResync: (watcher) => void resyncs.push(watcher),

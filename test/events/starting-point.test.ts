@@ -24,6 +24,9 @@ class ManualHub implements TokenEventHub {
   receive(message: HubMessage): void {
     this.deliver(message);
   }
+  delivered(): boolean {
+    return false;
+  }
   memberSince(): number {
     return -Infinity;
   }
