@@ -15,6 +15,7 @@ import { Role } from '../../src/auth/role.js';
 import { User } from '../../src/users/user.entity.js';
 import { UserService } from '../../src/users/user.service.js';
 import { freePort } from '../../test/support/ports.js';
+import { serverEnv } from './server-env.js';
 
 const SESSION_SECRET = 'bench-session-secret-that-is-long-enough-0123456789';
 /** The build to measure: this checkout, or another one (e.g. the commit before a change) for "before" figures. */
@@ -91,6 +92,13 @@ export async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'api-tokens-bench-'));
 }
 
+/**
+ * Settings every server of a run gets (`BENCH_SERVER_ENV=NAME=value,NAME=value`), for
+ * experiments: a server inherits nothing else from the bench's own environment, so a
+ * setting exported in the shell would silently not reach it.
+ */
+const SERVER_ENV = serverEnv(process.env['BENCH_SERVER_ENV'] ?? '');
+
 /** The service in production posture, in its own process, built from SERVER_DIR. */
 export async function startServer(env: Record<string, string>): Promise<BenchServer> {
   const port = await freePort();
@@ -111,6 +119,7 @@ export async function startServer(env: Record<string, string>): Promise<BenchSer
       LOG_LEVEL: 'warn',
       // Every limit is at its default unless a scenario passes it in `env` (and says why).
       REDIS_KEY_PREFIX: `bench:${randomBytes(6).toString('hex')}:`,
+      ...SERVER_ENV,
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
