@@ -68,7 +68,11 @@ const DRIVE_MS = Number(process.env['BENCH_SCALE_DRIVE_MS'] ?? 5_000);
 const SLICES = 5;
 const enabled = process.env['BENCH_SCALE'] === '1';
 /** Which measurements run (`BENCH_SCALE_PARTS`, e.g. `sweep` to look at the sweeper alone); all by default. */
-const PARTS = new Set((process.env['BENCH_SCALE_PARTS'] ?? 'listings,requests,groups,sweep').split(','));
+const ALL_PARTS = ['listings', 'requests', 'groups', 'sweep'];
+const PARTS = new Set((process.env['BENCH_SCALE_PARTS'] ?? ALL_PARTS.join(',')).split(','));
+for (const part of PARTS) {
+  if (!ALL_PARTS.includes(part)) throw new Error(`BENCH_SCALE_PARTS: no part "${part}" (the parts: ${ALL_PARTS.join(', ')})`);
+}
 /** Tokens `me warm` cycles through: well within the default cache. */
 const WARM = 1_000;
 /** The miss server's cache: far fewer entries than the SAMPLED tokens it cycles through, so (nearly) every request misses. */

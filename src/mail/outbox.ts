@@ -7,6 +7,9 @@ import { OutboxMessage } from './outbox-message.entity.js';
 import { marks, sqlNames } from '../db/columns.js';
 import { renderMail, type MailContent, type Recipient, type TemplateConfig } from './templates.js';
 
+/** Stored events per insert: well within every database's limit on parameters. */
+const QUEUE_PART = 1_000;
+
 /**
  * The audit hook that queues the emails reporting events, inside the
  * transaction that records them: an email is sent if and only if its change
@@ -16,13 +19,13 @@ import { renderMail, type MailContent, type Recipient, type TemplateConfig } fro
  * rows in one insert from the stored events; a single event still in the
  * unit of work, with it at commit.
  */
-export function queueMailFor(): AuditHook {
+export function queueMailFor({ queuePart = QUEUE_PART } = {}): AuditHook {
   return async (em: EntityManager, events: readonly AuditEvent[]) => {
     // Admin actions (USER_CREATED …) are not mailed and not worth a lookup.
     const mailed = events.filter((event) => event.subjectUserId !== null && ruleOf(event.action).mailed);
     if (mailed.length === 0) return;
     if (mailed.every(isStored)) {
-      await queueStored(em, mailed);
+      await queueStored(em, mailed, queuePart);
       return;
     }
     const recipients = await recipientsOf(em, mailed);
@@ -43,23 +46,20 @@ export function queueMailFor(): AuditHook {
   };
 }
 
-/** Stored events per insert: well within every database's limit on parameters. */
-const QUEUE_PART = 1_000;
-
 /**
  * One email per stored event, each to its user as they are now (in this
  * transaction), written by the database from the rows already there: a
  * sweep's batch is one short statement, not hundreds of rows built here.
  */
-async function queueStored(em: EntityManager, events: readonly AuditEvent[]): Promise<void> {
+async function queueStored(em: EntityManager, events: readonly AuditEvent[], part: number): Promise<void> {
   const o = sqlNames(em, OutboxMessage);
   const a = sqlNames(em, AuditEvent);
   const u = sqlNames(em, User);
   const columns = (['createdAt', 'kind', 'recipient', 'recipientName', 'status', 'attempts', 'nextAttemptAt', 'auditEvent'] as const)
     .map((name) => o.column(name))
     .join(', ');
-  for (let from = 0; from < events.length; from += QUEUE_PART) {
-    const ids = events.slice(from, from + QUEUE_PART).map((event) => event.id);
+  for (let from = 0; from < events.length; from += part) {
+    const ids = events.slice(from, from + part).map((event) => event.id);
     await em.getConnection().execute(
       `insert into ${o.table} (${columns})
        select a.${a.column('occurredAt')}, a.${a.column('action')}, u.${u.column('email')}, u.${u.column('name')}, 'PENDING', 0,

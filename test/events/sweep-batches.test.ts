@@ -70,7 +70,8 @@ describe.each(['sqlite', 'postgresql'] as const)('a sweep in small batches (%s)'
     await em.flush();
 
     const published: AuditEvent[] = [];
-    const audit = new AuditLog('eu-west', [queueMailFor()]);
+    // Each batch's emails in inserts of 2: a batch of 3 takes two, the second a part.
+    const audit = new AuditLog('eu-west', [queueMailFor({ queuePart: 2 })]);
     const changes = new Changes(t.running.orm, audit, (events) => void published.push(...events));
     const sweeper = new Sweeper({
       changes,
