@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/core';
-import { AuditEvent } from '../audit/audit-event.entity.js';
 import type { Logger } from 'pino';
+import { AuditEvent } from '../audit/audit-event.entity.js';
 import type { Clock } from '../clock.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { describeError, messageIdFor, retryDelay, type RetryPolicy } from './delivery-rules.js';

@@ -12,7 +12,7 @@ export type OutboxStatus = 'PENDING' | 'SENT' | 'FAILED';
  * reports (which records the change as it was and never changes) and the
  * recipient as they were when it was queued (address and name). The worker
  * renders it when it sends it, so queuing is a small row in the change's
- * transaction (a sweep queues thousands a second; rendered, they were most
+ * transaction (a sweep queues thousands a second; rendered, they were half
  * of its cost, bench/REPORT.md). Rows queued by earlier releases carry their
  * rendered `subject`, `text` and `html` and are sent as they are. `lockedUntil` is a
  * lease: a worker claims a row by setting it with a compare-and-set, so
