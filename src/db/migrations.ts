@@ -18,6 +18,8 @@ import { Migration20261205020000_scale_indexes as PostgresScaleIndexes } from '.
 import { Migration20261205020000_scale_indexes as SqliteScaleIndexes } from '../../migrations/sqlite/Migration20261205020000_scale_indexes.js';
 import { Migration20261206000000_outbox_rendered_at_send as PostgresOutboxRenderedAtSend } from '../../migrations/postgresql/Migration20261206000000_outbox_rendered_at_send.js';
 import { Migration20261206000000_outbox_rendered_at_send as SqliteOutboxRenderedAtSend } from '../../migrations/sqlite/Migration20261206000000_outbox_rendered_at_send.js';
+import { Migration20261206010000_outbox_claim_index as PostgresOutboxClaimIndex } from '../../migrations/postgresql/Migration20261206010000_outbox_claim_index.js';
+import { Migration20261206010000_outbox_claim_index as SqliteOutboxClaimIndex } from '../../migrations/sqlite/Migration20261206010000_outbox_claim_index.js';
 
 /**
  * Applied in this order; append new migrations (`npm run migration:create`
@@ -35,6 +37,7 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261205010000_organization_domains', class: SqliteDomains },
   { name: 'Migration20261205020000_scale_indexes', class: SqliteScaleIndexes },
   { name: 'Migration20261206000000_outbox_rendered_at_send', class: SqliteOutboxRenderedAtSend },
+  { name: 'Migration20261206010000_outbox_claim_index', class: SqliteOutboxClaimIndex },
 ];
 
 export const postgresMigrations: MigrationObject[] = [
@@ -47,4 +50,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261205010000_organization_domains', class: PostgresDomains },
   { name: 'Migration20261205020000_scale_indexes', class: PostgresScaleIndexes },
   { name: 'Migration20261206000000_outbox_rendered_at_send', class: PostgresOutboxRenderedAtSend },
+  { name: 'Migration20261206010000_outbox_claim_index', class: PostgresOutboxClaimIndex },
 ];

@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import type { Clock } from '../clock.js';
@@ -131,12 +131,8 @@ export class MailWorker {
   private async claimDue(): Promise<Claimed[]> {
     const now = this.options.clock.now();
     const em = this.options.orm.em.fork();
-    const unclaimed = { $or: [{ lockedUntil: null }, { lockedUntil: { $lte: now } }] };
-    const due = await em.find(
-      OutboxMessage,
-      { status: 'PENDING', nextAttemptAt: { $lte: now }, ...unclaimed },
-      { orderBy: { id: 'asc' }, limit: this.batchSize },
-    );
+    const due = await findDue(em, now, this.batchSize);
+    const unclaimed = unclaimedAt(now);
     const lockedUntil = new Date(now.getTime() + this.leaseMs);
     const claimed: Claimed[] = [];
     for (const row of due) {
@@ -213,4 +209,21 @@ export class MailWorker {
       );
     }
   }
+}
+
+/**
+ * The first `limit` rows due to be sent at `now` and claimed by nobody, in
+ * id order (oldest first), read off the `(status, id)` index.
+ */
+export function findDue(em: EntityManager, now: Date, limit: number): Promise<OutboxMessage[]> {
+  return em.find(
+    OutboxMessage,
+    { status: 'PENDING', nextAttemptAt: { $lte: now }, ...unclaimedAt(now) },
+    { orderBy: { id: 'asc' }, limit },
+  );
+}
+
+/** No claim on the row, or one that ran out by `now`. */
+function unclaimedAt(now: Date) {
+  return { $or: [{ lockedUntil: null }, { lockedUntil: { $lte: now } }] };
 }

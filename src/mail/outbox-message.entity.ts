@@ -20,7 +20,8 @@ export type OutboxStatus = 'PENDING' | 'SENT' | 'FAILED';
  * instance's claim simply runs out.
  */
 @Entity({ tableName: 'outbox_messages' })
-@Index({ properties: ['status', 'nextAttemptAt'] })
+// The worker claims pending rows in id order: this index hands it the first few without sorting the queue.
+@Index({ properties: ['status', 'id'] })
 export class OutboxMessage {
   [OptionalProps]?:
     'status' | 'attempts' | 'lockedUntil' | 'lastError' | 'sentAt' | 'auditEvent' | 'recipientName' | 'subject' | 'text' | 'html';
