@@ -14,6 +14,8 @@ import { ruleOf } from './audit/event-rules.js';
 import type { TokenEventHub } from './events/event-hub.js';
 import { publishTokenEvents } from './events/publish.js';
 import { TokenEventService } from './events/token-event.service.js';
+import { sweepSettings } from './expiry/sweep-protocol.js';
+import { SweepThread } from './expiry/sweep-thread.js';
 import { Sweeper } from './expiry/sweeper.js';
 import type { Services } from './context.js';
 import { registerRoutes } from './routes.js';
@@ -54,7 +56,15 @@ export interface AppDeps {
   readonly afterCommit?: (recorded: readonly AuditEvent[]) => void;
   /** Where the built profile page is (the tests' own build); default: see `registerWeb`. */
   readonly webDir?: string;
+  /**
+   * The compiled sweep thread (the tests' own build), or false to sweep on
+   * this thread; default: `expiry/sweep-worker.js` beside this module.
+   */
+  readonly sweepWorker?: URL | false;
 }
+
+/** The sweep thread's module, beside this one in a build. */
+const SWEEP_WORKER = new URL('./expiry/sweep-worker.js', import.meta.url);
 
 export interface Timeouts {
   /**
@@ -135,7 +145,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       const audit = new AuditLog(config.region, [queueMailFor()]);
       const mail = createMail({ config, orm, clock, logger, metrics });
       defer(() => mail.stop());
-      const changes = new Changes(orm, audit, (recorded) => {
+      /** What follows every commit, this thread's or the sweep thread's. */
+      const published = (recorded: readonly AuditEvent[]) => {
         deps.afterCommit?.(recorded);
         // This instance applies its own changes at once, before any event crosses Redis.
         for (const event of recorded) {
@@ -143,7 +154,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         }
         mail.nudge();
         return publishTokenEvents(events, recorded);
-      });
+      };
+      const changes = new Changes(orm, audit, published);
       const users = new UserService(orm);
       const tokens = new TokenService(orm, changes, clock, config, usage);
       const services: Services = {
@@ -207,11 +219,23 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       metrics.observe({
         sockets: () => websockets.stats(),
         outbox: () => mail.status(),
-        lastSweepAt: () => sweeper.lastCompletedAt,
+        lastSweepAt: () => (sweepThread ?? sweeper).lastCompletedAt,
         now: () => clock.now(),
       });
-      if (deps.autoSweep !== false) sweeper.start();
-      defer(() => sweeper.stop());
+      // On PostgreSQL the periodic sweep runs on its own thread; SQLite has one writer, this process's.
+      const sweepThread =
+        deps.autoSweep !== false && locksRows(config.databaseUrl) && deps.sweepWorker !== false
+          ? new SweepThread({
+              workerUrl: deps.sweepWorker ?? SWEEP_WORKER,
+              settings: sweepSettings(config),
+              afterCommit: published,
+              logger,
+              metrics,
+            })
+          : null;
+      if (sweepThread) sweepThread.start();
+      else if (deps.autoSweep !== false) sweeper.start();
+      defer(() => Promise.all([sweeper.stop(), sweepThread?.stop()]));
       const address = http.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;

@@ -5,7 +5,6 @@ import type { Changes, Tx } from '../audit/changes.js';
 import { SYSTEM_ACTOR } from '../audit/actor.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { Metrics } from '../metrics/metrics.js';
 import { ApiToken } from '../tokens/api-token.entity.js';
 import type { TokenService } from '../tokens/token.service.js';
 import { dueWarning, type DueWarning } from '../tokens/expiry-rules.js';
@@ -26,7 +25,14 @@ export interface SweeperOptions {
   readonly batchSize?: number;
   /** Claim rows with row locks (PostgreSQL); SQLite has none and needs none. */
   readonly lockRows: boolean;
-  readonly metrics?: Pick<Metrics, 'sweeps' | 'tokensExpired' | 'expiryWarnings'>;
+  readonly metrics?: SweepMetrics;
+}
+
+/** What a sweeper counts: the service's counters, or a sweep thread's messages to its host. */
+export interface SweepMetrics {
+  readonly sweeps: { inc(labels: { outcome: 'ok' | 'failed' }): void };
+  readonly tokensExpired: { inc(n: number): void };
+  readonly expiryWarnings: { inc(n: number): void };
 }
 
 export interface SweepResult {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { createApp, type App, type Running, type Timeouts } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { TEST_WEB_DIR } from './test-build.js';
+import { TEST_SWEEP_WORKER, TEST_WEB_DIR } from './test-build.js';
 
 export interface GqlResponse<T = Record<string, unknown>> {
   readonly status: number;
@@ -64,6 +64,7 @@ export async function startTestApp(
   });
   const app = createApp(config, {
     webDir: TEST_WEB_DIR,
+    sweepWorker: TEST_SWEEP_WORKER,
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.autoSweep === undefined ? {} : { autoSweep: deps.autoSweep }),

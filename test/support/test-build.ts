@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -12,6 +12,9 @@ export const TEST_BUILD_DIR = join(ROOT, 'dist-test');
 
 /** The profile page in the tests' build, served by every in-process test app. */
 export const TEST_WEB_DIR = join(TEST_BUILD_DIR, 'web');
+
+/** The sweep thread in the tests' build: a worker thread runs compiled code, not the sources vitest transforms. */
+export const TEST_SWEEP_WORKER = pathToFileURL(join(TEST_BUILD_DIR, 'src/expiry/sweep-worker.js'));
 
 /** The environment that makes `npm start` and the CLIs (scripts/run-built.mjs) use the tests' build. */
 export const TEST_BUILD_ENV = { BUILD_DIR: TEST_BUILD_DIR } as const;
