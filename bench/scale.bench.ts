@@ -399,7 +399,7 @@ async function explainSweepAndLookup(each: Sized): Promise<void> {
   const digest = digestToken(each.secrets[0] ?? '');
   await explainOf(each, 'token lookup by digest (a cache miss)', () => findTokenByDigest(each.orm, digest));
   // The last sweep's emails are still queued (100,000): the mail worker's claim reads the first few of them.
-  await explainOf(each, "mail worker's claim (the sweep's emails queued)", () => findDue(each.orm.em.fork(), new Date(), 20));
+  await explainOf(each, "mail worker's claim (the sweep's emails queued)", () => findDue(each.orm.em.fork(), new Date(), 20, 'postgresql'));
 }
 
 /**
@@ -555,6 +555,9 @@ async function explainOf(each: Sized, name: string, run: () => Promise<unknown>)
   const client = new pg.Client({ connectionString: each.db.url });
   await client.connect();
   try {
+    // Planned under the settings the statements ran with (the mail worker's claim sets some for its transaction).
+    await client.query('begin');
+    for (const { sql } of captured.statements.filter((statement) => /^\s*set local\b/i.test(statement.sql))) await client.query(sql);
     // Reads only: the sweeper's transaction statements and writes are not plans.
     for (const { sql, params } of captured.statements.filter((statement) => /^\s*select\b/i.test(statement.sql))) {
       let n = 0;
@@ -562,6 +565,7 @@ async function explainOf(each: Sized, name: string, run: () => Promise<unknown>)
       const result = await client.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${numbered}`, params);
       plans.push(`-- ${name} at ${each.size}\n-- ${sql.replace(/\s+/g, ' ')}\n${result.rows.map((row) => row['QUERY PLAN']).join('\n')}`);
     }
+    await client.query('rollback');
   } finally {
     await client.end();
   }

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { databaseKind } from '../db/mikro-orm.config.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { messageIdDomain } from './delivery-rules.js';
 import { MailWorker } from './mail-worker.js';
@@ -44,6 +45,7 @@ export function createMail({ config, orm, clock, logger, metrics }: MailDeps): M
     templates: { appUrl: config.appUrl },
     pollIntervalMs: config.mailPollInterval.ms,
     maxAttempts: config.mailMaxAttempts,
+    databaseKind: databaseKind(config.databaseUrl),
     ...(metrics ? { metrics } : {}),
   });
   return {
