@@ -7,8 +7,6 @@
  * next batch waits until that is done, as it would in the host.
  */
 import 'reflect-metadata';
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { MikroORM } from '@mikro-orm/core';
@@ -39,19 +37,6 @@ const logger = pino(
     },
   }),
 );
-
-/**
- * The thread's nice value: on a busy machine it gives way to the loop that
- * answers requests, and takes whatever CPU that loop leaves. Linux schedules
- * threads one by one (`/proc/thread-self` names this one); elsewhere, or where
- * it is not allowed, the thread keeps the process's priority.
- */
-const SWEEP_NICE = 10;
-try {
-  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), SWEEP_NICE);
-} catch {
-  // Not Linux, or not permitted: the sweep still runs, at the process's priority.
-}
 
 const waiting = new Map<number, () => void>();
 let seq = 0;
