@@ -214,6 +214,9 @@ export class MailWorker {
   }
 }
 
+/** The claim's planner settings on PostgreSQL, for its transaction only (see `findDue`). */
+const CLAIM_PLAN = ['set local enable_bitmapscan = off', 'set local enable_seqscan = off'] as const;
+
 /**
  * The first `limit` rows due to be sent at `now` and claimed by nobody, in
  * id order (oldest first), read off the `(status, id)` index.
@@ -234,9 +237,6 @@ export function findDue(em: EntityManager, now: Date, limit: number, kind: Datab
     return find(tx);
   });
 }
-
-/** The claim's planner settings on PostgreSQL, for its transaction only (see `findDue`). */
-export const CLAIM_PLAN = ['set local enable_bitmapscan = off', 'set local enable_seqscan = off'] as const;
 
 /** No claim on the row, or one that ran out by `now`. */
 function unclaimedAt(now: Date) {
