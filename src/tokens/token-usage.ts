@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type { DatabaseKind } from '../db/mikro-orm.config.js';
-import { marks } from '../db/columns.js';
+import { arrayLiteral, marks } from '../db/columns.js';
 
 /** Ids per UPDATE; keeps the statement and its parameter list small. */
 const FLUSH_CHUNK = 500;
@@ -90,23 +90,38 @@ export class TokenUsage {
 
   private async update(entries: readonly (readonly [string, PendingUse])[]): Promise<void> {
     const { orm, region, databaseKind } = this.options;
-    const postgres = databaseKind === 'postgresql';
-    // SQLite stores datetimes as epoch milliseconds (as MikroORM maps them); PostgreSQL wants timestamptz.
-    const value = postgres ? 'cast(? as timestamptz)' : '?';
-    const toParam = (at: Date) => (postgres ? at.toISOString() : at.getTime());
-    // A use without an address (an introspection) keeps the address stored before.
-    const address = postgres ? 'coalesce(cast(? as varchar), last_used_address)' : 'coalesce(?, last_used_address)';
-    const atCases = entries.map(() => `when ? then ${value}`).join(' ');
-    const addressCases = entries.map(() => `when ? then ${address}`).join(' ');
-    const ids = marks(entries);
+    if (databaseKind === 'postgresql') {
+      // One array per column, joined on id: a `case id when ...` of 500 branches per column
+      // compared every row with every branch (37 ms a flush of 500 in the scale bench).
+      // A use without an address (an introspection) keeps the address stored before.
+      await orm.em.getConnection().execute(
+        `update api_tokens t
+            set last_used_at = v.at,
+                last_used_address = coalesce(v.address, t.last_used_address),
+                last_used_region = ?
+           from unnest(?::uuid[], ?::timestamptz[], ?::varchar[]) as v(id, at, address)
+          where t.id = v.id`,
+        [
+          region,
+          arrayLiteral(entries.map(([id]) => id)),
+          arrayLiteral(entries.map(([, use]) => use.at)),
+          arrayLiteral(entries.map(([, use]) => use.address)),
+        ],
+        'run',
+      );
+      return;
+    }
+    // SQLite stores datetimes as epoch milliseconds (as MikroORM maps them), and has no arrays.
+    const atCases = entries.map(() => 'when ? then ?').join(' ');
+    const addressCases = entries.map(() => 'when ? then coalesce(?, last_used_address)').join(' ');
     await orm.em.getConnection().execute(
       `update api_tokens
           set last_used_at = case id ${atCases} end,
               last_used_address = case id ${addressCases} end,
               last_used_region = ?
-        where id in (${ids})`,
+        where id in (${marks(entries)})`,
       [
-        ...entries.flatMap(([id, use]) => [id, toParam(use.at)]),
+        ...entries.flatMap(([id, use]) => [id, use.at.getTime()]),
         ...entries.flatMap(([id, use]) => [id, use.address]),
         region,
         ...entries.map(([id]) => id),
