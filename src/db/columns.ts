@@ -126,12 +126,19 @@ async function insertByColumns<T extends object>(
  * A PostgreSQL array literal of `values`: every element double-quoted, with
  * `"` and `\\` escaped, so that commas, braces, spaces, quotes and the word
  * NULL in a value stay that value; `null` and `undefined` are NULL; a date is
- * its ISO instant.
+ * its ISO instant, a number, bigint or boolean its text, anything else its JSON.
  */
 export function arrayLiteral(values: readonly unknown[]): string {
   const element = (value: unknown): string => {
     if (value === null || value === undefined) return 'NULL';
-    const text = value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : JSON.stringify(value);
+    const text =
+      value instanceof Date
+        ? value.toISOString()
+        : typeof value === 'string'
+          ? value
+          : typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean'
+            ? String(value)
+            : JSON.stringify(value);
     return `"${text.replace(/["\\]/g, '\\$&')}"`;
   };
   return `{${values.map(element).join(',')}}`;

@@ -89,5 +89,6 @@ describe('arrayLiteral', () => {
       '{"a","b,c","NULL",NULL,NULL,"7","\\"\\\\","2026-12-06T10:00:00.500Z"}',
     );
     expect(arrayLiteral([])).toBe('{}');
+    expect(arrayLiteral([12345678901234567890n, true, { a: '"' }])).toBe('{"12345678901234567890","true","{\\"a\\":\\"\\\\\\"\\"}"}');
   });
 });
