@@ -22,8 +22,7 @@ export type FromSweepThread =
   | { readonly kind: 'counted'; readonly metric: 'tokensExpired' | 'expiryWarnings'; readonly n: number }
   | { readonly kind: 'swept'; readonly outcome: 'ok' | 'failed'; readonly completedAt: Date | null }
   /** One log line as pino wrote it (JSON): the host logs it with its own logger. */
-  | { readonly kind: 'log'; readonly line: string }
-  | { readonly kind: 'stopped' };
+  | { readonly kind: 'log'; readonly line: string };
 
 /** From the host to the sweep thread. */
 export type ToSweepThread = { readonly kind: 'published'; readonly seq: number } | { readonly kind: 'stop' };

@@ -81,8 +81,6 @@ export class SweepThread {
       case 'log':
         relog(logger, message.line);
         return;
-      case 'stopped':
-        return;
     }
   }
 

@@ -76,7 +76,7 @@ port.on('message', (message: ToSweepThread) => {
   void (async () => {
     await sweeper.stop();
     await orm.close();
-    post({ kind: 'stopped' });
+    // Nothing is left to run: the thread ends, and the host sees it exit.
     port.close();
   })();
 });
