@@ -50,3 +50,53 @@ describe.each(['sqlite', 'postgresql'] as const)('writing token uses in one flus
     ]);
   });
 });
+
+/**
+ * Behind a trusted proxy the client address comes from `X-Forwarded-For`,
+ * which the caller writes: what is not an IP address is not recorded (the
+ * last known one stays), so it can neither be shown as an address nor, too
+ * long for the column, fail the flush that carries other users' uses.
+ */
+describe.each(['sqlite', 'postgresql'] as const)('a forwarded address that is not one (%s)', (kind) => {
+  let db: TestDatabase | null = null;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = kind === 'postgresql' ? await createTestDatabase() : null;
+    t = await startTestApp({ TRUST_PROXY: 'loopback', ...(db ? { DATABASE_URL: db.url } : {}) }, { autoSweep: false });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await db?.drop();
+  });
+
+  it('is not recorded, and the uses flushed with it are', async () => {
+    const tokens: { id: string; secret: string }[] = [];
+    for (const email of ['alice@example.com', 'bob@example.com']) {
+      const res = await t.gql<{ generateApiToken: { secret: string; token: { id: string } } }>(
+        'mutation { generateApiToken { secret token { id } } }',
+        { auth: await t.session(email) },
+      );
+      const made = res.body.data?.generateApiToken;
+      tokens.push({ id: made?.token.id ?? '', secret: made?.secret ?? '' });
+    }
+    const [alice, bob] = tokens;
+    if (!alice || !bob) throw new Error('no tokens');
+    const me = (secret: string, forwarded: string) =>
+      fetch(t.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}`, 'x-forwarded-for': forwarded },
+        body: JSON.stringify({ query: '{ me { email } }' }),
+      });
+    expect((await me(alice.secret, `"}{\\ ${'x'.repeat(60)}`)).status).toBe(200);
+    expect((await me(bob.secret, '203.0.113.50')).status).toBe(200);
+    await t.running.usage.flush();
+
+    const stored = await t.running.orm.em.fork().find(ApiToken, { id: { $in: [alice.id, bob.id] } });
+    const byId = new Map(stored.map((token) => [token.id, token]));
+    expect(byId.get(alice.id)?.lastUsedAt).not.toBeNull();
+    expect(byId.get(alice.id)?.lastUsedAddress).toBeNull();
+    expect(byId.get(bob.id)?.lastUsedAt).not.toBeNull();
+    expect(byId.get(bob.id)?.lastUsedAddress).toBe('203.0.113.50');
+  });
+});
