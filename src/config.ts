@@ -150,6 +150,7 @@ const EnvSchema = z.object({
   TOKEN_LIFETIME: duration('TOKEN_LIFETIME').default({ iso: 'P180D', ms: 180 * DAY_MS }),
   EXPIRY_WARNINGS: z.string().default(DEFAULT_EXPIRY_WARNINGS),
   SWEEP_INTERVAL: interval('SWEEP_INTERVAL').default({ iso: 'PT1M', ms: 60_000 }),
+  SWEEP_MAX_RATE: count('SWEEP_MAX_RATE', 1, 1_000_000, 6_000),
   BODY_LIMIT: z.coerce
     .number()
     .int()
@@ -359,6 +360,8 @@ function toConfig(e: z.output<typeof EnvSchema>, derived: Derived) {
     /** Largest first. */
     expiryWarnings: derived.expiryWarnings,
     sweepInterval: e.SWEEP_INTERVAL,
+    /** Tokens one instance's sweeper expires or warns a second at most, so a large backlog leaves the database and the cores room for requests. */
+    sweepMaxRate: e.SWEEP_MAX_RATE,
     /** Largest accepted request body, in bytes. */
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,

@@ -2,7 +2,7 @@ import type { AuditEvent } from '../audit/audit-event.entity.js';
 import type { Config } from '../config.js';
 
 /** The settings the sweep thread's sweeper and its own connection need. */
-export type SweepSettings = Pick<Config, 'databaseUrl' | 'region' | 'tokenLifetime' | 'expiryWarnings' | 'sweepInterval'>;
+export type SweepSettings = Pick<Config, 'databaseUrl' | 'region' | 'tokenLifetime' | 'expiryWarnings' | 'sweepInterval' | 'sweepMaxRate'>;
 
 /** What the sweep thread is started with: its settings, and the host logger's level (lines below it are not sent). */
 export interface SweepWorkerData extends SweepSettings {
@@ -11,8 +11,8 @@ export interface SweepWorkerData extends SweepSettings {
 
 /** The settings out of the whole configuration (which holds secrets the thread has no use for). */
 export function sweepSettings(config: Config): SweepSettings {
-  const { databaseUrl, region, tokenLifetime, expiryWarnings, sweepInterval } = config;
-  return { databaseUrl, region, tokenLifetime, expiryWarnings, sweepInterval };
+  const { databaseUrl, region, tokenLifetime, expiryWarnings, sweepInterval, sweepMaxRate } = config;
+  return { databaseUrl, region, tokenLifetime, expiryWarnings, sweepInterval, sweepMaxRate };
 }
 
 /** From the sweep thread to the thread that runs it. */

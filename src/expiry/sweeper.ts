@@ -1,4 +1,5 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { subjectOf } from '../audit/audit-log.js';
 import type { Changes, Tx } from '../audit/changes.js';
@@ -14,7 +15,7 @@ export interface SweeperOptions {
   readonly changes: Changes;
   readonly tokens: TokenService;
   readonly clock: Clock;
-  readonly config: Pick<Config, 'expiryWarnings' | 'sweepInterval'>;
+  readonly config: Pick<Config, 'expiryWarnings' | 'sweepInterval' | 'sweepMaxRate'>;
   readonly logger: Logger;
   /**
    * Tokens handled per transaction; between batches the event loop runs, so
@@ -57,6 +58,8 @@ export class Sweeper {
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<unknown> | null = null;
   private stopped = false;
+  /** Aborted by `stop()`: ends a pause between batches at once. */
+  private readonly stopping = new AbortController();
   /** When the last sweep completed (for the sweep-lag metric); null before the first. */
   lastCompletedAt: Date | null = null;
   /**
@@ -79,6 +82,7 @@ export class Sweeper {
   /** Stops the timer and waits for a sweep in progress to finish. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     if (this.timer) clearTimeout(this.timer);
     await this.current;
   }
@@ -135,6 +139,12 @@ export class Sweeper {
    * Runs batches until one comes back short or makes no progress. Each batch
    * starts after the last row of the one before, so a sweep reads each row of
    * a backlog once, however many batches it takes (not once per batch).
+   *
+   * A batch of `found` rows takes at least `found / sweepMaxRate` seconds: a
+   * full batch that finished sooner is followed by a pause. Unpaced, a backlog
+   * of 100,000 tokens kept both cores of the bench's machine busy (the
+   * database, the sweep and the publishing of its events) and the requests
+   * answered meanwhile waited for them (bench/REPORT.md).
    */
   private async drain(batch: (after: Position | null) => Promise<BatchResult>): Promise<number> {
     let total = 0;
@@ -142,6 +152,7 @@ export class Sweeper {
     for (;;) {
       // Stopping waits for the batch in progress, never for the rest of a sweep.
       if (this.stopped) return total;
+      const started = performance.now();
       const { found, done, last } = await batch(after);
       total += done;
       after = last;
@@ -149,7 +160,9 @@ export class Sweeper {
       // stop() may have been called during the batch (TypeScript narrowed `stopped` before the await).
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (found < this.batchSize || last === null || this.stopped) return total;
-      await yieldToEventLoop();
+      const pause = (found * 1000) / this.options.config.sweepMaxRate - (performance.now() - started);
+      if (pause > 0) await sleep(pause, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      else await yieldToEventLoop();
     }
   }
 

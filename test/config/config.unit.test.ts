@@ -37,6 +37,7 @@ describe('loadConfig', () => {
         { iso: 'P1D', ms: DAY },
       ],
       sweepInterval: { iso: 'PT1M', ms: 60_000 },
+      sweepMaxRate: 6_000,
       bodyLimit: 100 * 1024,
       logLevel: 'info',
     });
@@ -55,6 +56,7 @@ describe('loadConfig', () => {
       TOKEN_LIFETIME: 'P90D',
       EXPIRY_WARNINGS: 'P1D,P14D',
       SWEEP_INTERVAL: 'PT20S',
+      SWEEP_MAX_RATE: '2500',
       BODY_LIMIT: '2048',
       LOG_LEVEL: 'warn',
     });
@@ -67,6 +69,7 @@ describe('loadConfig', () => {
       regions: ['us-east', 'eu-west'],
       tokenLifetime: { iso: 'P90D', ms: 90 * DAY },
       sweepInterval: { iso: 'PT20S', ms: 20_000 },
+      sweepMaxRate: 2500,
       bodyLimit: 2048,
       logLevel: 'warn',
     });

@@ -88,6 +88,8 @@ describe('hardening settings', () => {
     // Past 2^31-1 ms, Node fires a timer after 1 ms: the sweeper would run in a busy loop.
     ['SWEEP_INTERVAL', 'P25D', 'SWEEP_INTERVAL must be at most P24D'],
     ['MAIL_POLL_INTERVAL', 'P30D', 'MAIL_POLL_INTERVAL must be at most P24D'],
+    ['SWEEP_MAX_RATE', '0', 'SWEEP_MAX_RATE must be between 1 and 1000000'],
+    ['SWEEP_MAX_RATE', 'fast', 'SWEEP_MAX_RATE must be a number'],
   ])('refuses %s=%s by name', (name, value, message) => {
     expect(problems({ [name]: value })).toEqual([expect.stringContaining(message)]);
   });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
@@ -107,5 +108,69 @@ describe.each(['sqlite', 'postgresql'] as const)('a sweep in small batches (%s)'
       expect(text).toContain(`Hi ${user.name},`);
       expect(text).toContain(event?.tokenHint);
     }
+  });
+
+  /** `count` users, each with a token that expired a day ago. */
+  async function expiredTokens(prefix: string, count: number): Promise<void> {
+    const em = t.running.orm.em.fork();
+    const organization = await em.findOneOrFail(Organization, { name: 'Acme' });
+    const now = clock.now();
+    for (let i = 0; i < count; i++) {
+      const user = em.create(User, {
+        organization,
+        email: `${prefix}${i}@example.com`,
+        name: `${prefix} ${i}`,
+        role: Role.USER,
+        createdAt: now,
+      });
+      em.create(ApiToken, {
+        user,
+        digest: createHash('sha256').update(`${prefix} ${i}`).digest('hex'),
+        hint: `${prefix.slice(0, 2)}${i}`,
+        createdAt: new Date(now.getTime() - 91 * DAY),
+        expiresAt: new Date(now.getTime() - DAY),
+        createdRegion: 'eu-west',
+        warnedThresholdMs: 7 * DAY,
+      });
+    }
+    await em.flush();
+  }
+
+  function pacedSweeper(batchSize: number, sweepMaxRate: number): Sweeper {
+    return new Sweeper({
+      changes: new Changes(t.running.orm, new AuditLog('eu-west'), () => undefined),
+      tokens: t.running.services.tokens,
+      clock,
+      config: { ...t.config, sweepMaxRate },
+      logger: pino({ level: 'silent' }),
+      batchSize,
+      lockRows: locksRows(t.config.databaseUrl),
+    });
+  }
+
+  const left = (prefix: string) => t.running.orm.em.fork().count(ApiToken, { user: { email: { $like: `${prefix}%` } } });
+
+  it('keeps to SWEEP_MAX_RATE: a full batch done sooner is followed by a pause', async () => {
+    await expiredTokens('paced', 10);
+    // Batches of 4 at 20 tokens a second: 4, 4 and 2, the two full ones 200 ms each at least.
+    const started = performance.now();
+    expect(await pacedSweeper(4, 20).sweep()).toEqual({ warned: 0, expired: 10 });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(400);
+    expect(await left('paced')).toBe(0);
+  });
+
+  it('stops during a pause without waiting for it to end, and leaves the rest to the next sweep', async () => {
+    await expiredTokens('halted', 6);
+    // One token a second: after the first batch of 3, a pause of 3 s.
+    const sweeper = pacedSweeper(3, 1);
+    const sweeping = sweeper.sweep();
+    for (let waited = 0; (await left('halted')) > 3 && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await left('halted')).toBe(3);
+    const stopping = performance.now();
+    await sweeper.stop();
+    await sweeping;
+    // The pause had about 3 s to go; stopping does not sit it out.
+    expect(performance.now() - stopping).toBeLessThan(2_000);
+    expect(await left('halted')).toBe(3);
   });
 });

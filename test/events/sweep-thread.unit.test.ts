@@ -10,6 +10,7 @@ const SETTINGS = {
   tokenLifetime: { iso: 'P180D', ms: 180 * 86_400_000 },
   expiryWarnings: [],
   sweepInterval: { iso: 'PT0.05S', ms: 50 },
+  sweepMaxRate: 6_000,
 };
 
 describe('SweepThread', () => {
