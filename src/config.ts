@@ -142,6 +142,7 @@ const EnvSchema = z.object({
     .min(1, 'MAIL_MAX_ATTEMPTS must be between 1 and 100')
     .max(100, 'MAIL_MAX_ATTEMPTS must be between 1 and 100')
     .default(12),
+  MAIL_MAX_RATE: count('MAIL_MAX_RATE', 1, 10_000, 20),
   APP_URL: url('APP_URL', ['http:', 'https:']),
   PUBLIC_URL: url('PUBLIC_URL', ['http:', 'https:']),
   GRAPHQL_EXPLORER: z.enum(['true', 'false'], { error: 'GRAPHQL_EXPLORER must be true or false' }).optional(),
@@ -334,6 +335,8 @@ function toConfig(e: z.output<typeof EnvSchema>, derived: Derived) {
     mailPollInterval: e.MAIL_POLL_INTERVAL,
     /** Delivery attempts per email before it is marked FAILED. */
     mailMaxAttempts: e.MAIL_MAX_ATTEMPTS,
+    /** Emails one instance's worker sends a second at most: a relay's limit, and the cores the requests keep while a queue drains. */
+    mailMaxRate: e.MAIL_MAX_RATE,
     /**
      * How often every instance reads the stored audit log for changes Redis did
      * not bring (lost, delayed, or never published). Three of them bound how

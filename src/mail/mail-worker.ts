@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { AuditEvent } from '../audit/audit-event.entity.js';
@@ -25,6 +27,14 @@ export interface MailWorkerOptions {
   readonly pollIntervalMs: number;
   /** After this many failed attempts a message is marked FAILED (`MAIL_MAX_ATTEMPTS`). */
   readonly maxAttempts: number;
+  /**
+   * Messages sent a second at most (`MAIL_MAX_RATE`): each send starts at
+   * least `1 / maxRate` s after the one before. Unbounded, a queue of 100,000
+   * expiry emails was sent as fast as the cores allowed, and took them from
+   * the requests for as long as it lasted (bench/REPORT.md).
+   * @default unbounded
+   */
+  readonly maxRate?: number;
   /** Messages claimed per query. */
   readonly batchSize?: number;
   /**
@@ -59,6 +69,10 @@ export class MailWorker {
   private active: Promise<void> | null = null;
   private running = false;
   private nudged = false;
+  /** When the next send may start (`maxRate`), in `performance.now()` time. */
+  private nextSendAt = -Infinity;
+  /** Aborted by `stop()`: ends a wait for the next send at once. */
+  private stopping = new AbortController();
 
   constructor(private readonly options: MailWorkerOptions) {
     this.batchSize = options.batchSize ?? 20;
@@ -69,6 +83,7 @@ export class MailWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = new AbortController();
     this.schedule(0);
   }
 
@@ -82,6 +97,7 @@ export class MailWorker {
   /** Stops polling and waits for a send in flight; rows claimed but not yet sent are released. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.active;
@@ -115,6 +131,7 @@ export class MailWorker {
       const claimed = await this.claimDue();
       const events = await this.eventsOf(claimed);
       for (const [index, claim] of claimed.entries()) {
+        await this.keepToRate();
         if (!this.running) {
           await this.release(claimed.slice(index));
           return;
@@ -124,6 +141,15 @@ export class MailWorker {
       }
       if (claimed.length < this.batchSize || !this.running) return;
     }
+  }
+
+  /** Waits until the next send may start (`maxRate`); returns at once on `stop()`. */
+  private async keepToRate(): Promise<void> {
+    const { maxRate } = this.options;
+    if (!maxRate) return;
+    const wait = this.nextSendAt - performance.now();
+    if (wait > 0) await sleep(wait, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+    this.nextSendAt = Math.max(this.nextSendAt, performance.now()) + 1000 / maxRate;
   }
 
   /**

@@ -45,6 +45,7 @@ export function createMail({ config, orm, clock, logger, metrics }: MailDeps): M
     templates: { appUrl: config.appUrl },
     pollIntervalMs: config.mailPollInterval.ms,
     maxAttempts: config.mailMaxAttempts,
+    maxRate: config.mailMaxRate,
     databaseKind: databaseKind(config.databaseUrl),
     ...(metrics ? { metrics } : {}),
   });

@@ -90,6 +90,8 @@ describe('hardening settings', () => {
     ['MAIL_POLL_INTERVAL', 'P30D', 'MAIL_POLL_INTERVAL must be at most P24D'],
     ['SWEEP_MAX_RATE', '0', 'SWEEP_MAX_RATE must be between 1 and 1000000'],
     ['SWEEP_MAX_RATE', 'fast', 'SWEEP_MAX_RATE must be a number'],
+    ['MAIL_MAX_RATE', '0', 'MAIL_MAX_RATE must be between 1 and 10000'],
+    ['MAIL_MAX_RATE', '2.5', 'MAIL_MAX_RATE must be a whole number'],
   ])('refuses %s=%s by name', (name, value, message) => {
     expect(problems({ [name]: value })).toEqual([expect.stringContaining(message)]);
   });

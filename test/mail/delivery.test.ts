@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { Changes } from '../../src/audit/changes.js';
@@ -180,5 +181,68 @@ describe('email over SMTP', () => {
     });
     expect(sink.to('ghost@example.com')).toEqual([]);
     expect((await readyz(t)).mail.failed).toBe(1);
+  });
+});
+
+describe('MAIL_MAX_RATE', () => {
+  let sink: SmtpSink;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    sink = await SmtpSink.start();
+    t = await startTestApp({ SMTP_URL: sink.url, MAIL_FROM, APP_URL, MAIL_POLL_INTERVAL: 'PT0.1S', MAIL_MAX_RATE: '1' });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await sink?.stop();
+  });
+
+  /** `count` messages to `to`, queued rendered (as earlier releases did), so no audit event is needed. */
+  async function queue(to: string, count: number): Promise<OutboxMessage[]> {
+    const em = t.running.orm.em.fork();
+    const now = new Date();
+    const rows = Array.from({ length: count }, (_, i) =>
+      em.create(OutboxMessage, {
+        createdAt: now,
+        kind: 'CREATED',
+        recipient: to,
+        subject: `Message ${i}`,
+        text: `Message ${i}`,
+        html: `<p>Message ${i}</p>`,
+        nextAttemptAt: now,
+      }),
+    );
+    await em.flush();
+    return rows;
+  }
+
+  it('sends at most MAIL_MAX_RATE messages a second, and every one of them', async () => {
+    await queue('paced@example.com', 3);
+    const started = performance.now();
+    t.running.mail.nudge();
+    await eventually('three messages', () => sink.to('paced@example.com').length === 3);
+    // At one a second, the third starts 2 s after the first at the earliest (unbounded, the three took about 0.5 s here).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(2_000);
+    expect(
+      sink
+        .to('paced@example.com')
+        .map((mail) => mail.parsed.subject)
+        .sort(),
+    ).toEqual(['Message 0', 'Message 1', 'Message 2']);
+  });
+
+  it('stops while waiting for its next turn at once, and gives back the messages it had claimed but not sent', async () => {
+    const rows = await queue('halted@example.com', 6);
+    t.running.mail.nudge();
+    await eventually('the first message', () => sink.to('halted@example.com').length >= 1);
+    const stopping = performance.now();
+    await t.running.mail.stop();
+    // The next send was up to a second away.
+    expect(performance.now() - stopping).toBeLessThan(700);
+    const after = await t.running.orm.em.fork().find(OutboxMessage, { id: { $in: rows.map((row) => row.id) } });
+    const sent = after.filter((row) => row.status === 'SENT');
+    expect(sent.length).toBe(sink.to('halted@example.com').length);
+    expect(sent.length).toBeLessThan(6);
+    expect(after.filter((row) => row.status === 'PENDING').every((row) => row.attempts === 0 && row.lockedUntil === null)).toBe(true);
   });
 });
