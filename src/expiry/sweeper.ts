@@ -140,8 +140,9 @@ export class Sweeper {
    * starts after the last row of the one before, so a sweep reads each row of
    * a backlog once, however many batches it takes (not once per batch).
    *
-   * A batch of `found` rows takes at least `found / sweepMaxRate` seconds: a
-   * full batch that finished sooner is followed by a pause. Unpaced, a backlog
+   * The batches keep to `sweepMaxRate` rows a second on average: a full batch
+   * that leaves the drain ahead of that pace is followed by a pause until it
+   * is not (a slow batch is made up by the next ones). Unpaced, a backlog
    * of 100,000 tokens kept both cores of the bench's machine busy (the
    * database, the sweep and the publishing of its events) and the requests
    * answered meanwhile waited for them (bench/REPORT.md).
@@ -149,18 +150,20 @@ export class Sweeper {
   private async drain(batch: (after: Position | null) => Promise<BatchResult>): Promise<number> {
     let total = 0;
     let after: Position | null = null;
+    const started = performance.now();
+    let read = 0;
     for (;;) {
       // Stopping waits for the batch in progress, never for the rest of a sweep.
       if (this.stopped) return total;
-      const started = performance.now();
       const { found, done, last } = await batch(after);
+      read += found;
       total += done;
       after = last;
       // A full batch may be followed by more; the walk always moves on, so this ends.
       // stop() may have been called during the batch (TypeScript narrowed `stopped` before the await).
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (found < this.batchSize || last === null || this.stopped) return total;
-      const pause = (found * 1000) / this.options.config.sweepMaxRate - (performance.now() - started);
+      const pause = started + (read * 1000) / this.options.config.sweepMaxRate - performance.now();
       if (pause > 0) await sleep(pause, undefined, { signal: this.stopping.signal }).catch(() => undefined);
       else await yieldToEventLoop();
     }
