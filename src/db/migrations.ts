@@ -20,6 +20,8 @@ import { Migration20261206000000_outbox_rendered_at_send as PostgresOutboxRender
 import { Migration20261206000000_outbox_rendered_at_send as SqliteOutboxRenderedAtSend } from '../../migrations/sqlite/Migration20261206000000_outbox_rendered_at_send.js';
 import { Migration20261206010000_outbox_claim_index as PostgresOutboxClaimIndex } from '../../migrations/postgresql/Migration20261206010000_outbox_claim_index.js';
 import { Migration20261206010000_outbox_claim_index as SqliteOutboxClaimIndex } from '../../migrations/sqlite/Migration20261206010000_outbox_claim_index.js';
+import { Migration20261206020000_outbox_priority as PostgresOutboxPriority } from '../../migrations/postgresql/Migration20261206020000_outbox_priority.js';
+import { Migration20261206020000_outbox_priority as SqliteOutboxPriority } from '../../migrations/sqlite/Migration20261206020000_outbox_priority.js';
 
 /**
  * Applied in this order; append new migrations (`npm run migration:create`
@@ -38,6 +40,7 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261205020000_scale_indexes', class: SqliteScaleIndexes },
   { name: 'Migration20261206000000_outbox_rendered_at_send', class: SqliteOutboxRenderedAtSend },
   { name: 'Migration20261206010000_outbox_claim_index', class: SqliteOutboxClaimIndex },
+  { name: 'Migration20261206020000_outbox_priority', class: SqliteOutboxPriority },
 ];
 
 export const postgresMigrations: MigrationObject[] = [
@@ -51,4 +54,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261205020000_scale_indexes', class: PostgresScaleIndexes },
   { name: 'Migration20261206000000_outbox_rendered_at_send', class: PostgresOutboxRenderedAtSend },
   { name: 'Migration20261206010000_outbox_claim_index', class: PostgresOutboxClaimIndex },
+  { name: 'Migration20261206020000_outbox_priority', class: PostgresOutboxPriority },
 ];

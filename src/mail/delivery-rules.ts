@@ -36,6 +36,21 @@ export function messageIdDomain(mailFrom: string, appUrl: string): string {
   return match?.[1] ?? new URL(appUrl).hostname;
 }
 
+/** The sweep's emails: sent after every email about a change someone made (see `mailPriority`). */
+export const SWEEP_MAIL_KINDS = ['EXPIRED', 'EXPIRY_WARNING'] as const;
+
+/**
+ * The order in which queued emails go out, lowest first (then oldest first).
+ * A change someone made (a token created, revoked, disabled) is 0: its
+ * confirmation, or the warning that someone else revoked a token, is news
+ * the user may act on now. The sweep's warnings and expiry notices are 1:
+ * a backlog of them (100,000 after a sweep of a large backlog, sent at
+ * `MAIL_MAX_RATE`) must not hold up the others.
+ */
+export function mailPriority(kind: string): 0 | 1 {
+  return (SWEEP_MAIL_KINDS as readonly string[]).includes(kind) ? 1 : 0;
+}
+
 /** What the transport said went wrong: its code and message, never the message being sent. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error).slice(0, 1000);

@@ -245,7 +245,8 @@ const CLAIM_PLAN = ['set local enable_bitmapscan = off', 'set local enable_seqsc
 
 /**
  * The first `limit` rows due to be sent at `now` and claimed by nobody, in
- * id order (oldest first), read off the `(status, id)` index.
+ * `(priority, id)` order (see `mailPriority`; then oldest first), read off
+ * the `(status, priority, id)` index.
  *
  * On PostgreSQL the read runs with bitmap and sequential scans off
  * (`CLAIM_PLAN`): right after a sweep has queued 100,000 emails the table's
@@ -256,7 +257,11 @@ const CLAIM_PLAN = ['set local enable_bitmapscan = off', 'set local enable_seqsc
  */
 export function findDue(em: EntityManager, now: Date, limit: number, kind: DatabaseKind): Promise<OutboxMessage[]> {
   const find = (from: EntityManager) =>
-    from.find(OutboxMessage, { status: 'PENDING', nextAttemptAt: { $lte: now }, ...unclaimedAt(now) }, { orderBy: { id: 'asc' }, limit });
+    from.find(
+      OutboxMessage,
+      { status: 'PENDING', nextAttemptAt: { $lte: now }, ...unclaimedAt(now) },
+      { orderBy: { priority: 'asc', id: 'asc' }, limit },
+    );
   if (kind === 'sqlite') return find(em);
   return em.transactional(async (tx) => {
     for (const setting of CLAIM_PLAN) await tx.getConnection().execute(setting, [], 'run', tx.getTransactionContext());

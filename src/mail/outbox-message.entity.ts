@@ -20,11 +20,21 @@ export type OutboxStatus = 'PENDING' | 'SENT' | 'FAILED';
  * instance's claim simply runs out.
  */
 @Entity({ tableName: 'outbox_messages' })
-// The worker claims pending rows in id order: this index hands it the first few without sorting the queue.
-@Index({ properties: ['status', 'id'] })
+// The worker claims pending rows in (priority, id) order: this index hands it the first few without sorting the queue.
+@Index({ properties: ['status', 'priority', 'id'] })
 export class OutboxMessage {
   [OptionalProps]?:
-    'status' | 'attempts' | 'lockedUntil' | 'lastError' | 'sentAt' | 'auditEvent' | 'recipientName' | 'subject' | 'text' | 'html';
+    | 'status'
+    | 'priority'
+    | 'attempts'
+    | 'lockedUntil'
+    | 'lastError'
+    | 'sentAt'
+    | 'auditEvent'
+    | 'recipientName'
+    | 'subject'
+    | 'text'
+    | 'html';
 
   @PrimaryKey({ type: new BigIntType('number'), autoincrement: true })
   id!: number;
@@ -55,6 +65,10 @@ export class OutboxMessage {
 
   @Property({ type: 'string', length: 16 })
   status: OutboxStatus = 'PENDING';
+
+  /** Sent before every row of a higher number (then oldest first): `mailPriority(kind)`. */
+  @Property({ type: 'smallint' })
+  priority: number = 0;
 
   /** Delivery attempts made so far, successful or not. */
   @Property({ type: 'integer' })

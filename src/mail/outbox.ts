@@ -5,6 +5,7 @@ import { ruleOf } from '../audit/event-rules.js';
 import { User } from '../users/user.entity.js';
 import { OutboxMessage } from './outbox-message.entity.js';
 import { marks, sqlNames } from '../db/columns.js';
+import { mailPriority, SWEEP_MAIL_KINDS } from './delivery-rules.js';
 import { renderMail, type MailContent, type Recipient, type TemplateConfig } from './templates.js';
 
 /** Stored events per insert: well within every database's limit on parameters. */
@@ -39,6 +40,7 @@ export function queueMailFor({ queuePart = QUEUE_PART } = {}): AuditHook {
           recipient: to.email,
           recipientName: to.name,
           nextAttemptAt: event.occurredAt,
+          priority: mailPriority(event.action),
           auditEvent: event,
         }),
       );
@@ -55,19 +57,22 @@ async function queueStored(em: EntityManager, events: readonly AuditEvent[], par
   const o = sqlNames(em, OutboxMessage);
   const a = sqlNames(em, AuditEvent);
   const u = sqlNames(em, User);
-  const columns = (['createdAt', 'kind', 'recipient', 'recipientName', 'status', 'attempts', 'nextAttemptAt', 'auditEvent'] as const)
+  const columns = (
+    ['createdAt', 'kind', 'recipient', 'recipientName', 'status', 'priority', 'attempts', 'nextAttemptAt', 'auditEvent'] as const
+  )
     .map((name) => o.column(name))
     .join(', ');
   for (let from = 0; from < events.length; from += part) {
     const ids = events.slice(from, from + part).map((event) => event.id);
     await em.getConnection().execute(
       `insert into ${o.table} (${columns})
-       select a.${a.column('occurredAt')}, a.${a.column('action')}, u.${u.column('email')}, u.${u.column('name')}, 'PENDING', 0,
+       select a.${a.column('occurredAt')}, a.${a.column('action')}, u.${u.column('email')}, u.${u.column('name')}, 'PENDING',
+              case when a.${a.column('action')} in (${marks(SWEEP_MAIL_KINDS)}) then 1 else 0 end, 0,
               a.${a.column('occurredAt')}, a.${a.column('id')}
          from ${a.table} a join ${u.table} u on u.${u.column('id')} = a.${a.column('subjectUserId')}
         where a.${a.column('id')} in (${marks(ids)})
         order by a.${a.column('id')}`,
-      ids,
+      [...SWEEP_MAIL_KINDS, ...ids],
       'run',
       em.getTransactionContext(),
     );
@@ -140,8 +145,12 @@ export interface OutboxCounts {
 export async function outboxCounts(em: EntityManager): Promise<OutboxCounts> {
   const pending = await em.count(OutboxMessage, { status: 'PENDING' });
   const failed = await em.count(OutboxMessage, { status: 'FAILED' });
-  const oldest = pending
-    ? await em.findOne(OutboxMessage, { status: 'PENDING' }, { orderBy: { id: 'asc' }, fields: ['id', 'createdAt'] })
-    : null;
-  return { pending, failed, oldestPendingAt: oldest?.createdAt.toISOString() ?? null };
+  // The oldest row of each priority, each the first entry of its part of the `(status, priority, id)` index.
+  const oldest: Date[] = [];
+  for (const priority of pending ? [0, 1] : []) {
+    const row = await em.findOne(OutboxMessage, { status: 'PENDING', priority }, { orderBy: { id: 'asc' }, fields: ['id', 'createdAt'] });
+    if (row) oldest.push(row.createdAt);
+  }
+  const oldestPendingAt = oldest.length ? new Date(Math.min(...oldest.map((at) => at.getTime()))).toISOString() : null;
+  return { pending, failed, oldestPendingAt };
 }

@@ -5,6 +5,7 @@ import { Changes } from '../../src/audit/changes.js';
 import { SYSTEM_ACTOR } from '../../src/audit/actor.js';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
 import { queueMailFor } from '../../src/mail/outbox.js';
+import { mailPriority } from '../../src/mail/delivery-rules.js';
 import { OutboxMessage } from '../../src/mail/outbox-message.entity.js';
 import { User } from '../../src/users/user.entity.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -154,6 +155,8 @@ describe('email over SMTP', () => {
     const rows = await outboxRows(t);
     expect(rows.length).toBe(sink.received.length);
     expect(rows.every((row) => row.attempts === 1 && row.sentAt !== null && row.lockedUntil === null)).toBe(true);
+    // Each reports a change someone made: none waits behind the sweep's emails.
+    expect(rows.map((row) => row.priority)).toEqual(rows.map(() => 0));
   });
 
   it('fails a row whose audit event is gone at once, with the reason, instead of retrying it', async () => {
@@ -197,14 +200,19 @@ describe('MAIL_MAX_RATE', () => {
     await sink?.stop();
   });
 
-  /** `count` messages to `to`, queued rendered (as earlier releases did), so no audit event is needed. */
-  async function queue(to: string, count: number): Promise<OutboxMessage[]> {
+  /** `count` messages to `to` (of `kinds`, in one transaction), queued rendered (as earlier releases did), so no audit event is needed. */
+  async function queue(
+    to: string,
+    count: number,
+    kinds: readonly string[] = Array.from({ length: count }, () => 'GENERATED'),
+  ): Promise<OutboxMessage[]> {
     const em = t.running.orm.em.fork();
     const now = new Date();
-    const rows = Array.from({ length: count }, (_, i) =>
+    const rows = kinds.map((kind, i) =>
       em.create(OutboxMessage, {
         createdAt: now,
-        kind: 'CREATED',
+        kind,
+        priority: mailPriority(kind),
         recipient: to,
         subject: `Message ${i}`,
         text: `Message ${i}`,
@@ -229,6 +237,19 @@ describe('MAIL_MAX_RATE', () => {
         .map((mail) => mail.parsed.subject)
         .sort(),
     ).toEqual(['Message 0', 'Message 1', 'Message 2']);
+  });
+
+  it("sends the emails about a change someone made before the sweep's, however many of those wait", async () => {
+    // One transaction, so no claim sees the expiry notices without the revocation after them.
+    await queue('first@example.com', 4, ['EXPIRED', 'EXPIRY_WARNING', 'EXPIRED', 'REVOKED']);
+    t.running.mail.nudge();
+    const [first, second] = await eventually('two messages', () => {
+      const received = sink.to('first@example.com');
+      return received.length >= 2 && received;
+    });
+    expect(first?.parsed.subject).toBe('Message 3');
+    expect(second?.parsed.subject).toBe('Message 0');
+    await eventually('the other two', () => sink.to('first@example.com').length === 4);
   });
 
   it('stops while waiting for its next turn at once, and gives back the messages it had claimed but not sent', async () => {
