@@ -25,6 +25,7 @@ import type { TokenUsage } from '../src/tokens/token-usage.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
 import { introspectionClients, median, percentile, startServer, tempDir, type BenchServer } from './load/harness.js';
 import { cycle, drive, merged, pace, type Drive, type DrivenRequest } from './scale/drive.js';
+import { describeLoad, onMachine } from './scale/machine.js';
 import {
   BACKLOG,
   SAMPLED,
@@ -144,7 +145,7 @@ describe.skipIf(!enabled)('scale (issue 17)', () => {
           if (PARTS.has('requests')) await measureRequests(sized, round);
           if (PARTS.has('groups')) for (const each of sized) await measureGroupReplace(each, round);
         }
-        // Last, and apart: each sweep leaves 100,000 emails that its server then sends for half an hour,
+        // Last, and apart: each sweep leaves 100,000 emails that the servers then send for 40 minutes,
         // which would weigh on whatever ran next. The next sweep drops them first.
         const big = sized.find((each) => each.size === largest);
         if (big && PARTS.has('sweep')) {
@@ -357,17 +358,21 @@ async function measureSweep(each: Sized, round: number): Promise<void> {
   const next = cycle(each.secrets.slice(0, WARM));
   // Not measured: a server that has answered nothing yet (BENCH_SCALE_PARTS=sweep) is still compiling its hot paths.
   await pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, ms: 2_000 });
-  const idle = await pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, ms: DRIVE_MS });
+  const { result: idle, load: idleLoad } = await onMachine(() =>
+    pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, ms: DRIVE_MS }),
+  );
   const count = await expireBacklog(each.db.url, each.size);
   const started = performance.now();
   let swept = false;
   const watching = noneExpiredLeft(each.db.url, 250).then(() => (swept = true));
-  const during = await pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, until: () => swept });
+  const { result: during, load: duringLoad } = await onMachine(() =>
+    pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, until: () => swept }),
+  );
   await watching;
   const seconds = (performance.now() - started) / 1000;
   const rate = count / seconds;
   log(
-    `round ${round} size ${each.size} sweep of ${count}: ${seconds.toFixed(1)} s, ${rate.toFixed(0)} tokens/s; me at ${SWEEP_ME_RPS}/s idle: ${describeDrive(idle)}; me during: ${describeDrive(during)}`,
+    `round ${round} size ${each.size} sweep of ${count}: ${seconds.toFixed(1)} s, ${rate.toFixed(0)} tokens/s; me at ${SWEEP_ME_RPS}/s idle: ${describeDrive(idle)} (${describeLoad(idleLoad)}); me during: ${describeDrive(during)} (${describeLoad(duringLoad)})`,
   );
   record('sweep tokens/s', each.size, rate);
   record('sweep me p99 during/idle', each.size, during.p99 / idle.p99);
@@ -376,8 +381,8 @@ async function measureSweep(each: Sized, round: number): Promise<void> {
 
 /**
  * Drops the emails the last sweep queued (100,000), as if sent: the mail
- * worker delivers about 60 a second here (two committed updates and a file
- * each), so sending them would take half an hour and weigh on the next sweep.
+ * workers send at most MAIL_MAX_RATE (20) a second each, so sending them
+ * would take 40 minutes and weigh on the next sweep.
  */
 async function discardQueuedMail(each: Sized): Promise<void> {
   const dropped = await discardPendingMail(each.db.url);
