@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Logger } from 'pino';
 import type { Actor } from '../audit/actor.js';
 import type { RateLimits } from '../http/rate-limits.js';
+import { ipAddressOrNull } from '../http/client-ip.js';
 import { sha256 } from '../sha256.js';
 import type { LeakResponder } from './leak-responder.js';
 import { parseCredentialReport, parseGitHubAlerts } from './leak-payloads.js';
@@ -80,8 +81,9 @@ export async function leakRoutes(app: FastifyInstance, options: LeakRoutesOption
     if (!isJson(request)) return leakError(reply, 415, 'invalid_request', 'The body must be application/json.');
     const credentials = parseCredentialReport(rawBody(request));
     if (typeof credentials === 'string') return leakError(reply, 400, 'invalid_request', credentials);
-    // The audit trail keeps who reported; the answer is the same whether anything existed.
-    const actor: Actor = { kind: 'leak', userId: null, label: `report from ${request.ip}` };
+    // The audit trail keeps who reported (an address the caller may write itself behind a proxy, so only if it is one);
+    // the answer is the same whether anything existed.
+    const actor: Actor = { kind: 'leak', userId: null, label: `report from ${ipAddressOrNull(request.ip) ?? 'an unknown address'}` };
     await responder.revoke(
       credentials.map((secret) => ({ secret, reason: 'reported as exposed' })),
       actor,

@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/core';
-import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { DatabaseKind } from '../db/mikro-orm.config.js';
 import { arrayLiteral, marks } from '../db/columns.js';
+import { ipAddressOrNull } from '../http/client-ip.js';
 
 /** Ids per UPDATE; keeps the statement and its parameter list small. */
 const FLUSH_CHUNK = 500;
@@ -42,11 +42,10 @@ export class TokenUsage {
   /**
    * A use of the token at `at`, from `address` (the client address as
    * `TRUST_PROXY` resolves it). Without an address, or with one that is not
-   * an IP address (see `isRecordable`), the last known one stays.
+   * an IP address (see `ipAddressOrNull`), the last known one stays.
    */
   record(tokenId: string, at: Date, address: string | null = null): void {
-    const given = address !== null && isRecordable(address) ? address : null;
-    const known = given ?? this.pending.get(tokenId)?.address ?? null;
+    const known = ipAddressOrNull(address) ?? this.pending.get(tokenId)?.address ?? null;
     this.pending.set(tokenId, { at, address: known });
   }
 
@@ -132,18 +131,4 @@ export class TokenUsage {
       'run',
     );
   }
-}
-
-/** The longest address the column holds: any IPv6 text form fits. */
-const ADDRESS_LENGTH = 45;
-
-/**
- * Whether `address` is an IP address the column holds. Behind a trusted
- * proxy it comes from `X-Forwarded-For`, which the caller writes: anything
- * else would be shown on the page as an address and, too long for the
- * column, fail every flush that carries it on PostgreSQL, with the other
- * users' uses in it.
- */
-function isRecordable(address: string): boolean {
-  return address.length <= ADDRESS_LENGTH && isIP(address) !== 0;
 }

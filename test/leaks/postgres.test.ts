@@ -64,4 +64,21 @@ describe('leak reports on PostgreSQL', () => {
     expect(stored.lastUsedAddress).toBe('2001:db8:1::7');
     expect(stored.lastUsedAt).not.toBeNull();
   });
+
+  it('revokes a reported token whatever the reporter put in X-Forwarded-For, and records only an address as its address', async () => {
+    const { secret, token } = await generate(t, 'admin@example.com');
+    // Behind a trusted proxy the reporter writes the address: here 400 characters that are no address.
+    const answer = await reportCredentials(t, { credentials: [secret] }, { forwardedFor: `not-an-address-${'x'.repeat(385)}` });
+
+    expect(answer.status).toBe(202);
+    const em = t.running.orm.em.fork();
+    expect(await em.count(ApiToken, { id: token.id })).toBe(0);
+    const revoked = await em.findOneOrFail(AuditEvent, { tokenId: token.id, action: 'REVOKED' });
+    expect(revoked.actorLabel).toBe('report from an unknown address');
+
+    const { secret: second, token: reissued } = await generate(t, 'admin@example.com');
+    await reportCredentials(t, { credentials: [second] }, { forwardedFor: '2001:db8::5' });
+    const byAddress = await t.running.orm.em.fork().findOneOrFail(AuditEvent, { tokenId: reissued.id, action: 'REVOKED' });
+    expect(byAddress.actorLabel).toBe('report from 2001:db8::5');
+  });
 });
