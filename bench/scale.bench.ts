@@ -25,7 +25,7 @@ import type { TokenUsage } from '../src/tokens/token-usage.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
 import { introspectionClients, median, percentile, startServer, tempDir, type BenchServer } from './load/harness.js';
 import { cycle, drive, merged, pace, type Drive, type DrivenRequest } from './scale/drive.js';
-import { describeLoad, onMachine } from './scale/machine.js';
+import { coresOf, describeLoad, onMachine } from './scale/machine.js';
 import {
   BACKLOG,
   SAMPLED,
@@ -365,14 +365,18 @@ async function measureSweep(each: Sized, round: number): Promise<void> {
   const started = performance.now();
   let swept = false;
   const watching = noneExpiredLeft(each.db.url, 250).then(() => (swept = true));
-  const { result: during, load: duringLoad } = await onMachine(() =>
-    pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, until: () => swept }),
+  const servers = { 'the sweeping server': each.warm.pid, 'the other': each.miss.pid };
+  const {
+    result: { result: during, load: duringLoad },
+    cores,
+  } = await coresOf(servers, () =>
+    onMachine(() => pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, until: () => swept })),
   );
   await watching;
   const seconds = (performance.now() - started) / 1000;
   const rate = count / seconds;
   log(
-    `round ${round} size ${each.size} sweep of ${count}: ${seconds.toFixed(1)} s, ${rate.toFixed(0)} tokens/s; me at ${SWEEP_ME_RPS}/s idle: ${describeDrive(idle)} (${describeLoad(idleLoad)}); me during: ${describeDrive(during)} (${describeLoad(duringLoad)})`,
+    `round ${round} size ${each.size} sweep of ${count}: ${seconds.toFixed(1)} s, ${rate.toFixed(0)} tokens/s; me at ${SWEEP_ME_RPS}/s idle: ${describeDrive(idle)} (${describeLoad(idleLoad)}); me during: ${describeDrive(during)} (${describeLoad(duringLoad)}; cores: ${cores})`,
   );
   record('sweep tokens/s', each.size, rate);
   record('sweep me p99 during/idle', each.size, during.p99 / idle.p99);

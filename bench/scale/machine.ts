@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
@@ -50,4 +50,61 @@ export async function onMachine<T>(work: () => Promise<T>): Promise<{ readonly r
 
 export function describeLoad({ busyCores, waiting }: MachineLoad): string {
   return `machine ${busyCores.toFixed(2)} cores busy${waiting === null ? '' : `, a task waiting for a core ${(waiting * 100).toFixed(0)}% of the time`}`;
+}
+
+/** CPU ticks (1/100 s) of every process named `name` (e.g. `postgres`), all its threads included. */
+async function ticksOfProcesses(name: string): Promise<number> {
+  let ticks = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+    if (!stat || stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks;
+}
+
+/** CPU ticks of each thread of process `pid`, by thread name (Node names its worker threads `WorkerThread`). */
+async function ticksByThread(pid: number): Promise<Map<string, number>> {
+  const threads = new Map<string, number>();
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [])) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => null);
+    if (!stat) continue;
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    threads.set(name, (threads.get(name) ?? 0) + Number(fields[11]) + Number(fields[12]));
+  }
+  return threads;
+}
+
+/**
+ * Runs `work` and says where the cores went meanwhile: PostgreSQL's processes,
+ * and each thread of the servers named (`MainThread` answers requests).
+ */
+export async function coresOf<T>(
+  servers: Readonly<Record<string, number>>,
+  work: () => Promise<T>,
+): Promise<{ readonly result: T; readonly cores: string }> {
+  const read = async () => ({
+    postgres: await ticksOfProcesses('postgres'),
+    threads: await Promise.all(Object.values(servers).map(ticksByThread)),
+    at: performance.now(),
+  });
+  const before = await read();
+  const result = await work();
+  const after = await read();
+  const seconds = (after.at - before.at) / 1000;
+  const share = (ticks: number) => (ticks / 100 / seconds).toFixed(2);
+  const parts = [`PostgreSQL ${share(after.postgres - before.postgres)}`];
+  Object.keys(servers).forEach((label, i) => {
+    const was = before.threads[i] ?? new Map<string, number>();
+    const threads = [...(after.threads[i] ?? new Map<string, number>())]
+      .map(([name, ticks]) => [name, ticks - (was.get(name) ?? 0)] as const)
+      .filter(([, ticks]) => ticks > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, ticks]) => `${name} ${share(ticks)}`);
+    parts.push(`${label}: ${threads.join(', ') || 'idle'}`);
+  });
+  return { result, cores: parts.join('; ') };
 }
