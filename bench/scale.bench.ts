@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -82,6 +84,7 @@ const MISS_CACHE = 100;
 /** `me` requests a second around a sweep: a steady production load, well within one instance's capacity. */
 const SWEEP_ME_RPS = Number(process.env['BENCH_SCALE_SWEEP_ME_RPS'] ?? 200);
 const clients = introspectionClients(100);
+const METRICS_TOKEN = randomBytes(24).toString('hex');
 
 interface Sized {
   readonly size: number;
@@ -186,6 +189,8 @@ async function prepare(size: number, backlog: boolean): Promise<Sized> {
   );
   const common = {
     DATABASE_URL: db.url,
+    // So the sweep's measurement can read each server's event-loop delay over it (GET /metrics).
+    METRICS_TOKEN,
     INTROSPECTION_CLIENTS: clients.env,
     ALLOW_LOCAL_MAIL: 'true',
     LOG_LEVEL: 'error',
@@ -361,6 +366,9 @@ async function measureSweep(each: Sized, round: number): Promise<void> {
   const { result: idle, load: idleLoad } = await onMachine(() =>
     pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, ms: DRIVE_MS }),
   );
+  await loopDelayOf(each.warm); // reads and resets the server's event-loop delay histogram
+  const generator = monitorEventLoopDelay({ resolution: 10 });
+  generator.enable();
   const count = await expireBacklog(each.db.url, each.size);
   const started = performance.now();
   let swept = false;
@@ -373,14 +381,27 @@ async function measureSweep(each: Sized, round: number): Promise<void> {
     onMachine(() => pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, until: () => swept })),
   );
   await watching;
+  generator.disable();
+  const server = await loopDelayOf(each.warm);
+  const loops = `event-loop delay p99/max: the server ${server}, the load generator ${ms(generator.percentile(99))}/${ms(generator.max)} ms`;
   const seconds = (performance.now() - started) / 1000;
   const rate = count / seconds;
   log(
-    `round ${round} size ${each.size} sweep of ${count}: ${seconds.toFixed(1)} s, ${rate.toFixed(0)} tokens/s; me at ${SWEEP_ME_RPS}/s idle: ${describeDrive(idle)} (${describeLoad(idleLoad)}); me during: ${describeDrive(during)} (${describeLoad(duringLoad)}; cores: ${cores})`,
+    `round ${round} size ${each.size} sweep of ${count}: ${seconds.toFixed(1)} s, ${rate.toFixed(0)} tokens/s; me at ${SWEEP_ME_RPS}/s idle: ${describeDrive(idle)} (${describeLoad(idleLoad)}); me during: ${describeDrive(during)} (${describeLoad(duringLoad)}; cores: ${cores}; ${loops})`,
   );
   record('sweep tokens/s', each.size, rate);
   record('sweep me p99 during/idle', each.size, during.p99 / idle.p99);
   if (idle.failures + during.failures > 0) throw new Error('me failed around the sweep');
+}
+
+const ms = (nanoseconds: number) => (nanoseconds / 1e6).toFixed(0);
+
+/** `p99/max ms` of the server's event-loop delay since the last call (prom-client resets it at each scrape). */
+async function loopDelayOf(server: BenchServer): Promise<string> {
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const seconds = (name: string) =>
+    Number(new RegExp(`^api_tokens_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return `${(seconds('p99') * 1000).toFixed(0)}/${(seconds('max') * 1000).toFixed(0)} ms`;
 }
 
 /**
