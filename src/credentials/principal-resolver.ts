@@ -91,6 +91,9 @@ export interface PrincipalResolverOptions {
   readonly knownTtlMs?: number;
 }
 
+/** Invalidations remembered for reads in flight (see `invalidatedAt`): over a second of a sweep's, far longer than a read. */
+const TRACKED_INVALIDATIONS = 10_000;
+
 /**
  * The one answer to "who is this, with which role, units and organisation,
  * and is the credential alive": used by HTTP requests, by every graphql-ws
@@ -111,10 +114,22 @@ export class PrincipalResolver implements Authenticator {
   /** Token digests cached per user, so a user's change drops their token entries too. */
   private readonly digestsByUser = new Map<string, Set<string>>();
   /**
-   * Bumped by every invalidation: a read that started before one must not
-   * cache what it read, since it may predate the change.
+   * Bumped by every invalidation: a read that started before one is not
+   * shared with callers after it (see `once`), and caches what it read only
+   * if no invalidation since could concern it (see `unchangedSince`).
    */
   private epoch = 0;
+  /**
+   * The epoch of each user's last invalidation while reads were in flight,
+   * oldest first, at most `TRACKED_INVALIDATIONS`: a read caches what it
+   * read unless *its* user was invalidated since it began. A sweep expiring
+   * 6,000 tokens a second invalidates 6,000 users a second; with one epoch
+   * for all, no read in that time could cache anything, and every token
+   * whose entry ran out during the sweep was read on every request.
+   */
+  private readonly invalidatedAt = new Map<string, number>();
+  /** Invalidations up to this epoch may have been dropped from `invalidatedAt`, or were a `clear`. */
+  private forgottenThrough = 0;
   /** Reads in flight, so a burst of misses for one credential (a fan-out re-check) reads once. */
   private readonly inflight = new Map<string, Promise<unknown>>();
   /**
@@ -277,7 +292,7 @@ export class PrincipalResolver implements Authenticator {
         user: record.user,
         principal: principalOf(record.user, 'token', record),
       };
-      if (cacheable && epoch === this.epoch && this.options.cacheable()) this.remember(digest, entry);
+      if (cacheable && this.unchangedSince(entry.userId, epoch) && this.options.cacheable()) this.remember(digest, entry);
       return entry;
     });
   }
@@ -288,7 +303,7 @@ export class PrincipalResolver implements Authenticator {
       const user = await findUserFacts(this.options.orm, userId);
       if (!user) return null;
       const entry: SessionEntry = { user, principal: principalOf(user, 'session', null) };
-      if (cacheable && epoch === this.epoch && this.options.cacheable()) this.sessionUsers.set(userId, entry);
+      if (cacheable && this.unchangedSince(userId, epoch) && this.options.cacheable()) this.sessionUsers.set(userId, entry);
       return entry;
     });
   }
@@ -296,6 +311,16 @@ export class PrincipalResolver implements Authenticator {
   /** Drops everything cached about the user: their token and their sessions. */
   invalidateUser(userId: string): void {
     this.epoch++;
+    // With no read in flight, no read can have begun before this one: nothing to remember.
+    if (this.inflight.size > 0) {
+      this.invalidatedAt.delete(userId);
+      this.invalidatedAt.set(userId, this.epoch);
+      const oldest = this.invalidatedAt.size > TRACKED_INVALIDATIONS ? this.invalidatedAt.entries().next().value : undefined;
+      if (oldest) {
+        this.invalidatedAt.delete(oldest[0]);
+        this.forgottenThrough = oldest[1];
+      }
+    }
     this.sessionUsers.delete(userId);
     for (const digest of [...(this.digestsByUser.get(userId) ?? [])]) this.tokens.delete(digest);
   }
@@ -303,6 +328,8 @@ export class PrincipalResolver implements Authenticator {
   /** Drops everything: after an interruption of the event hub, nothing cached can be trusted. */
   clear(): void {
     this.epoch++;
+    this.forgottenThrough = this.epoch;
+    this.invalidatedAt.clear();
     this.tokens.clear();
     this.sessionUsers.clear();
     this.jwts.clear();
@@ -317,9 +344,20 @@ export class PrincipalResolver implements Authenticator {
     const shared = `${this.epoch}:${key}`;
     const pending = this.inflight.get(shared) as Promise<T> | undefined;
     if (pending) return pending;
-    const started = read().finally(() => this.inflight.delete(shared));
+    const started = read().finally(() => {
+      this.inflight.delete(shared);
+      // No read left that began before any of them.
+      if (this.inflight.size === 0) this.invalidatedAt.clear();
+    });
     this.inflight.set(shared, started);
     return started;
+  }
+
+  /** Whether a read of `userId` begun at `epoch` may be cached: nothing since could have changed that user. */
+  private unchangedSince(userId: string, epoch: number): boolean {
+    if (this.epoch === epoch) return true;
+    if (this.forgottenThrough > epoch) return false;
+    return (this.invalidatedAt.get(userId) ?? 0) <= epoch;
   }
 
   private remember(digest: string, entry: TokenEntry): void {

@@ -124,3 +124,58 @@ describe('PrincipalResolver cache', () => {
     }
   });
 });
+
+describe('PrincipalResolver cache under many invalidations', () => {
+  const OTHERS = Array.from({ length: 1_000 }, (_, i) => `00000000-0000-4000-8000-${String(i + 2).padStart(12, '0')}`);
+
+  it("caches a read during which only other users were invalidated (a sweep expiring others' tokens)", async () => {
+    const db = fakeDatabase();
+    const resolver = resolverOver(db, new ManualClock('2026-01-01T12:00:00.000Z'));
+    const { secret } = createTokenSecret();
+    const first = resolver.token(secret);
+    for (const other of OTHERS) resolver.invalidateUser(other);
+    await db.answer();
+    expect((await first)?.principal.role).toBe('USER');
+    const second = resolver.token(secret);
+    expect(db.reads()).toBe(0); // served from the cache
+    expect((await second)?.principal.role).toBe('USER');
+  });
+
+  it('does not cache a read when its user was invalidated among many others', async () => {
+    const db = fakeDatabase();
+    const resolver = resolverOver(db, new ManualClock('2026-01-01T12:00:00.000Z'));
+    const { secret } = createTokenSecret();
+    const stale = resolver.token(secret);
+    for (const other of OTHERS.slice(0, 500)) resolver.invalidateUser(other);
+    resolver.invalidateUser(USER_ID);
+    for (const other of OTHERS.slice(500)) resolver.invalidateUser(other);
+    await db.answer();
+    await stale;
+    const next = resolver.token(secret);
+    expect(db.reads()).toBe(1);
+    db.setRole('ADMIN');
+    await db.answer();
+    expect((await next)?.principal.role).toBe('ADMIN');
+  });
+
+  it('does not cache a read that began before more invalidations than it can remember, or before a clear', async () => {
+    for (const during of [
+      (resolver: PrincipalResolver) => {
+        resolver.invalidateUser(USER_ID);
+        for (let i = 0; i < 10_001; i++) resolver.invalidateUser(`other-${i}`);
+      },
+      (resolver: PrincipalResolver) => resolver.clear(),
+    ]) {
+      const db = fakeDatabase();
+      const resolver = resolverOver(db, new ManualClock('2026-01-01T12:00:00.000Z'));
+      const { secret } = createTokenSecret();
+      const stale = resolver.token(secret);
+      during(resolver);
+      await db.answer();
+      await stale;
+      void resolver.token(secret);
+      expect(db.reads()).toBe(1); // read again, not served from the cache
+      await db.answer();
+    }
+  });
+});
