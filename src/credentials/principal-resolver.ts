@@ -132,6 +132,10 @@ export class PrincipalResolver implements Authenticator {
   private forgottenThrough = 0;
   /** Reads in flight, so a burst of misses for one credential (a fan-out re-check) reads once. */
   private readonly inflight = new Map<string, Promise<unknown>>();
+  /** How long an entry lives (`ttlMs`). */
+  private readonly ttlMs: number;
+  /** Digests read again ahead of their entry's end right now (see `refreshAhead`). */
+  private readonly refreshing = new Set<string>();
   /**
    * Digests of tokens the database has known lately: only a gate on whether a
    * blocked address's token is worth a read (the read then answers), so it
@@ -142,6 +146,7 @@ export class PrincipalResolver implements Authenticator {
   constructor(private readonly options: PrincipalResolverOptions) {
     const max = options.maxEntries ?? 10_000;
     const ttl = options.ttlMs ?? 30_000;
+    this.ttlMs = ttl;
     this.tokens = new LRUCache<string, TokenEntry>({
       max,
       ttl,
@@ -222,10 +227,35 @@ export class PrincipalResolver implements Authenticator {
   ): MaybePromise<Verified<Resolved>> {
     const cacheable = this.options.cacheable();
     const cached = cacheable ? this.tokens.get(digest) : undefined;
-    if (cached) return this.liveToken(cached, address);
+    if (cached) {
+      this.refreshAhead(digest);
+      return this.liveToken(cached, address);
+    }
     const refusal = notWorthReading();
     if (refusal) return refused(refusal);
     return this.loadToken(digest, cacheable).then((entry) => (entry ? this.liveToken(entry, address) : refused('UNKNOWN')));
+  }
+
+  /**
+   * Reads a token in use again, in the background, once its entry is in the
+   * last third of its life: a token used steadily is then never read while a
+   * request waits (a sweep's load on the database made those reads the
+   * requests' slowest). The entry answers until it runs out, as it would
+   * have; what the read finds replaces it only if nothing changed the user
+   * meanwhile (`unchangedSince`), and a token the read no longer finds is
+   * dropped.
+   */
+  private refreshAhead(digest: string): void {
+    if (this.refreshing.has(digest) || this.tokens.getRemainingTTL(digest) > this.ttlMs / 3) return;
+    this.refreshing.add(digest);
+    this.loadToken(digest, true)
+      .then(
+        (entry) => {
+          if (!entry) this.tokens.delete(digest);
+        },
+        () => undefined, // the next request after the entry runs out reads it, and answers any error
+      )
+      .finally(() => this.refreshing.delete(digest));
   }
 
   private liveToken(entry: TokenEntry, address: string | undefined): Verified<Resolved> {

@@ -48,6 +48,11 @@ function fakeDatabase() {
       pending.shift()?.([row()]);
       await new Promise((resolve) => setImmediate(resolve));
     },
+    /** Answers the oldest unanswered read with no row: the token is gone. */
+    answerNothing: async () => {
+      pending.shift()?.([]);
+      await new Promise((resolve) => setImmediate(resolve));
+    },
   };
 }
 
@@ -177,5 +182,64 @@ describe('PrincipalResolver cache under many invalidations', () => {
       expect(db.reads()).toBe(1); // read again, not served from the cache
       await db.answer();
     }
+  });
+});
+
+describe('PrincipalResolver cache refreshed ahead', () => {
+  function resolverWithTtl(db: ReturnType<typeof fakeDatabase>, ttlMs: number) {
+    const logger = pino({ level: 'silent' });
+    const usage = new TokenUsage({ orm: db.orm, region: 'local', databaseKind: 'sqlite', logger });
+    const secret = 'x'.repeat(32);
+    const sessions = new SessionVerifier(new TextEncoder().encode(secret), {
+      secret,
+      jwksUrl: null,
+      issuer: null,
+      audience: null,
+      maxAge: { iso: 'PT12H', ms: 12 * 3_600_000 },
+    });
+    const clock = new ManualClock('2026-01-01T12:00:00.000Z');
+    return new PrincipalResolver({ orm: db.orm, sessions, usage, clock, cacheable: () => true, ttlMs });
+  }
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('reads a token in use again in the last third of its entry, answering from the cache meanwhile, so it never runs out', async () => {
+    const db = fakeDatabase();
+    const resolver = resolverWithTtl(db, 3_000);
+    const { secret } = createTokenSecret();
+    const first = resolver.token(secret);
+    await db.answer();
+    expect(await first).not.toBeNull();
+
+    await sleep(2_300); // into the last third (2,000-3,000 ms)
+    db.setRole('ADMIN');
+    const hit = resolver.token(secret);
+    expect(db.reads()).toBe(1); // one read in the background
+    expect((await hit)?.principal.role).toBe('USER'); // answered from the entry, not the read
+    void resolver.token(secret);
+    expect(db.reads()).toBe(1); // not a second read while the first is out
+    await db.answer();
+
+    await sleep(1_200); // past the first entry's end; the renewed one has 1.8 s to go
+    const renewed = resolver.token(secret);
+    expect(db.reads()).toBe(0);
+    expect((await renewed)?.principal.role).toBe('ADMIN');
+  });
+
+  it('drops the entry when the read ahead finds the token gone', async () => {
+    const db = fakeDatabase();
+    const resolver = resolverWithTtl(db, 3_000);
+    const { secret } = createTokenSecret();
+    const first = resolver.token(secret);
+    await db.answer();
+    expect(await first).not.toBeNull();
+
+    await sleep(2_300);
+    void resolver.token(secret);
+    expect(db.reads()).toBe(1);
+    await db.answerNothing();
+    const after = resolver.token(secret);
+    expect(db.reads()).toBe(1); // not in the cache any more: read again
+    await db.answerNothing();
+    expect(await after).toBeNull();
   });
 });
