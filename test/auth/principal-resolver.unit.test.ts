@@ -56,7 +56,7 @@ function fakeDatabase() {
   };
 }
 
-function resolverOver(db: ReturnType<typeof fakeDatabase>, clock: ManualClock, healthy = () => true) {
+function resolverOver(db: ReturnType<typeof fakeDatabase>, clock: ManualClock, healthy = () => true, ttlMs?: number) {
   const logger = pino({ level: 'silent' });
   const usage = new TokenUsage({ orm: db.orm, region: 'local', databaseKind: 'sqlite', logger });
   const secret = 'x'.repeat(32);
@@ -67,7 +67,7 @@ function resolverOver(db: ReturnType<typeof fakeDatabase>, clock: ManualClock, h
     audience: null,
     maxAge: { iso: 'PT12H', ms: 12 * 3_600_000 },
   });
-  return new PrincipalResolver({ orm: db.orm, sessions, usage, clock, cacheable: healthy });
+  return new PrincipalResolver({ orm: db.orm, sessions, usage, clock, cacheable: healthy, ...(ttlMs ? { ttlMs } : {}) });
 }
 
 describe('PrincipalResolver cache', () => {
@@ -186,20 +186,8 @@ describe('PrincipalResolver cache under many invalidations', () => {
 });
 
 describe('PrincipalResolver cache refreshed ahead', () => {
-  function resolverWithTtl(db: ReturnType<typeof fakeDatabase>, ttlMs: number) {
-    const logger = pino({ level: 'silent' });
-    const usage = new TokenUsage({ orm: db.orm, region: 'local', databaseKind: 'sqlite', logger });
-    const secret = 'x'.repeat(32);
-    const sessions = new SessionVerifier(new TextEncoder().encode(secret), {
-      secret,
-      jwksUrl: null,
-      issuer: null,
-      audience: null,
-      maxAge: { iso: 'PT12H', ms: 12 * 3_600_000 },
-    });
-    const clock = new ManualClock('2026-01-01T12:00:00.000Z');
-    return new PrincipalResolver({ orm: db.orm, sessions, usage, clock, cacheable: () => true, ttlMs });
-  }
+  const resolverWithTtl = (db: ReturnType<typeof fakeDatabase>, ttlMs: number) =>
+    resolverOver(db, new ManualClock('2026-01-01T12:00:00.000Z'), () => true, ttlMs);
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   it('reads a token in use again in the last third of its entry, answering from the cache meanwhile, so it never runs out', async () => {
