@@ -36,6 +36,10 @@ export function messageIdDomain(mailFrom: string, appUrl: string): string {
   return match?.[1] ?? new URL(appUrl).hostname;
 }
 
+/** Every priority a queued email can have, first sent first (see `mailPriority`). */
+export const MAIL_PRIORITIES = [0, 1] as const;
+type MailPriority = (typeof MAIL_PRIORITIES)[number];
+
 /** The sweep's emails: sent after every email about a change someone made (see `mailPriority`). */
 export const SWEEP_MAIL_KINDS = ['EXPIRED', 'EXPIRY_WARNING'] as const;
 
@@ -47,7 +51,7 @@ export const SWEEP_MAIL_KINDS = ['EXPIRED', 'EXPIRY_WARNING'] as const;
  * a backlog of them (100,000 after a sweep of a large backlog, sent at
  * `MAIL_MAX_RATE`) must not hold up the others.
  */
-export function mailPriority(kind: string): 0 | 1 {
+export function mailPriority(kind: string): MailPriority {
   return (SWEEP_MAIL_KINDS as readonly string[]).includes(kind) ? 1 : 0;
 }
 

@@ -5,7 +5,7 @@ import { ruleOf } from '../audit/event-rules.js';
 import { User } from '../users/user.entity.js';
 import { OutboxMessage } from './outbox-message.entity.js';
 import { marks, sqlNames } from '../db/columns.js';
-import { mailPriority, SWEEP_MAIL_KINDS } from './delivery-rules.js';
+import { MAIL_PRIORITIES, mailPriority, SWEEP_MAIL_KINDS } from './delivery-rules.js';
 import { renderMail, type MailContent, type Recipient, type TemplateConfig } from './templates.js';
 
 /** Stored events per insert: well within every database's limit on parameters. */
@@ -147,7 +147,7 @@ export async function outboxCounts(em: EntityManager): Promise<OutboxCounts> {
   const failed = await em.count(OutboxMessage, { status: 'FAILED' });
   // The oldest row of each priority, each the first entry of its part of the `(status, priority, id)` index.
   const oldest: Date[] = [];
-  for (const priority of pending ? [0, 1] : []) {
+  for (const priority of pending ? MAIL_PRIORITIES : []) {
     const row = await em.findOne(OutboxMessage, { status: 'PENDING', priority }, { orderBy: { id: 'asc' }, fields: ['id', 'createdAt'] });
     if (row) oldest.push(row.createdAt);
   }

@@ -11,6 +11,8 @@ import { createTokenSecret } from '../../src/tokens/token-format.js';
 import { TokenUsage } from '../../src/tokens/token-usage.js';
 
 const USER_ID = '00000000-0000-4000-8000-000000000001';
+/** A thousand other users, such as a sweep's, invalidated around a read. */
+const OTHERS = Array.from({ length: 1_000 }, (_, i) => `00000000-0000-4000-8000-${String(i + 2).padStart(12, '0')}`);
 
 /** The entities' real metadata (the lookups take their SQL names from it), without a database. */
 const metadata = new MikroORM(ormConfig(`sqlite:${join(tmpdir(), 'never-opened.sqlite')}`)).getMetadata();
@@ -88,12 +90,17 @@ describe('PrincipalResolver cache', () => {
     expect((await again)?.principal.role).toBe('ADMIN');
   });
 
-  it('does not cache a read that an invalidation overtook', async () => {
+  it.each([
+    ['alone', [], []],
+    ['among 1,000 invalidations of other users', OTHERS.slice(0, 500), OTHERS.slice(500)],
+  ])('does not cache a read that an invalidation of its user overtook (%s)', async (_, before, after) => {
     const db = fakeDatabase();
     const resolver = resolverOver(db, new ManualClock('2026-01-01T12:00:00.000Z'));
     const { secret } = createTokenSecret();
     const stale = resolver.token(secret);
+    for (const other of before) resolver.invalidateUser(other);
     resolver.invalidateUser(USER_ID); // the change committed while the read was in flight
+    for (const other of after) resolver.invalidateUser(other);
     await db.answer();
     await stale;
     const next = resolver.token(secret);
@@ -131,8 +138,6 @@ describe('PrincipalResolver cache', () => {
 });
 
 describe('PrincipalResolver cache under many invalidations', () => {
-  const OTHERS = Array.from({ length: 1_000 }, (_, i) => `00000000-0000-4000-8000-${String(i + 2).padStart(12, '0')}`);
-
   it("caches a read during which only other users were invalidated (a sweep expiring others' tokens)", async () => {
     const db = fakeDatabase();
     const resolver = resolverOver(db, new ManualClock('2026-01-01T12:00:00.000Z'));
@@ -144,23 +149,6 @@ describe('PrincipalResolver cache under many invalidations', () => {
     const second = resolver.token(secret);
     expect(db.reads()).toBe(0); // served from the cache
     expect((await second)?.principal.role).toBe('USER');
-  });
-
-  it('does not cache a read when its user was invalidated among many others', async () => {
-    const db = fakeDatabase();
-    const resolver = resolverOver(db, new ManualClock('2026-01-01T12:00:00.000Z'));
-    const { secret } = createTokenSecret();
-    const stale = resolver.token(secret);
-    for (const other of OTHERS.slice(0, 500)) resolver.invalidateUser(other);
-    resolver.invalidateUser(USER_ID);
-    for (const other of OTHERS.slice(500)) resolver.invalidateUser(other);
-    await db.answer();
-    await stale;
-    const next = resolver.token(secret);
-    expect(db.reads()).toBe(1);
-    db.setRole('ADMIN');
-    await db.answer();
-    expect((await next)?.principal.role).toBe('ADMIN');
   });
 
   it('does not cache a read that began before more invalidations than it can remember, or before a clear', async () => {
@@ -186,18 +174,20 @@ describe('PrincipalResolver cache under many invalidations', () => {
 });
 
 describe('PrincipalResolver cache refreshed ahead', () => {
-  const resolverWithTtl = (db: ReturnType<typeof fakeDatabase>, ttlMs: number) =>
-    resolverOver(db, new ManualClock('2026-01-01T12:00:00.000Z'), () => true, ttlMs);
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-  it('reads a token in use again in the last third of its entry, answering from the cache meanwhile, so it never runs out', async () => {
+  /** A resolver whose entries live `ttlMs`, with one token read and cached. */
+  async function cachedWithTtl(ttlMs: number) {
     const db = fakeDatabase();
-    const resolver = resolverWithTtl(db, 3_000);
+    const resolver = resolverOver(db, new ManualClock('2026-01-01T12:00:00.000Z'), () => true, ttlMs);
     const { secret } = createTokenSecret();
     const first = resolver.token(secret);
     await db.answer();
     expect(await first).not.toBeNull();
+    return { db, resolver, secret };
+  }
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+  it('reads a token in use again in the last third of its entry, answering from the cache meanwhile, so it never runs out', async () => {
+    const { db, resolver, secret } = await cachedWithTtl(3_000);
     await sleep(2_300); // into the last third (2,000-3,000 ms)
     db.setRole('ADMIN');
     const hit = resolver.token(secret);
@@ -214,13 +204,7 @@ describe('PrincipalResolver cache refreshed ahead', () => {
   });
 
   it('drops the entry when the read ahead finds the token gone', async () => {
-    const db = fakeDatabase();
-    const resolver = resolverWithTtl(db, 3_000);
-    const { secret } = createTokenSecret();
-    const first = resolver.token(secret);
-    await db.answer();
-    expect(await first).not.toBeNull();
-
+    const { db, resolver, secret } = await cachedWithTtl(3_000);
     await sleep(2_300);
     void resolver.token(secret);
     expect(db.reads()).toBe(1);
