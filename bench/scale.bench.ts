@@ -83,6 +83,12 @@ const WARM = 1_000;
 const MISS_CACHE = 100;
 /** `me` requests a second around a sweep: a steady production load, well within one instance's capacity. */
 const SWEEP_ME_RPS = Number(process.env['BENCH_SCALE_SWEEP_ME_RPS'] ?? 200);
+/**
+ * What is done to the database before each sweep (`BENCH_SCALE_BEFORE_SWEEP`):
+ * `vacuum` (VACUUM ANALYZE), `checkpoint`, `settle` (both), or nothing.
+ */
+const BEFORE_SWEEP = process.env['BENCH_SCALE_BEFORE_SWEEP'] ?? '';
+if (!['', 'vacuum', 'checkpoint', 'settle'].includes(BEFORE_SWEEP)) throw new Error(`BENCH_SCALE_BEFORE_SWEEP: "${BEFORE_SWEEP}"`);
 const clients = introspectionClients(100);
 const METRICS_TOKEN = randomBytes(24).toString('hex');
 
@@ -360,6 +366,11 @@ async function measureGroupReplace(each: Sized, round: number): Promise<void> {
  * sweep is held against p99 at the same rate over DRIVE_MS just before it.
  */
 async function measureSweep(each: Sized, round: number): Promise<void> {
+  if (BEFORE_SWEEP) {
+    const started = performance.now();
+    await settle(each.db.url, { vacuum: BEFORE_SWEEP !== 'checkpoint', checkpoint: BEFORE_SWEEP !== 'vacuum' });
+    log(`  (${BEFORE_SWEEP} before the sweep: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  }
   const next = cycle(each.secrets.slice(0, WARM));
   // Not measured: a server that has answered nothing yet (BENCH_SCALE_PARTS=sweep) is still compiling its hot paths.
   await pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, ms: 2_000 });

@@ -105,11 +105,11 @@ export async function sampleSecrets(url: string, size: number): Promise<string[]
  * (spread over `checkpoint_timeout`, five by default): the rounds would
  * measure the fill's aftermath, not the service.
  */
-export async function settle(url: string): Promise<void> {
+export async function settle(url: string, { vacuum = true, checkpoint = true } = {}): Promise<void> {
   await withClient(url, async (client) => {
-    await client.query('vacuum (analyze)');
+    if (vacuum) await client.query('vacuum (analyze)');
     // Needs a superuser or pg_checkpoint: the bench's database is the machine's own.
-    await client.query('checkpoint');
+    if (checkpoint) await client.query('checkpoint');
   });
 }
 

@@ -8,13 +8,23 @@ export interface MachineLoad {
   readonly busyCores: number;
   /** Share of the time at least one runnable task waited for a core (Linux PSI `some`); null where the kernel does not say. */
   readonly waiting: number | null;
+  /** Share of the time at least one task waited for the disk (Linux PSI `some` for I/O); null where the kernel does not say. */
+  readonly waitingForDisk: number | null;
 }
 
 interface Sample {
   readonly busy: number;
   readonly total: number;
   readonly stalledUs: number | null;
+  readonly diskStalledUs: number | null;
   readonly at: number;
+}
+
+/** The `some` total (microseconds) of a Linux pressure file, e.g. `/proc/pressure/cpu`; null where there is none. */
+async function pressureOf(file: string): Promise<number | null> {
+  const pressure = await readFile(file, 'utf8').catch(() => null);
+  const stalled = pressure ? /^some .*total=(\d+)/m.exec(pressure) : null;
+  return stalled ? Number(stalled[1]) : null;
 }
 
 async function sample(): Promise<Sample> {
@@ -25,12 +35,11 @@ async function sample(): Promise<Sample> {
     .split(/\s+/)
     .slice(1)
     .map(Number);
-  const pressure = await readFile('/proc/pressure/cpu', 'utf8').catch(() => null);
-  const stalled = pressure ? /^some .*total=(\d+)/m.exec(pressure) : null;
   return {
     busy: user + nice + system + irq + softirq + steal,
     total: user + nice + system + idle + iowait + irq + softirq + steal,
-    stalledUs: stalled ? Number(stalled[1]) : null,
+    stalledUs: await pressureOf('/proc/pressure/cpu'),
+    diskStalledUs: await pressureOf('/proc/pressure/io'),
     at: performance.now(),
   };
 }
@@ -40,16 +49,25 @@ export async function onMachine<T>(work: () => Promise<T>): Promise<{ readonly r
   const before = await sample();
   const result = await work();
   const after = await sample();
-  const waiting =
-    before.stalledUs !== null && after.stalledUs !== null ? (after.stalledUs - before.stalledUs) / 1000 / (after.at - before.at) : null;
+  const share = (was: number | null, is: number | null) =>
+    was !== null && is !== null ? (is - was) / 1000 / (after.at - before.at) : null;
   return {
     result,
-    load: { busyCores: ((after.busy - before.busy) / Math.max(after.total - before.total, 1)) * availableParallelism(), waiting },
+    load: {
+      busyCores: ((after.busy - before.busy) / Math.max(after.total - before.total, 1)) * availableParallelism(),
+      waiting: share(before.stalledUs, after.stalledUs),
+      waitingForDisk: share(before.diskStalledUs, after.diskStalledUs),
+    },
   };
 }
 
-export function describeLoad({ busyCores, waiting }: MachineLoad): string {
-  return `machine ${busyCores.toFixed(2)} cores busy${waiting === null ? '' : `, a task waiting for a core ${(waiting * 100).toFixed(0)}% of the time`}`;
+export function describeLoad({ busyCores, waiting, waitingForDisk }: MachineLoad): string {
+  const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+  return [
+    `machine ${busyCores.toFixed(2)} cores busy`,
+    ...(waiting === null ? [] : [`a task waiting for a core ${percent(waiting)} of the time`]),
+    ...(waitingForDisk === null ? [] : [`for the disk ${percent(waitingForDisk)}`]),
+  ].join(', ');
 }
 
 /** CPU ticks (1/100 s) of every process named `name` (e.g. `postgres`), all its threads included. */
