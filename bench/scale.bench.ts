@@ -27,7 +27,7 @@ import type { TokenUsage } from '../src/tokens/token-usage.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
 import { introspectionClients, median, percentile, startServer, tempDir, type BenchServer } from './load/harness.js';
 import { cycle, drive, merged, pace, type Drive, type DrivenRequest } from './scale/drive.js';
-import { coresOf, describeLoad, onMachine } from './scale/machine.js';
+import { busyLoops, coresOf, describeLoad, onMachine } from './scale/machine.js';
 import {
   BACKLOG,
   SAMPLED,
@@ -72,8 +72,9 @@ const DRIVE_MS = Number(process.env['BENCH_SCALE_DRIVE_MS'] ?? 5_000);
 const SLICES = 5;
 const enabled = process.env['BENCH_SCALE'] === '1';
 /** Which measurements run (`BENCH_SCALE_PARTS`, e.g. `sweep` to look at the sweeper alone); all by default. */
-const ALL_PARTS = ['listings', 'requests', 'groups', 'sweep'];
-const PARTS = new Set((process.env['BENCH_SCALE_PARTS'] ?? ALL_PARTS.join(',')).split(','));
+/** `control`, not run by default: the sweep's `me` load beside plain busy loops instead of a sweep (see measureControl). */
+const ALL_PARTS = ['listings', 'requests', 'groups', 'sweep', 'control'];
+const PARTS = new Set((process.env['BENCH_SCALE_PARTS'] ?? 'listings,requests,groups,sweep').split(','));
 for (const part of PARTS) {
   if (!ALL_PARTS.includes(part)) throw new Error(`BENCH_SCALE_PARTS: no part "${part}" (the parts: ${ALL_PARTS.join(', ')})`);
 }
@@ -165,6 +166,7 @@ describe.skipIf(!enabled)('scale (issue 17)', () => {
           await explainSweepAndLookup(big);
           await measureCacheMemory(big);
         }
+        if (big && PARTS.has('control')) for (let round = 1; round <= ROUNDS; round++) await measureControl(big, round);
         summarise(SIZES.filter((size) => size !== largest)[0] ?? largest, largest);
       } finally {
         for (const each of sized) {
@@ -405,6 +407,34 @@ async function measureSweep(each: Sized, round: number): Promise<void> {
   if (idle.failures + during.failures > 0) throw new Error('me failed around the sweep');
 }
 
+/**
+ * A control for the sweep's `me` p99 ratio: the same load (SWEEP_ME_RPS on
+ * warm tokens) beside plain CPU load instead of a sweep, each held against
+ * the idle p99 measured just before it. A busy loop is no work of the
+ * service's: what it does to the ratio is what this machine does to any
+ * work of that size beside the requests.
+ */
+async function measureControl(each: Sized, round: number): Promise<void> {
+  const next = cycle(each.secrets.slice(0, WARM));
+  const measure = () => onMachine(() => pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, ms: DRIVE_MS }));
+  await pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, ms: 2_000 });
+  for (const [name, loops, share] of [
+    ['half a core (one loop busy 5 ms of every 10)', 1, 0.5],
+    ['one core (one loop, always busy)', 1, 1],
+    ['one core (two loops busy half the time each)', 2, 0.5],
+  ] as const) {
+    const { result: idle, load: idleLoad } = await measure();
+    const stop = busyLoops(loops, share);
+    const beside = await measure().finally(stop);
+    const ratio = beside.result.p99 / idle.p99;
+    log(
+      `round ${round} control, beside ${name}: me p99 ${idle.p99.toFixed(2)} -> ${beside.result.p99.toFixed(2)} ms (${ratio.toFixed(2)}x; p50 ${idle.p50.toFixed(2)} -> ${beside.result.p50.toFixed(2)} ms); idle ${describeLoad(idleLoad)}; beside ${describeLoad(beside.load)}`,
+    );
+    record(`control ${name}`, each.size, ratio);
+    if (idle.failures + beside.result.failures > 0) throw new Error('me failed in the control');
+  }
+}
+
 const ms = (nanoseconds: number) => (nanoseconds / 1e6).toFixed(0);
 
 /** `p99/max ms` of the server's event-loop delay since the last call (prom-client resets it at each scrape). */
@@ -522,6 +552,10 @@ function summarise(small: number, large: number): void {
   }
   log(`  sweep at ${large}: ${rounds(figures.get(`sweep tokens/s@${large}`) ?? [], 0)} tokens/s (target >= 5000)`);
   log(`  me p99 during the sweep / idle: ${rounds(figures.get(`sweep me p99 during/idle@${large}`) ?? [])} (target <= 1.5)`);
+  for (const [key, values] of figures) {
+    if (key.startsWith('control '))
+      log(`  ${key.replace(/@\d+$/, '')}: me p99 beside / idle ${rounds(values)} (the sweep's target <= 1.5)`);
+  }
 }
 
 /**

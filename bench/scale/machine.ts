@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -125,4 +126,17 @@ export async function coresOf<T>(
     parts.push(`${label}: ${threads.join(', ') || 'idle'}`);
   });
   return { result, cores: parts.join('; ') };
+}
+
+/**
+ * Starts `loops` processes that each keep a core busy for `share` of every
+ * 10 ms (1: always), at normal priority; the function returned stops them.
+ */
+export function busyLoops(loops: number, share: number): () => void {
+  const busyMs = 10 * share;
+  const code = `for (;;) { const end = performance.now() + ${busyMs}; while (performance.now() < end); ${
+    share < 1 ? `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${10 - busyMs});` : ''
+  } }`;
+  const children = Array.from({ length: loops }, () => spawn(process.execPath, ['-e', code], { stdio: 'ignore' }));
+  return () => children.forEach((child) => child.kill('SIGKILL'));
 }
