@@ -376,9 +376,11 @@ async function measureSweep(each: Sized, round: number): Promise<void> {
   const next = cycle(each.secrets.slice(0, WARM));
   // Not measured: a server that has answered nothing yet (BENCH_SCALE_PARTS=sweep) is still compiling its hot paths.
   await pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, ms: 2_000 });
-  const { result: idle, load: idleLoad } = await onMachine(() =>
-    pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, ms: DRIVE_MS }),
-  );
+  const servers = { 'the sweeping server': each.warm.pid, 'the other': each.miss.pid };
+  const {
+    result: { result: idle, load: idleLoad },
+    cores: idleCores,
+  } = await coresOf(servers, () => onMachine(() => pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, ms: DRIVE_MS })));
   await loopDelayOf(each.warm); // reads and resets the server's event-loop delay histogram
   const generator = monitorEventLoopDelay({ resolution: 10 });
   generator.enable();
@@ -386,7 +388,6 @@ async function measureSweep(each: Sized, round: number): Promise<void> {
   const started = performance.now();
   let swept = false;
   const watching = noneExpiredLeft(each.db.url, 250).then(() => (swept = true));
-  const servers = { 'the sweeping server': each.warm.pid, 'the other': each.miss.pid };
   const {
     result: { result: during, load: duringLoad },
     cores,
@@ -400,7 +401,7 @@ async function measureSweep(each: Sized, round: number): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const rate = count / seconds;
   log(
-    `round ${round} size ${each.size} sweep of ${count}: ${seconds.toFixed(1)} s, ${rate.toFixed(0)} tokens/s; me at ${SWEEP_ME_RPS}/s idle: ${describeDrive(idle)} (${describeLoad(idleLoad)}); me during: ${describeDrive(during)} (${describeLoad(duringLoad)}; cores: ${cores}; ${loops})`,
+    `round ${round} size ${each.size} sweep of ${count}: ${seconds.toFixed(1)} s, ${rate.toFixed(0)} tokens/s; me at ${SWEEP_ME_RPS}/s idle: ${describeDrive(idle)} (${describeLoad(idleLoad)}; cores: ${idleCores}); me during: ${describeDrive(during)} (${describeLoad(duringLoad)}; cores: ${cores}; ${loops})`,
   );
   record('sweep tokens/s', each.size, rate);
   record('sweep me p99 during/idle', each.size, during.p99 / idle.p99);
@@ -416,19 +417,24 @@ async function measureSweep(each: Sized, round: number): Promise<void> {
  */
 async function measureControl(each: Sized, round: number): Promise<void> {
   const next = cycle(each.secrets.slice(0, WARM));
-  const measure = () => onMachine(() => pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, ms: DRIVE_MS }));
+  const measure = async () => {
+    const { result, cores } = await coresOf({ 'the server': each.warm.pid }, () =>
+      onMachine(() => pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, ms: DRIVE_MS })),
+    );
+    return { ...result, cores };
+  };
   await pace(each.warm, () => meOf(next()), answered, { rps: SWEEP_ME_RPS, ms: 2_000 });
   for (const [name, loops, share] of [
     ['half a core (one loop busy 5 ms of every 10)', 1, 0.5],
     ['one core (one loop, always busy)', 1, 1],
     ['one core (two loops busy half the time each)', 2, 0.5],
   ] as const) {
-    const { result: idle, load: idleLoad } = await measure();
+    const { result: idle, load: idleLoad, cores } = await measure();
     const stop = busyLoops(loops, share);
     const beside = await measure().finally(stop);
     const ratio = beside.result.p99 / idle.p99;
     log(
-      `round ${round} control, beside ${name}: me p99 ${idle.p99.toFixed(2)} -> ${beside.result.p99.toFixed(2)} ms (${ratio.toFixed(2)}x; p50 ${idle.p50.toFixed(2)} -> ${beside.result.p50.toFixed(2)} ms); idle ${describeLoad(idleLoad)}; beside ${describeLoad(beside.load)}`,
+      `round ${round} control, beside ${name}: me p99 ${idle.p99.toFixed(2)} -> ${beside.result.p99.toFixed(2)} ms (${ratio.toFixed(2)}x; p50 ${idle.p50.toFixed(2)} -> ${beside.result.p50.toFixed(2)} ms); idle ${describeLoad(idleLoad)}, ${cores}; beside ${describeLoad(beside.load)}, ${beside.cores}`,
     );
     record(`control ${name}`, each.size, ratio);
     if (idle.failures + beside.result.failures > 0) throw new Error('me failed in the control');
@@ -521,6 +527,10 @@ function summarise(small: number, large: number): void {
     return a.map((value, i) => value / (b[i] ?? Number.NaN));
   };
   const rounds = (values: readonly number[], digits = 2) => values.map((value) => value.toFixed(digits)).join(', ');
+  // A part not run (BENCH_SCALE_PARTS) has no figures, and no line.
+  const line = (values: readonly number[], text: (figures: string) => string, digits = 2) => {
+    if (values.length) log(`  ${text(rounds(values, digits))}`);
+  };
   for (const name of [
     'me warm req/CPU-s',
     'me warm req/s',
@@ -529,7 +539,7 @@ function summarise(small: number, large: number): void {
     'introspection req/CPU-s',
     'introspection req/s',
   ]) {
-    log(`  ${name} ${large}/${small}: ${rounds(ratio(name))} (target >= 0.9)`);
+    line(ratio(name), (each) => `${name} ${large}/${small}: ${each} (target >= 0.9)`);
   }
   const listings = new Set(
     [...figures.keys()].filter((key) => key.startsWith('listing ')).map((key) => key.slice(0, key.lastIndexOf('@'))),
@@ -545,16 +555,16 @@ function summarise(small: number, large: number): void {
         misses.push(`${name.slice('listing '.length)} round ${i + 1}: ${p99.toFixed(1)} ms, ${times.toFixed(2)}x`);
     });
   }
-  log(`  listings, p99 at ${large} <= 50 ms and <= 1.5x ${small}: met in ${listed - misses.length} of ${listed}`);
+  if (listed) log(`  listings, p99 at ${large} <= 50 ms and <= 1.5x ${small}: met in ${listed - misses.length} of ${listed}`);
   for (const miss of misses) log(`    missed: ${miss}`);
   for (const name of ['group replace to 1,000', 'group replace back to 100']) {
-    log(`  ${name} at ${large}: ${rounds(figures.get(`${name}@${large}`) ?? [], 0)} ms (target <= 2000)`);
+    line(figures.get(`${name}@${large}`) ?? [], (each) => `${name} at ${large}: ${each} ms (target <= 2000)`, 0);
   }
-  log(`  sweep at ${large}: ${rounds(figures.get(`sweep tokens/s@${large}`) ?? [], 0)} tokens/s (target >= 5000)`);
-  log(`  me p99 during the sweep / idle: ${rounds(figures.get(`sweep me p99 during/idle@${large}`) ?? [])} (target <= 1.5)`);
+  line(figures.get(`sweep tokens/s@${large}`) ?? [], (each) => `sweep at ${large}: ${each} tokens/s (target >= 5000)`, 0);
+  line(figures.get(`sweep me p99 during/idle@${large}`) ?? [], (each) => `me p99 during the sweep / idle: ${each} (target <= 1.5)`);
   for (const [key, values] of figures) {
     if (key.startsWith('control '))
-      log(`  ${key.replace(/@\d+$/, '')}: me p99 beside / idle ${rounds(values)} (the sweep's target <= 1.5)`);
+      line(values, (each) => `${key.replace(/@\d+$/, '')}: me p99 beside / idle ${each} (the sweep's target <= 1.5)`);
   }
 }
 

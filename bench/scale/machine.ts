@@ -84,22 +84,35 @@ async function ticksOfProcesses(name: string): Promise<number> {
   return ticks;
 }
 
-/** CPU ticks of each thread of process `pid`, by thread name (Node names its worker threads `WorkerThread`). */
-async function ticksByThread(pid: number): Promise<Map<string, number>> {
-  const threads = new Map<string, number>();
+interface ThreadTime {
+  /** CPU ticks (1/100 s). */
+  readonly ticks: number;
+  /** Nanoseconds it was ready to run but waited for a core (`/proc/<pid>/task/<tid>/schedstat`); 0 where the kernel does not say. */
+  readonly waitedNs: number;
+}
+
+/** The CPU time of each thread of process `pid`, and how long it waited for a core, by thread name (Node names its worker threads `WorkerThread`). */
+async function timeByThread(pid: number): Promise<Map<string, ThreadTime>> {
+  const threads = new Map<string, ThreadTime>();
   for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [])) {
     const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => null);
     if (!stat) continue;
+    const schedstat = await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').catch(() => '');
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    threads.set(name, (threads.get(name) ?? 0) + Number(fields[11]) + Number(fields[12]));
+    const was = threads.get(name) ?? { ticks: 0, waitedNs: 0 };
+    threads.set(name, {
+      ticks: was.ticks + Number(fields[11]) + Number(fields[12]),
+      waitedNs: was.waitedNs + (Number(schedstat.split(' ')[1]) || 0),
+    });
   }
   return threads;
 }
 
 /**
  * Runs `work` and says where the cores went meanwhile: PostgreSQL's processes,
- * and each thread of the servers named (`MainThread` answers requests).
+ * and each thread of the servers named (`MainThread` answers requests), with
+ * the share of the time each thread was ready to run and waited for a core.
  */
 export async function coresOf<T>(
   servers: Readonly<Record<string, number>>,
@@ -107,7 +120,7 @@ export async function coresOf<T>(
 ): Promise<{ readonly result: T; readonly cores: string }> {
   const read = async () => ({
     postgres: await ticksOfProcesses('postgres'),
-    threads: await Promise.all(Object.values(servers).map(ticksByThread)),
+    threads: await Promise.all(Object.values(servers).map(timeByThread)),
     at: performance.now(),
   });
   const before = await read();
@@ -117,12 +130,18 @@ export async function coresOf<T>(
   const share = (ticks: number) => (ticks / 100 / seconds).toFixed(2);
   const parts = [`PostgreSQL ${share(after.postgres - before.postgres)}`];
   Object.keys(servers).forEach((label, i) => {
-    const was = before.threads[i] ?? new Map<string, number>();
-    const threads = [...(after.threads[i] ?? new Map<string, number>())]
-      .map(([name, ticks]) => [name, ticks - (was.get(name) ?? 0)] as const)
-      .filter(([, ticks]) => ticks > 0)
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, ticks]) => `${name} ${share(ticks)}`);
+    const was = before.threads[i] ?? new Map<string, ThreadTime>();
+    const threads = [...(after.threads[i] ?? new Map<string, ThreadTime>())]
+      .map(([name, time]) => {
+        const earlier = was.get(name) ?? { ticks: 0, waitedNs: 0 };
+        return { name, ticks: time.ticks - earlier.ticks, waited: (time.waitedNs - earlier.waitedNs) / 1e9 / seconds };
+      })
+      .filter(({ ticks }) => ticks > 0)
+      .sort((a, b) => b.ticks - a.ticks)
+      .map(
+        ({ name, ticks, waited }) =>
+          `${name} ${share(ticks)}${waited >= 0.005 ? ` (waited for a core ${(waited * 100).toFixed(0)}% of the time)` : ''}`,
+      );
     parts.push(`${label}: ${threads.join(', ') || 'idle'}`);
   });
   return { result, cores: parts.join('; ') };
