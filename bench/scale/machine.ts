@@ -71,16 +71,27 @@ export function describeLoad({ busyCores, waiting, waitingForDisk }: MachineLoad
   ].join(', ');
 }
 
-/** CPU ticks (1/100 s) of every process named `name` (e.g. `postgres`), all its threads included. */
-async function ticksOfProcesses(name: string): Promise<number> {
-  let ticks = 0;
+/** CPU ticks (1/100 s) of each process named `name` (e.g. `postgres`), all its threads included, by pid. */
+async function ticksOfProcesses(name: string): Promise<Map<string, number>> {
+  const ticks = new Map<string, number>();
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
     if (!stat || stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name) continue;
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
+    ticks.set(pid, Number(fields[11]) + Number(fields[12]));
   }
+  return ticks;
+}
+
+/**
+ * The ticks the processes of `after` spent since `before`: a process started
+ * meanwhile counts whole; one that ended meanwhile (a closed connection's
+ * backend) is not there to ask, and its last ticks are missed.
+ */
+function ticksSince(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): number {
+  let ticks = 0;
+  for (const [pid, now] of after) ticks += now - (before.get(pid) ?? 0);
   return ticks;
 }
 
@@ -128,7 +139,7 @@ export async function coresOf<T>(
   const after = await read();
   const seconds = (after.at - before.at) / 1000;
   const share = (ticks: number) => (ticks / 100 / seconds).toFixed(2);
-  const parts = [`PostgreSQL ${share(after.postgres - before.postgres)}`];
+  const parts = [`PostgreSQL ${share(ticksSince(before.postgres, after.postgres))}`];
   Object.keys(servers).forEach((label, i) => {
     const was = before.threads[i] ?? new Map<string, ThreadTime>();
     const threads = [...(after.threads[i] ?? new Map<string, ThreadTime>())]
