@@ -60,8 +60,10 @@ import {
  * then, after every round of those and once per round again, at the large
  * size only: the sweeper on a backlog of 100,000 expired tokens, with `me`
  * p99 during the sweep against p99 just before it (the emails the previous
- * sweep queued dropped first). Last, the heap one cached principal costs. Skipped unless BENCH_SCALE=1, so
- * `npm run bench` does not fill a million rows.
+ * sweep queued dropped first). Last, the heap one cached principal costs,
+ * and when asked (`control`), the sweep's `me` load beside busy loops.
+ * Skipped unless BENCH_SCALE=1, so `npm run bench` does not fill a million
+ * rows.
  */
 const SIZES = (process.env['BENCH_SCALE_SIZES'] ?? '10000,1000000').split(',').map(Number);
 const ROUNDS = Number(process.env['BENCH_SCALE_ROUNDS'] ?? 2);
@@ -72,8 +74,11 @@ const DRIVE_MS = Number(process.env['BENCH_SCALE_DRIVE_MS'] ?? 5_000);
 /** The turns the sizes take within each DRIVE_MS of requests (see measureRequests). */
 const SLICES = 5;
 const enabled = process.env['BENCH_SCALE'] === '1';
-/** Which measurements run (`BENCH_SCALE_PARTS`, e.g. `sweep` to look at the sweeper alone); all by default. */
-/** `control`, not run by default: the sweep's `me` load beside plain busy loops instead of a sweep (see measureControl). */
+/**
+ * Which measurements run (`BENCH_SCALE_PARTS`, e.g. `sweep` to look at the
+ * sweeper alone); all but `control` by default, the sweep's `me` load beside
+ * plain busy loops instead of a sweep (see measureControl).
+ */
 const ALL_PARTS = ['listings', 'requests', 'groups', 'sweep', 'control'];
 const PARTS = new Set((process.env['BENCH_SCALE_PARTS'] ?? 'listings,requests,groups,sweep').split(','));
 for (const part of PARTS) {
