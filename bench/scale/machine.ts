@@ -89,7 +89,7 @@ async function ticksOfProcesses(name: string): Promise<Map<string, number>> {
  * meanwhile counts whole; one that ended meanwhile (a closed connection's
  * backend) is not there to ask, and its last ticks are missed.
  */
-function ticksSince(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): number {
+export function ticksSince(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): number {
   let ticks = 0;
   for (const [pid, now] of after) ticks += now - (before.get(pid) ?? 0);
   return ticks;
