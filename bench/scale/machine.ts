@@ -102,7 +102,11 @@ interface ThreadTime {
   readonly waitedNs: number;
 }
 
-/** The CPU time of each thread of process `pid`, and how long it waited for a core, by thread name (Node names its worker threads `WorkerThread`). */
+/**
+ * The CPU time of each thread of process `pid`, and how long it waited for a
+ * core, by thread name, threads of one name together (V8's four helpers are
+ * all `V8Worker`; Node names its worker threads `WorkerThread`).
+ */
 async function timeByThread(pid: number): Promise<Map<string, ThreadTime>> {
   const threads = new Map<string, ThreadTime>();
   for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [])) {
