@@ -127,7 +127,13 @@ export class PrincipalResolver implements Authenticator {
    * for all, no read in that time could cache anything, and every token
    * whose entry ran out during the sweep was read on every request.
    */
-  private readonly invalidatedAt = new Map<string, number>();
+  private readonly invalidatedAt = new LRUCache<string, number>({
+    max: TRACKED_INVALIDATIONS,
+    // Set in epoch order, so the one evicted is the oldest remembered.
+    dispose: (epoch, _userId, reason) => {
+      if (reason === 'evict') this.forgottenThrough = epoch;
+    },
+  });
   /** Invalidations up to this epoch may have been dropped from `invalidatedAt`, or were a `clear`. */
   private forgottenThrough = 0;
   /** Reads in flight, so a burst of misses for one credential (a fan-out re-check) reads once. */
@@ -342,15 +348,7 @@ export class PrincipalResolver implements Authenticator {
   invalidateUser(userId: string): void {
     this.epoch++;
     // With no read in flight, no read can have begun before this one: nothing to remember.
-    if (this.inflight.size > 0) {
-      this.invalidatedAt.delete(userId);
-      this.invalidatedAt.set(userId, this.epoch);
-      const oldest = this.invalidatedAt.size > TRACKED_INVALIDATIONS ? this.invalidatedAt.entries().next().value : undefined;
-      if (oldest) {
-        this.invalidatedAt.delete(oldest[0]);
-        this.forgottenThrough = oldest[1];
-      }
-    }
+    if (this.inflight.size > 0) this.invalidatedAt.set(userId, this.epoch);
     this.sessionUsers.delete(userId);
     for (const digest of [...(this.digestsByUser.get(userId) ?? [])]) this.tokens.delete(digest);
   }
@@ -387,7 +385,8 @@ export class PrincipalResolver implements Authenticator {
   private unchangedSince(userId: string, epoch: number): boolean {
     if (this.epoch === epoch) return true;
     if (this.forgottenThrough > epoch) return false;
-    return (this.invalidatedAt.get(userId) ?? 0) <= epoch;
+    // `peek`, not `get`: a lookup must not make an invalidation look newer than it is.
+    return (this.invalidatedAt.peek(userId) ?? 0) <= epoch;
   }
 
   private remember(digest: string, entry: TokenEntry): void {
